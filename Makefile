@@ -1,0 +1,37 @@
+# ushadow-ops: the two commands people need are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint unit bench clean-cluster
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the local control plane with sample infrastructure, register it, run the dashboard.
+demo: install
+	$(BIN)/python -m core.demo
+	$(BIN)/streamlit run dashboard.py
+
+## Lint, type-check, build (or reuse) the control plane, and run every test.
+test: install
+	bash scripts/system-deps.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/ushadow-ops local-cluster build
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean-cluster:
+	-$(BIN)/ushadow-ops local-cluster down

@@ -1,0 +1,95 @@
+"""Shared pieces of the command line: common flags, the context object, result and table printing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Flags every command takes (``--json``, ``--debug``), usable before or after the command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print exactly one JSON document"
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks and debug logs"
+    )
+    return common
+
+
+@dataclass
+class Result:
+    data: Any
+    human: Callable[[Any], None] | None = None
+    exit_code: int = 0
+
+
+class Context:
+    """What a command handler needs: settings and (opened on first use) the store."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        if not hasattr(args, "json"):
+            args.json = False
+        if not hasattr(args, "debug"):
+            args.debug = False
+        self.args = args
+        self._settings: Settings | None = None
+        self._store: Store | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.load()
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from core.store import Store
+
+            self._store = Store.open(self.settings)
+        return self._store
+
+    def progress(self, message: str) -> None:
+        """A progress line for people; silent with ``--json`` (stdout stays one document)."""
+        if not self.args.json:
+            sys.stderr.write(message + "\n")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def add_command(
+    sub: Any,
+    name: str,
+    handler: Callable[[argparse.Namespace, Context], Result],
+    help_text: str,
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=help_text, parents=[common_parser()]
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """A plain aligned text table for people."""
+    if not rows:
+        print("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))

@@ -1,0 +1,1 @@
+"""Compose files: loading (per the compose specification), the registry, and the normalised model."""

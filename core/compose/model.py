@@ -1,0 +1,148 @@
+"""The normalised form of a compose service: what the loader produces and the compiler consumes.
+
+Everything here is already interpolated and in one canonical shape (ports as objects, durations
+in seconds, sizes in bytes, environment as a map). Frozen: the compiler never mutates it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Port(_Frozen):
+    """A container port. ``published`` is the host side as written (may be a range or empty)."""
+
+    target: int
+    published: str | None = None
+    host_ip: str | None = None
+    protocol: Literal["tcp", "udp", "sctp"] = "tcp"
+    name: str | None = None
+    app_protocol: str | None = None
+    exposed_only: bool = False  # from `expose`, not `ports`
+
+
+class Volume(_Frozen):
+    type: Literal["volume", "bind", "tmpfs", "npipe", "image", "cluster"]
+    source: str | None = None  # named volume, host path (bind) or None (anonymous / tmpfs)
+    target: str
+    read_only: bool = False
+    subpath: str | None = None
+    tmpfs_size: int | None = None  # bytes
+
+
+class Healthcheck(_Frozen):
+    """``test`` keeps compose's form: ``["CMD", ...]``, ``["CMD-SHELL", "cmd"]`` or ``["NONE"]``."""
+
+    test: list[str] = Field(default_factory=list)
+    interval: float | None = None  # seconds
+    timeout: float | None = None
+    retries: int | None = None
+    start_period: float | None = None
+    start_interval: float | None = None
+    disable: bool = False
+
+
+class Resources(_Frozen):
+    cpu_limit: float | None = None  # cores
+    memory_limit: int | None = None  # bytes
+    cpu_request: float | None = None
+    memory_request: int | None = None
+    gpus: int | None = None  # -1 means "all"
+    gpu_driver: str | None = None
+
+
+class DependsOn(_Frozen):
+    service: str
+    condition: str = "service_started"
+    required: bool = True
+
+
+class FileRef(_Frozen):
+    """A service's use of a top-level secret or config."""
+
+    source: str
+    target: str | None = None
+    mode: int | None = None
+
+
+class ServiceSpec(_Frozen):
+    name: str
+    image: str | None = None
+    build: dict[str, object] | None = None
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    # None means "declared without a value and not set anywhere" (a bare key in compose).
+    environment: dict[str, str | None] = Field(default_factory=dict)
+    ports: list[Port] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    healthcheck: Healthcheck | None = None
+    replicas: int | None = None
+    resources: Resources = Field(default_factory=Resources)
+    restart: str | None = None
+    user: str | None = None
+    working_dir: str | None = None
+    hostname: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    depends_on: list[DependsOn] = Field(default_factory=list)
+    cap_add: list[str] = Field(default_factory=list)
+    cap_drop: list[str] = Field(default_factory=list)
+    privileged: bool = False
+    read_only: bool = False
+    stdin_open: bool = False
+    tty: bool = False
+    extra_hosts: list[tuple[str, str]] = Field(default_factory=list)  # (hostname, ip)
+    stop_grace_period: float | None = None  # seconds
+    secrets: list[FileRef] = Field(default_factory=list)
+    configs: list[FileRef] = Field(default_factory=list)
+    profiles: list[str] = Field(default_factory=list)
+    networks: list[str] = Field(default_factory=list)
+    # Variables the service's definition references, and those with no value and no default
+    # (``${VAR}`` / ``${VAR:?msg}`` left unset): the deploy form asks for these.
+    variables: list[str] = Field(default_factory=list)
+    required_variables: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class TopLevelResource(_Frozen):
+    """A top-level volume, secret or config declaration."""
+
+    name: str
+    external: bool = False
+    file: str | None = None
+    environment: str | None = None
+    content: str | None = None
+    driver: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class UshadowMeta(_Frozen):
+    """The ``x-ushadow`` block of a compose file."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    display_name: str | None = None
+    description: str | None = None
+    requires: list[str] = Field(default_factory=list)
+    provides: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    infra_services: list[str] = Field(default_factory=list)
+    namespace: str | None = None
+
+
+class ComposeProject(_Frozen):
+    path: str
+    name: str
+    services: dict[str, ServiceSpec]
+    volumes: dict[str, TopLevelResource] = Field(default_factory=dict)
+    secrets: dict[str, TopLevelResource] = Field(default_factory=dict)
+    configs: dict[str, TopLevelResource] = Field(default_factory=dict)
+    # x-ushadow may be per file, or per service (keyed by service name) where the file says so.
+    meta: UshadowMeta = Field(default_factory=UshadowMeta)
+    service_meta: dict[str, UshadowMeta] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)

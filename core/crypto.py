@@ -1,0 +1,74 @@
+"""Encryption at rest for stored credentials (Fernet: AES-128-CBC + HMAC-SHA256).
+
+The key comes from ``USHADOW_SECRET_KEY`` (a Fernet key, or any passphrase, which is stretched
+with scrypt) or from a key file generated once in the data dir with mode 0600. There is no
+built-in fallback key.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from core.errors import InvalidInput
+from core.settings import Settings
+
+KEY_FILE = "secret.key"
+_SALT = b"ushadow-ops/credential-key/v1"
+
+
+def _from_passphrase(passphrase: str) -> bytes:
+    raw = passphrase.encode()
+    try:
+        if len(base64.urlsafe_b64decode(raw)) == 32 and len(raw) == 44:
+            return raw
+    except ValueError:
+        pass
+    kdf = Scrypt(salt=_SALT, length=32, n=2**14, r=8, p=1)
+    return base64.urlsafe_b64encode(kdf.derive(raw))
+
+
+def _key_file(data_dir: Path) -> bytes:
+    path = data_dir / KEY_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes().strip()
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        return key
+    key = Fernet.generate_key()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+class Cipher:
+    """Encrypts and decrypts credential blobs with the configured key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Cipher:
+        if settings.secret_key:
+            return cls(_from_passphrase(settings.secret_key))
+        return cls(_key_file(settings.data_dir))
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        return self._fernet.encrypt(plaintext)
+
+    def decrypt(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken as exc:
+            raise InvalidInput(
+                "a stored credential cannot be decrypted with the current key",
+                hint="USHADOW_SECRET_KEY (or the key file in the data dir) changed; restore it, "
+                "or remove and re-add the cluster",
+            ) from exc

@@ -1,0 +1,2 @@
+"""A real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler, kwok fake nodes) on 127.0.0.1, for the demo and the integration tests."""

@@ -1,0 +1,94 @@
+"""Settings, read from the environment (and, for the dashboard, ``.streamlit/secrets.toml``).
+
+Every setting is listed in ``SETTINGS`` with its meaning and default; the README's settings
+table is checked against it by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import InvalidInput
+
+SETTINGS: dict[str, tuple[str, str]] = {
+    "USHADOW_DATA_DIR": (
+        "where the database, key file and saved manifests live",
+        "~/.local/share/ushadow-ops",
+    ),
+    "USHADOW_DATABASE_URL": ("SQLAlchemy URL", "SQLite file `ushadow.db` in the data dir"),
+    "USHADOW_SECRET_KEY": (
+        "key that encrypts stored credentials (a Fernet key, or any passphrase)",
+        "a generated key file `secret.key` (mode 0600) in the data dir",
+    ),
+    "USHADOW_COMPOSE_DIR": ("compose registry folder(s), `:`-separated", "`./compose`"),
+    "USHADOW_PUBLIC_URL": ("base URL of the dashboard, for shareable links", "`http://localhost:8501`"),
+    "USHADOW_REQUEST_TIMEOUT": ("seconds for one Kubernetes API request", "`5`"),
+    "USHADOW_EXEC_ALLOWLIST": (
+        "`:`-separated commands a kubeconfig `exec` credential plugin may run (e.g. `aws:gke-gcloud-auth-plugin`)",
+        "empty: every `exec`/`auth-provider` user is refused",
+    ),
+    "USHADOW_K8S_BIN_DIR": (
+        "folder with ready-made `kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, `etcd`, `kwok`",
+        "built once with Go into `~/.cache/ushadow-ops/bin/<version>/`",
+    ),
+    "USHADOW_SCAN_CONCURRENCY": ("how many clusters or namespaces are scanned or checked at once", "`8`"),
+}
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None or str(value).strip() == "":
+        return None
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str | None
+    compose_dirs: tuple[Path, ...]
+    public_url: str
+    request_timeout: float
+    exec_allowlist: frozenset[str] = field(default_factory=frozenset)
+    k8s_bin_dir: Path | None = None
+    scan_concurrency: int = 8
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``overrides`` (e.g. Streamlit secrets) over the process environment."""
+        env: dict[str, str] = dict(os.environ)
+        if overrides:
+            env.update({k: str(v) for k, v in overrides.items() if k in SETTINGS})
+        data_dir = Path(_get(env, "USHADOW_DATA_DIR") or "~/.local/share/ushadow-ops").expanduser()
+        database_url = _get(env, "USHADOW_DATABASE_URL") or f"sqlite:///{data_dir / 'ushadow.db'}"
+        compose = _get(env, "USHADOW_COMPOSE_DIR") or "./compose"
+        timeout_raw = _get(env, "USHADOW_REQUEST_TIMEOUT") or "5"
+        try:
+            timeout = float(timeout_raw)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"USHADOW_REQUEST_TIMEOUT must be a number of seconds, not {timeout_raw!r}",
+                hint="set it to e.g. 5",
+            ) from exc
+        if not 0 < timeout <= 600:
+            raise InvalidInput("USHADOW_REQUEST_TIMEOUT must be between 0 and 600 seconds")
+        concurrency_raw = _get(env, "USHADOW_SCAN_CONCURRENCY") or "8"
+        if not concurrency_raw.isdigit() or int(concurrency_raw) < 1:
+            raise InvalidInput(f"USHADOW_SCAN_CONCURRENCY must be a positive whole number, not {concurrency_raw!r}")
+        allow = _get(env, "USHADOW_EXEC_ALLOWLIST") or ""
+        bin_dir = _get(env, "USHADOW_K8S_BIN_DIR")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=_get(env, "USHADOW_SECRET_KEY"),
+            compose_dirs=tuple(Path(p).expanduser() for p in compose.split(":") if p),
+            public_url=(_get(env, "USHADOW_PUBLIC_URL") or "http://localhost:8501").rstrip("/"),
+            request_timeout=timeout,
+            exec_allowlist=frozenset(c for c in allow.split(":") if c),
+            k8s_bin_dir=Path(bin_dir).expanduser() if bin_dir else None,
+            scan_concurrency=int(concurrency_raw),
+        )
