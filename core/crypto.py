@@ -34,7 +34,7 @@ def _from_passphrase(passphrase: str) -> bytes:
 
 def _key_file(data_dir: Path) -> bytes:
     path = data_dir / KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

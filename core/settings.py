@@ -78,7 +78,9 @@ class Settings:
             raise InvalidInput("USHADOW_REQUEST_TIMEOUT must be between 0 and 600 seconds")
         concurrency_raw = _get(env, "USHADOW_SCAN_CONCURRENCY") or "8"
         if not concurrency_raw.isdigit() or int(concurrency_raw) < 1:
-            raise InvalidInput(f"USHADOW_SCAN_CONCURRENCY must be a positive whole number, not {concurrency_raw!r}")
+            raise InvalidInput(
+                f"USHADOW_SCAN_CONCURRENCY must be a positive whole number, not {concurrency_raw!r}"
+            )
         allow = _get(env, "USHADOW_EXEC_ALLOWLIST") or ""
         bin_dir = _get(env, "USHADOW_K8S_BIN_DIR")
         return cls(

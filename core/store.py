@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +110,9 @@ class AuditEvent:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:  # SQLite gives naive datetimes back; we only ever store UTC
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not None:  # SQLite gives naive datetimes back; we only ever store UTC
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cluster(row: ClusterRow) -> Cluster:
@@ -196,7 +196,10 @@ def make_engine(url: str) -> Engine:
         ) from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            db_file = Path(parsed.database).expanduser()
+            db_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not db_file.exists():
+                db_file.touch(mode=0o600)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -423,7 +426,10 @@ class Store:
                 .limit(50)
             ).all()
             for row in rows:
-                if sorted(row.namespaces) == sorted(scan.namespaces) and row.all_namespaces == scan.all_namespaces:
+                if (
+                    sorted(row.namespaces) == sorted(scan.namespaces)
+                    and row.all_namespaces == scan.all_namespaces
+                ):
                     return _scan(row)
         return None
 
@@ -493,7 +499,9 @@ class Store:
         with self._session() as session:
             self._cluster_row(session, cluster_id)
             session.add(row)
-            self._audit(session, actor, "deploy", f"{namespace}/{name}", {"service_id": service_id, "status": status})
+            self._audit(
+                session, actor, "deploy", f"{namespace}/{name}", {"service_id": service_id, "status": status}
+            )
         return _deployment(row)
 
     def list_deployments(self, cluster_ref: str | None = None, *, limit: int = 200) -> list[Deployment]:
@@ -509,7 +517,9 @@ class Store:
     def _audit(session: Session, actor: str | None, action: str, target: str, detail: dict[str, Any]) -> None:
         session.add(AuditRow(actor=actor or "local", action=action, target=target, detail=detail))
 
-    def audit(self, action: str, target: str, detail: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
+    def audit(
+        self, action: str, target: str, detail: dict[str, Any] | None = None, *, actor: str | None = None
+    ) -> None:
         with self._session() as session:
             self._audit(session, actor, action, target, detail or {})
 

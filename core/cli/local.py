@@ -33,7 +33,7 @@ def _describe(lc: LocalCluster, **extra: Any) -> dict[str, Any]:
 def _up(args: argparse.Namespace, ctx: Context) -> Result:
     lc = LocalCluster(cluster_dir(ctx))
     tools = ensure_binaries(ctx.settings.k8s_bin_dir, progress=ctx.progress)
-    state, started = lc.up(tools, progress=ctx.progress)
+    _state, started = lc.up(tools, progress=ctx.progress)
 
     def human(data: dict[str, Any]) -> None:
         verb = "started" if data["started"] else "already running"
@@ -46,14 +46,19 @@ def _up(args: argparse.Namespace, ctx: Context) -> Result:
 def _build(args: argparse.Namespace, ctx: Context) -> Result:
     tools = ensure_binaries(ctx.settings.k8s_bin_dir, progress=ctx.progress)
     data = {"bin_dir": str(tools.bin_dir), "built": tools.built, "version": K8S_VERSION}
-    return Result(data, lambda d: print(f"control plane binaries {'built' if d['built'] else 'ready'} in {d['bin_dir']}"))
+    return Result(
+        data,
+        lambda d: print(f"control plane binaries {'built' if d['built'] else 'ready'} in {d['bin_dir']}"),
+    )
 
 
 def _kubeconfig(args: argparse.Namespace, ctx: Context) -> Result:
     lc = LocalCluster(cluster_dir(ctx))
     state = lc.state
     if state is None or not lc.running():
-        raise LocalClusterError("the local control plane is not running", hint="run `ushadow-ops local-cluster up`")
+        raise LocalClusterError(
+            "the local control plane is not running", hint="run `ushadow-ops local-cluster up`"
+        )
     return Result({"kubeconfig": str(state.kubeconfig)}, lambda d: print(d["kubeconfig"]))
 
 
@@ -63,7 +68,9 @@ def _status(args: argparse.Namespace, ctx: Context) -> Result:
 
     def human(d: dict[str, Any]) -> None:
         if d["running"]:
-            print(f"running: Kubernetes {d['version']} at {d['server']} (pids {', '.join(map(str, d['pids'].values()))})")
+            print(
+                f"running: Kubernetes {d['version']} at {d['server']} (pids {', '.join(map(str, d['pids'].values()))})"
+            )
         else:
             print("not running")
 
@@ -74,7 +81,9 @@ def _down(args: argparse.Namespace, ctx: Context) -> Result:
     lc = LocalCluster(cluster_dir(ctx))
     stopped = lc.down()
     data = {"stopped": stopped, "directory": str(lc.dir)}
-    return Result(data, lambda d: print(f"stopped {', '.join(d['stopped'])}" if d["stopped"] else "nothing was running"))
+    return Result(
+        data, lambda d: print(f"stopped {', '.join(d['stopped'])}" if d["stopped"] else "nothing was running")
+    )
 
 
 def register(sub: Any) -> None:
@@ -85,4 +94,6 @@ def register(sub: Any) -> None:
     add_command(inner, "kubeconfig", _kubeconfig, "print the path of its admin kubeconfig")
     add_command(inner, "status", _status, "say whether it runs, and where")
     add_command(inner, "down", _down, "stop every process it started and remove its data")
-    add_command(inner, "build", _build, "build (or find) the control plane binaries without starting anything")
+    add_command(
+        inner, "build", _build, "build (or find) the control plane binaries without starting anything"
+    )

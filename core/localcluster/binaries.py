@@ -105,7 +105,9 @@ def _build_wrapped(
     work = cache_root() / "build" / f"{module.replace('/', '_')}-{version}"
     work.mkdir(parents=True, exist_ok=True)
     upstream = _module_gomod(go, module, version, work)
-    (work / "go.mod").write_text(wrapper_gomod(module, version, staging_replacements(upstream, staging_version)))
+    (work / "go.mod").write_text(
+        wrapper_gomod(module, version, staging_replacements(upstream, staging_version))
+    )
     (work / "tools.go").write_text(_tools_go(packages))
     _run([go, "mod", "tidy"], work)
     tmp = out.with_name(out.name + ".partial")
@@ -163,10 +165,22 @@ def ensure_binaries(
         )
     if "etcd" in missing:
         progress(f"building etcd {ETCD_VERSION} with Go")
-        _build_wrapped(go, "go.etcd.io/etcd/server/v3", ETCD_VERSION, ETCD_VERSION, ["go.etcd.io/etcd/server/v3"], out, "-s -w")
+        _build_wrapped(
+            go,
+            "go.etcd.io/etcd/server/v3",
+            ETCD_VERSION,
+            ETCD_VERSION,
+            ["go.etcd.io/etcd/server/v3"],
+            out,
+            "-s -w",
+        )
         (out / "server").replace(out / "etcd")  # go names it after the module dir
     if "kwok" in missing:
         progress(f"building kwok {KWOK_VERSION} with Go")
-        _run([go, "install", f"sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"], out, {"GOBIN": str(out), "GOFLAGS": "-buildvcs=false"})
+        _run(
+            [go, "install", f"sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"],
+            out,
+            {"GOBIN": str(out), "GOFLAGS": "-buildvcs=false"},
+        )
     progress(f"control plane binaries ready in {time.monotonic() - started:.0f}s")
     return Toolchain(out, built=True)

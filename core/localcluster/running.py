@@ -8,6 +8,7 @@ Everything listens on 127.0.0.1 on free ports, with client-certificate auth and 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -88,20 +89,26 @@ def _alive(pid: int, binary: str | None = None) -> bool:
     return binary is None or cmdline == binary
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def kubeconfig_yaml(server: str, ca: KeyPair, client: KeyPair, user: str) -> str:
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
-            {"name": "ushadow-local", "cluster": {"server": server, "certificate-authority-data": b64(ca.cert_pem())}}
+            {
+                "name": "ushadow-local",
+                "cluster": {"server": server, "certificate-authority-data": _b64(ca.cert_pem())},
+            }
         ],
         "users": [
             {
                 "name": user,
                 "user": {
-                    "client-certificate-data": b64(client.cert_pem()),
-                    "client-key-data": b64(client.key_pem()),
+                    "client-certificate-data": _b64(client.cert_pem()),
+                    "client-key-data": _b64(client.key_pem()),
                 },
             }
         ],
@@ -137,7 +144,13 @@ class _Http:
             return status, raw.decode(errors="replace")
 
 
-def _wait(check: Callable[[], bool], what: str, timeout: float, procs: dict[str, subprocess.Popen[bytes]], logs: Path) -> None:
+def _wait(
+    check: Callable[[], bool],
+    what: str,
+    timeout: float,
+    procs: dict[str, subprocess.Popen[bytes]],
+    logs: Path,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for name, proc in procs.items():
@@ -150,7 +163,9 @@ def _wait(check: Callable[[], bool], what: str, timeout: float, procs: dict[str,
         except (OSError, ssl.SSLError, ValueError):
             pass
         time.sleep(0.25)
-    raise LocalClusterError(f"timed out after {timeout:.0f}s waiting for {what}", hint=f"see the logs in {logs}")
+    raise LocalClusterError(
+        f"timed out after {timeout:.0f}s waiting for {what}", hint=f"see the logs in {logs}"
+    )
 
 
 def _node(name: str) -> dict[str, Any]:
@@ -226,7 +241,9 @@ class LocalCluster:
         pki = Path(state.directory) / "pki"
         return _Http(state.server, pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
 
-    def up(self, tools: Toolchain, *, progress: Callable[[str], None] = lambda _m: None) -> tuple[ClusterState, bool]:
+    def up(
+        self, tools: Toolchain, *, progress: Callable[[str], None] = lambda _m: None
+    ) -> tuple[ClusterState, bool]:
         """Start everything and wait until nodes are Ready. Returns (state, started_now)."""
         existing = self.state
         if existing is not None and self.healthy():
@@ -241,15 +258,19 @@ class LocalCluster:
         peer_port = free_port()
         logs = self.dir / "logs"
         logs.mkdir(exist_ok=True)
-        pki = self._pki(state)
+        self._pki(state)
         procs: dict[str, subprocess.Popen[bytes]] = {}
 
         def start(name: str, args: list[str]) -> None:
             binary = str(tools.path(name if name != "kwok-nodes" else "kwok"))
             with open(logs / f"{name}.log", "wb") as log:
                 proc = subprocess.Popen(
-                    [binary, *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True, cwd=self.dir,
+                    [binary, *args],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    cwd=self.dir,
                 )
             procs[name] = proc
             state.pids[name] = proc.pid
@@ -260,11 +281,19 @@ class LocalCluster:
             progress("starting etcd")
             start("etcd", self._etcd_args(state, peer_port))
             etcd_url = f"http://{HOST}:{state.etcd_port}/health"
-            _wait(lambda: b"true" in urllib.request.urlopen(etcd_url, timeout=2).read(), "etcd", 30, procs, logs)
+            _wait(
+                lambda: b"true" in urllib.request.urlopen(etcd_url, timeout=2).read(), "etcd", 30, procs, logs
+            )
             progress("starting kube-apiserver")
             start("kube-apiserver", self._apiserver_args(state))
             http = self._http(state)
-            _wait(lambda: http.request("GET", "/readyz", timeout=3)[0] == 200, "kube-apiserver", READY_TIMEOUT, procs, logs)
+            _wait(
+                lambda: http.request("GET", "/readyz", timeout=3)[0] == 200,
+                "kube-apiserver",
+                READY_TIMEOUT,
+                procs,
+                logs,
+            )
             progress("starting kube-controller-manager, kube-scheduler and kwok")
             start("kube-controller-manager", self._controller_args(state))
             start("kube-scheduler", self._scheduler_args(state))
@@ -302,8 +331,15 @@ class LocalCluster:
     def _pki(self, state: ClusterState) -> Path:
         pki = self.dir / "pki"
         ca = Authority(pki)
-        hosts = (HOST, "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                 "kubernetes.default.svc.cluster.local", "10.96.0.1")
+        hosts = (
+            HOST,
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+            "10.96.0.1",
+        )
         ca.issue("apiserver", "kube-apiserver", server=True, hosts=hosts)
         ca.issue("kubelet-client", "kube-apiserver-kubelet-client", org="system:masters", client=True)
         ca.issue("kwok-serving", "kwok", server=True, hosts=(HOST, "localhost", *NODE_NAMES))
@@ -351,7 +387,7 @@ class LocalCluster:
             f"--client-ca-file={pki / 'ca.crt'}",
             "--authorization-mode=RBAC",
             "--anonymous-auth=true",
-            f"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={pki / 'sa.pub'}",
             f"--service-account-signing-key-file={pki / 'sa.key'}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
@@ -436,14 +472,10 @@ class LocalCluster:
                 while _alive(pid, state.binaries.get(name)) and time.monotonic() < deadline:
                     time.sleep(0.1)
                 if _alive(pid, state.binaries.get(name)):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                try:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
         return stopped
