@@ -183,6 +183,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")  # removed credentials do not linger in free pages
     cursor.close()
 
 
@@ -353,9 +354,17 @@ class Store:
             session.execute(delete(ScanMatchRow).where(ScanMatchRow.scan.has(ScanRow.cluster_id == row.id)))
             session.execute(delete(ScanRow).where(ScanRow.cluster_id == row.id))
             session.execute(delete(DeploymentRow).where(DeploymentRow.cluster_id == row.id))
+            session.execute(delete(AuditRow).where(AuditRow.target == row.id))
             session.delete(row)
             self._audit(session, actor, "cluster.remove", cluster.name, {})
+        self._forget_deleted()
         return cluster
+
+    def _forget_deleted(self) -> None:
+        """On SQLite, fold the WAL back so deleted rows' old pages do not linger on disk."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- scans ------------------------------------------------------------------------------
 

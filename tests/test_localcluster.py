@@ -59,9 +59,7 @@ def test_deployment_with_two_replicas_becomes_ready(kube_api: client.ApiClient, 
     apps.create_namespaced_deployment(namespace, body, _request_timeout=10)
 
     def ready() -> bool:
-        status = apps.read_namespaced_deployment(
-            "web", namespace, _request_timeout=5
-        ).status
+        status = apps.read_namespaced_deployment("web", namespace, _request_timeout=5).status
         return status.ready_replicas == 2
 
     _wait_for(ready, "2/2 ready replicas")
