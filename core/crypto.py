@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -33,19 +34,22 @@ def _from_passphrase(passphrase: str) -> bytes:
 
 
 def _key_file(data_dir: Path) -> bytes:
+    """Read the key file, creating it atomically (complete or absent, never half-written)."""
     path = data_dir / KEY_FILE
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_bytes().strip()
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)
-        return key
-    key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".secret.key.")  # created with mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(Fernet.generate_key())
+            os.link(tmp, path)  # fails if another process won the race; theirs is used
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    return path.read_bytes().strip()
 
 
 class Cipher:

@@ -15,6 +15,12 @@ from core.settings import Settings
 from core.store import Store, make_engine, migrate, new_id
 
 
+@pytest.fixture(autouse=True)
+def _both_backends(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test of this module against SQLite and against PostgreSQL."""
+    monkeypatch.setenv("USHADOW_TEST_DATABASE_URL", database_url)
+
+
 def _add(store: Store, name: str = "alpha") -> str:
     return store.add_cluster(
         name=name,
