@@ -34,6 +34,14 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "folder with ready-made `kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, `etcd`, `kwok`",
         "built once with Go into `~/.cache/ushadow-ops/bin/<version>/`",
     ),
+    "USHADOW_AUTH_ALLOW": (
+        "with `[auth]` configured: who may sign in, comma-separated emails or `@domain`s",
+        "empty: anyone the identity provider signs in",
+    ),
+    "USHADOW_AUTH_READONLY": (
+        "with `[auth]` configured: emails or `@domain`s that may view but not change anything",
+        "empty",
+    ),
     "USHADOW_SCAN_CONCURRENCY": ("how many clusters or namespaces are scanned or checked at once", "`8`"),
 }
 
@@ -56,6 +64,8 @@ class Settings:
     exec_allowlist: frozenset[str] = field(default_factory=frozenset)
     k8s_bin_dir: Path | None = None
     scan_concurrency: int = 8
+    auth_allow: str = ""
+    auth_readonly: str = ""
 
     @classmethod
     def load(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -93,4 +103,6 @@ class Settings:
             exec_allowlist=frozenset(c for c in allow.split(":") if c),
             k8s_bin_dir=Path(bin_dir).expanduser() if bin_dir else None,
             scan_concurrency=int(concurrency_raw),
+            auth_allow=_get(env, "USHADOW_AUTH_ALLOW") or "",
+            auth_readonly=_get(env, "USHADOW_AUTH_READONLY") or "",
         )
