@@ -71,7 +71,7 @@ def _is_name_start(char: str) -> bool:
 
 
 def _is_name_char(char: str) -> bool:
-    return _is_name_start(char) or char.isascii() and char.isdigit()
+    return _is_name_start(char) or (char.isascii() and char.isdigit())
 
 
 def _read_name(text: str, pos: int) -> int:
@@ -91,7 +91,9 @@ def _syntax_error(template: str) -> InvalidInput:
     )
 
 
-def _expand(text: str, pos: int, state: _State, evaluate: bool, nested: bool, template: str) -> tuple[str, int]:
+def _expand(
+    text: str, pos: int, state: _State, evaluate: bool, nested: bool, template: str
+) -> tuple[str, int]:
     """Expand from ``pos``; when ``nested``, stop at the ``}`` that closes the enclosing ``${``."""
     out: list[str] = []
     depth = 0

@@ -102,8 +102,10 @@ class ServiceSpec(_Frozen):
     configs: list[FileRef] = Field(default_factory=list)
     profiles: list[str] = Field(default_factory=list)
     networks: list[str] = Field(default_factory=list)
-    # Variables the service's definition references, and those with no value and no default
-    # (``${VAR}`` / ``${VAR:?msg}`` left unset): the deploy form asks for these.
+    # Variables the service's definition references (bare environment keys included), and those
+    # left without a value: ``${VAR}`` with no value and no default, an unmet ``${VAR:?msg}``
+    # (lenient loading only; strict loading raises), and a bare ``- KEY`` that no setting fills.
+    # The deploy form asks for these.
     variables: list[str] = Field(default_factory=list)
     required_variables: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
@@ -146,3 +148,10 @@ class ComposeProject(_Frozen):
     meta: UshadowMeta = Field(default_factory=UshadowMeta)
     service_meta: dict[str, UshadowMeta] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+    # Every variable the file references, and those left without a value (see ServiceSpec).
+    variables: list[str] = Field(default_factory=list)
+    required_variables: list[str] = Field(default_factory=list)
+    # Services left out because none of their profiles is active (when profiles were given).
+    disabled_services: list[str] = Field(default_factory=list)
+    # Lenient loading only: services that could not be read, with the reason (file-relative key).
+    service_errors: dict[str, str] = Field(default_factory=dict)

@@ -149,7 +149,11 @@ def parse_size(value: object) -> int:
     if not suffix or suffix == "b":
         return int(number)
     multiplier = _SIZE_UNITS.get(suffix[0])
-    if multiplier is None or (len(suffix) == 2 and suffix[1] != "b") or (len(suffix) == 3 and suffix[1:] != "ib"):
+    if (
+        multiplier is None
+        or (len(suffix) == 2 and suffix[1] != "b")
+        or (len(suffix) == 3 and suffix[1:] != "ib")
+    ):
         raise ValueError(f"invalid size suffix {match.group(2)!r} in {value!r}")
     return int(number * multiplier)
 
@@ -309,7 +313,19 @@ class VolumeSpec:
     ignored_options: tuple[str, ...]
 
 
-_VOLUME_OPTIONS = {"ro", "rw", "nocopy", "rprivate", "private", "rshared", "shared", "rslave", "slave", "z", "Z"}
+_VOLUME_OPTIONS = {
+    "ro",
+    "rw",
+    "nocopy",
+    "rprivate",
+    "private",
+    "rshared",
+    "shared",
+    "rslave",
+    "slave",
+    "z",
+    "Z",
+}
 
 
 def parse_volume(spec: str) -> VolumeSpec:

@@ -79,6 +79,7 @@ type service struct {
 	Entrypoint      []string              `json:"entrypoint"`
 	Healthcheck     *healthcheck          `json:"healthcheck"`
 	Volumes         []volume              `json:"volumes"`
+	Tmpfs           []string              `json:"tmpfs"`
 	Profiles        []string              `json:"profiles"`
 	Replicas        *int                  `json:"replicas"`
 	Restart         string                `json:"restart"`
@@ -116,6 +117,7 @@ func convert(s types.ServiceConfig) service {
 		Expose:      []string(s.Expose),
 		Environment: map[string]*string(s.Environment),
 		Volumes:     []volume{},
+		Tmpfs:       []string(s.Tmpfs),
 		Profiles:    s.Profiles,
 		Restart:     s.Restart,
 		User:        s.User,
@@ -190,8 +192,25 @@ func convert(s types.ServiceConfig) service {
 			}
 		}
 	}
+	// Service-level forms of the same settings (compose-go keeps them apart from deploy).
 	if out.Resources.MemoryLimit == nil && s.MemLimit != 0 {
 		out.Resources.MemoryLimit = memory(s.MemLimit)
+	}
+	if out.Resources.MemoryRequest == nil && s.MemReservation != 0 {
+		out.Resources.MemoryRequest = memory(s.MemReservation)
+	}
+	if out.Resources.CPULimit == nil && s.CPUS != 0 {
+		out.Resources.CPULimit = cpu(types.NanoCPUs(s.CPUS))
+	}
+	if s.Scale != nil {
+		out.Replicas = s.Scale
+	}
+	for _, dev := range s.Gpus {
+		count := int64(dev.Count)
+		if count == 0 && len(dev.IDs) > 0 {
+			count = int64(len(dev.IDs))
+		}
+		out.Resources.GPUs = &count
 	}
 	return out
 }

@@ -1,0 +1,394 @@
+"""The shape of a compose service as written, checked with strict pydantic models.
+
+Values arrive here already interpolated (so numbers and booleans may be strings, which compose
+casts: ``privileged: ${PRIV:-false}``). Union forms (``command`` as a string or a list, ports in
+short or long syntax) are brought to one form by ``BeforeValidator`` functions that raise a
+single readable ``ValueError``; :func:`validate` turns pydantic's errors into one
+:class:`core.errors.InvalidInput` that names the key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+
+from core.compose import syntax
+from core.errors import InvalidInput
+
+
+def _cast(function: Any) -> BeforeValidator:
+    def run(value: object) -> object:
+        return value if value is None else function(value)
+
+    return BeforeValidator(run)
+
+
+CastBool = Annotated[bool, _cast(syntax.to_bool)]
+CastInt = Annotated[int, _cast(syntax.to_int)]
+CastFloat = Annotated[float, _cast(syntax.to_float)]
+Seconds = Annotated[float, _cast(syntax.parse_duration)]
+Bytes = Annotated[int, _cast(syntax.parse_size)]
+
+
+def _string_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise ValueError("expected a string or a list of strings")
+
+
+def _command(value: object) -> object:
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(i, str) for i in value)):
+        return value
+    raise ValueError("expected a string or a list of strings")
+
+
+def _key_values(value: object, what: str, bare: str | None) -> dict[str, str | None]:
+    """A ``KEY=VALUE`` list or a mapping as a dict; a bare ``KEY`` maps to ``bare``."""
+    out: dict[str, str | None] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                raise ValueError(f"{what} {key!r} must be a single value, not a {type(item).__name__}")
+            out[key] = bare if item is None else syntax.go_scalar(item)
+        return out
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"{what} entries must be strings like KEY=VALUE, not {item!r}")
+            key, found, rest = item.partition("=")
+            out[key] = rest if found else bare
+        return out
+    raise ValueError(f"expected a list of KEY=VALUE strings or a mapping for {what}")
+
+
+def _environment(value: object) -> dict[str, str | None]:
+    return _key_values(value, "environment variable", None)
+
+
+def _labels(value: object) -> dict[str, str | None]:
+    return _key_values(value, "label", "")
+
+
+def _extra_hosts(value: object) -> list[tuple[str, str]]:
+    hosts: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for host, ips in value.items():
+            for ip in ips if isinstance(ips, list) else [ips]:
+                if not isinstance(ip, str):
+                    raise ValueError(f"extra host {host!r}: the IP address must be a string")
+                hosts.extend((host, one) for one in ip.split(","))
+        return hosts
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        for item in value:
+            hosts.extend(syntax.parse_extra_host(item))
+        return hosts
+    raise ValueError("expected a list of host:ip strings or a mapping of host to IP")
+
+
+def _ports(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list of ports")
+    out: list[object] = []
+    for index, entry in enumerate(value):
+        if isinstance(entry, bool) or not isinstance(entry, int | str | dict):
+            raise ValueError(f"entry {index}: expected a port like 8080:80 or a mapping, not {entry!r}")
+        if isinstance(entry, dict):
+            out.append(entry)
+            continue
+        try:
+            specs = syntax.parse_port(str(entry))
+        except ValueError as exc:
+            raise ValueError(f"entry {index}: {exc}") from None
+        out.extend(
+            {"target": s.target, "published": s.published, "host_ip": s.host_ip, "protocol": s.protocol}
+            for s in specs
+        )
+    return out
+
+
+def _volumes(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list of volumes")
+    out: list[object] = []
+    for index, entry in enumerate(value):
+        if isinstance(entry, dict):
+            out.append(entry)
+        elif isinstance(entry, str):
+            try:
+                spec = syntax.parse_volume(entry)
+            except ValueError as exc:
+                raise ValueError(f"entry {index}: {exc}") from None
+            out.append(
+                {
+                    "type": spec.type,
+                    "source": spec.source,
+                    "target": spec.target,
+                    "read_only": spec.read_only,
+                    "ignored_options": list(spec.ignored_options),
+                }
+            )
+        else:
+            raise ValueError(f"entry {index}: expected a string like ./data:/data or a mapping")
+    return out
+
+
+def _file_refs(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list")
+    return [{"source": entry} if isinstance(entry, str) else entry for entry in value]
+
+
+def _env_files(value: object) -> list[object]:
+    entries = value if isinstance(value, list) else [value]
+    if not all(isinstance(entry, str | dict) for entry in entries):
+        raise ValueError("expected a path, or a list of paths or {path, required} mappings")
+    return [{"path": entry} if isinstance(entry, str) else entry for entry in entries]
+
+
+def _depends_on(value: object) -> dict[str, object]:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return {name: {} for name in value}
+    if isinstance(value, dict):
+        return {name: {} if item is None else item for name, item in value.items()}
+    raise ValueError("expected a list of service names or a mapping of service to {condition}")
+
+
+def _networks(value: object) -> dict[str, object]:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return {name: None for name in value}
+    if isinstance(value, dict):
+        return value
+    raise ValueError("expected a list of network names or a mapping")
+
+
+def _string_or_mapping(value: object) -> object:
+    if isinstance(value, str | dict):
+        return value
+    raise ValueError("expected a string or a mapping")
+
+
+class _Raw(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_extensions(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+        return data
+
+
+class RawPort(_Raw):
+    target: CastInt
+    published: Annotated[str | None, _cast(syntax.go_scalar)] = None
+    host_ip: str | None = None
+    protocol: str | None = None
+    mode: str | None = None
+    name: str | None = None
+    app_protocol: str | None = None
+
+
+class RawBind(_Raw):
+    propagation: str | None = None
+    create_host_path: CastBool | None = None
+    selinux: str | None = None
+    recursive: str | None = None
+
+
+class RawVolumeOptions(_Raw):
+    nocopy: CastBool = False
+    subpath: str | None = None
+    labels: dict[str, Any] | list[str] | None = None
+
+
+class RawTmpfsOptions(_Raw):
+    size: Bytes | None = None
+    mode: CastInt | None = None
+
+
+class RawImageOptions(_Raw):
+    subpath: str | None = None
+
+
+class RawVolume(_Raw):
+    type: Literal["volume", "bind", "tmpfs", "npipe", "image", "cluster"]
+    source: str | None = None
+    target: str | None = None
+    read_only: CastBool = False
+    consistency: str | None = None
+    bind: RawBind | None = None
+    volume: RawVolumeOptions | None = None
+    tmpfs: RawTmpfsOptions | None = None
+    image: RawImageOptions | None = None
+    ignored_options: list[str] = []  # short-syntax options with no meaning here (set by _volumes)
+
+
+class RawHealthcheck(_Raw):
+    test: Annotated[str | list[str] | None, _cast(_command)] = None
+    interval: Seconds | None = None
+    timeout: Seconds | None = None
+    retries: CastInt | None = None
+    start_period: Seconds | None = None
+    start_interval: Seconds | None = None
+    disable: CastBool = False
+
+
+class RawDevice(_Raw):
+    capabilities: list[str] = []
+    count: int | str | None = None
+    device_ids: list[str] | None = None
+    driver: str | None = None
+    options: dict[str, Any] | None = None
+
+
+class RawResource(_Raw):
+    cpus: CastFloat | None = None
+    memory: Bytes | None = None
+    pids: CastInt | None = None
+    devices: list[RawDevice] | None = None
+    generic_resources: list[Any] | None = None
+
+
+class RawResources(_Raw):
+    limits: RawResource | None = None
+    reservations: RawResource | None = None
+
+
+class RawDeploy(_Raw):
+    mode: str | None = None
+    replicas: CastInt | None = None
+    labels: dict[str, Any] | list[str] | None = None
+    resources: RawResources | None = None
+    restart_policy: dict[str, Any] | None = None
+    placement: dict[str, Any] | None = None
+    update_config: dict[str, Any] | None = None
+    rollback_config: dict[str, Any] | None = None
+    endpoint_mode: str | None = None
+
+
+class RawDependency(_Raw):
+    condition: Literal["service_started", "service_healthy", "service_completed_successfully"] = (
+        "service_started"
+    )
+    required: CastBool = True
+    restart: CastBool = False
+
+
+class RawFileRef(_Raw):
+    source: str
+    target: str | None = None
+    uid: str | None = None
+    gid: str | None = None
+    mode: int | str | None = None
+
+
+class RawEnvFile(_Raw):
+    path: str
+    required: CastBool = True
+    format: str | None = None
+
+
+class RawExtends(_Raw):
+    service: str
+    file: str | None = None
+
+
+class RawService(_Raw):
+    """The keys this project reads; every other key is sorted out before validation."""
+
+    image: str | None = None
+    build: Annotated[str | dict[str, Any] | None, _cast(_string_or_mapping)] = None
+    command: Annotated[str | list[str] | None, _cast(_command)] = None
+    entrypoint: Annotated[str | list[str] | None, _cast(_command)] = None
+    environment: Annotated[dict[str, str | None], _cast(_environment)] = {}
+    env_file: Annotated[list[RawEnvFile], _cast(_env_files)] = []
+    ports: Annotated[list[RawPort], _cast(_ports)] = []
+    expose: list[Annotated[str, _cast(syntax.go_scalar)]] = []
+    volumes: Annotated[list[RawVolume], _cast(_volumes)] = []
+    tmpfs: Annotated[list[str], _cast(_string_list)] = []
+    healthcheck: RawHealthcheck | None = None
+    deploy: RawDeploy | None = None
+    restart: str | None = None
+    secrets: Annotated[list[RawFileRef], _cast(_file_refs)] = []
+    configs: Annotated[list[RawFileRef], _cast(_file_refs)] = []
+    user: Annotated[str | None, _cast(syntax.go_scalar)] = None
+    working_dir: str | None = None
+    hostname: str | None = None
+    labels: Annotated[dict[str, str | None], _cast(_labels)] = {}
+    depends_on: Annotated[dict[str, RawDependency], _cast(_depends_on)] = {}
+    cap_add: list[str] = []
+    cap_drop: list[str] = []
+    privileged: CastBool = False
+    read_only: CastBool = False
+    stdin_open: CastBool = False
+    tty: CastBool = False
+    extra_hosts: Annotated[list[tuple[str, str]], _cast(_extra_hosts)] = []
+    stop_grace_period: Seconds | None = None
+    profiles: list[str] = []
+    networks: Annotated[dict[str, Any], _cast(_networks)] = {}
+    network_mode: str | None = None
+    links: list[str] = []
+    volumes_from: list[str] = []
+    mem_limit: Bytes | None = None
+    mem_reservation: Bytes | None = None
+    cpus: CastFloat | None = None
+    gpus: str | list[dict[str, Any]] | None = None
+    scale: CastInt | None = None
+
+
+class RawTopLevel(_Raw):
+    """A top-level volume, secret, config or network declaration."""
+
+    name: str | None = None
+    external: Annotated[
+        bool | dict[str, Any], _cast(lambda v: v if isinstance(v, dict) else syntax.to_bool(v))
+    ] = False
+    file: str | None = None
+    environment: str | None = None
+    content: str | None = None
+    driver: str | None = None
+    driver_opts: dict[str, Any] | None = None
+    labels: Annotated[dict[str, str | None], _cast(_labels)] = {}
+    template_driver: str | None = None
+    attachable: CastBool | None = None
+    internal: CastBool | None = None
+    enable_ipv4: CastBool | None = None
+    enable_ipv6: CastBool | None = None
+    ipam: dict[str, Any] | None = None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif "[" in part or part in ("str", "int", "dict[str,any]", "list[str]", "function-after"):
+            continue
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def validate(model: type[Model], data: object, where: str) -> Model:
+    """``model`` from ``data``, or :class:`InvalidInput` naming ``where`` and the key at fault."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            key = _where(error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "is not a key compose knows"
+            elif error["type"] == "missing":
+                message = "is required"
+            location = f"{where}.{key}" if key else where
+            problems.append(f"{location}: {message}")
+        unique = list(dict.fromkeys(problems))
+        raise InvalidInput("; ".join(unique[:3]), hint="see the compose specification for this key") from exc
