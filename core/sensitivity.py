@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 MASK = "********"
+REDACTED_ANNOTATION = "ushadow.io/redacted"
 
 # Whole words that make a variable name sensitive.
 SENSITIVE_WORDS = frozenset(
@@ -141,7 +142,8 @@ def redact(obj: T) -> T:
 
     Secret ``data`` is moved to ``stringData`` with every value replaced by ``MASK`` (so the
     masked text reads as a mask, not as base64); a ``last-applied-configuration`` annotation,
-    which would repeat the values, is masked too. Other objects are returned unchanged (copied).
+    which would repeat the values, is masked too, and ``ushadow.io/redacted: "true"`` marks the
+    copy. Other objects are returned unchanged (copied).
     """
     if isinstance(obj, list):
         return [redact(item) for item in obj]  # type: ignore[return-value]
@@ -160,9 +162,14 @@ def redact(obj: T) -> T:
             masked.update({str(k): MASK for k in values})
     if masked:
         out["stringData"] = masked
-    annotations = (out.get("metadata") or {}).get("annotations")
-    if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
-        annotations[_LAST_APPLIED] = MASK
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict):
+        annotations = metadata.get("annotations")
+        annotations = dict(annotations) if isinstance(annotations, dict) else {}
+        if _LAST_APPLIED in annotations:
+            annotations[_LAST_APPLIED] = MASK
+        annotations[REDACTED_ANNOTATION] = "true"  # so a masked copy is never taken for the real one
+        metadata["annotations"] = annotations
     return out  # type: ignore[return-value]
 
 

@@ -1,7 +1,225 @@
-"""Placeholder: commands for this area land with their feature."""
+"""``ushadow-ops services list``, ``render`` and ``bundle``: the compose registry and its manifests.
 
+Secret values never reach the screen or a file from here: ``render`` masks them (stdout, ``--out``
+files and ``--json`` alike; the masked Secrets carry ``ushadow.io/redacted: "true"`` so nobody
+mistakes them for the real thing) and ``bundle`` writes secret generators that read git-ignored
+files. Real values go straight to a cluster with ``ushadow-ops deploy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+from core.bundles import RENDER_LEDGER, write_bundle, write_files
+from core.cli.base import Context, Result, add_command, print_table
+from core.compose.model import Port
+from core.compose.registry import Registry, RegistryEntry, load_registry
+from core.errors import InvalidInput, NotFound
+from core.manifests import compile_service, files_for, to_yaml
+
+DEFAULT_NAMESPACE = "ushadow"
+LIST_COLUMNS = ("id", "image", "ports", "infra", "required", "warnings", "error")
+
+
+def parse_env(pairs: list[str] | None) -> dict[str, str]:
+    """``KEY=VALUE`` arguments as a dict (the value may contain ``=`` and may be empty)."""
+    env: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(
+                f"--env {pair!r} is not KEY=VALUE", hint="for example --env OPENAI_API_KEY=sk-..."
+            )
+        env[key.strip()] = value
+    return env
+
+
+def registry_dirs(args: argparse.Namespace, ctx: Context) -> list[Path]:
+    """``--registry`` folders (repeatable, ``:``-separated) or ``USHADOW_COMPOSE_DIR``."""
+    if not args.registry:
+        return list(ctx.settings.compose_dirs)
+    dirs = [Path(p).expanduser() for value in args.registry for p in value.split(":") if p]
+    for folder in dirs:
+        if not folder.is_dir():
+            raise NotFound(f"registry folder {folder} does not exist", hint="give a folder of compose files")
+    return dirs
+
+
+def open_registry(args: argparse.Namespace, ctx: Context, env: dict[str, str] | None = None) -> Registry:
+    registry = load_registry(registry_dirs(args, ctx), env=env)
+    for warning in registry.warnings:
+        ctx.progress(f"warning: {warning}")
+    return registry
+
+
+def port_text(port: Port) -> str:
+    if port.published and not port.exposed_only:
+        host = f"{port.host_ip}:" if port.host_ip else ""
+        return f"{host}{port.published}:{port.target}/{port.protocol}"
+    return f"{port.target}/{port.protocol}"
+
+
+def entry_json(entry: RegistryEntry) -> dict[str, Any]:
+    spec = entry.spec
+    return {
+        "id": entry.service_id,
+        "service": entry.service,
+        "file": entry.file,
+        "image": spec.image if spec else None,
+        "ports": [port_text(p) for p in spec.ports] if spec else [],
+        "infra": entry.infra,
+        "infra_type": entry.infra_type,
+        "namespace": entry.meta.namespace,
+        "display_name": entry.meta.display_name,
+        "description": entry.meta.description,
+        "profiles": entry.profiles,
+        "required_variables": entry.required_variables,
+        "warnings": entry.warnings,
+        "error": entry.error,
+    }
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- services list ------------------------------------------------------------------------------
+
+
+def _list(args: argparse.Namespace, ctx: Context) -> Result:
+    registry = open_registry(args, ctx)
+    entries = [e for e in registry.entries if e.infra or not args.infra]
+    data = [entry_json(e) for e in entries]
+
+    def human(rows: list[dict[str, Any]]) -> None:
+        print_table(
+            [
+                {
+                    "id": r["id"],
+                    "image": r["image"] or "-",
+                    "ports": ", ".join(r["ports"]),
+                    "infra": "yes" if r["infra"] else "",
+                    "required": _short(", ".join(r["required_variables"]), 40),
+                    "warnings": len(r["warnings"]) or "",
+                    "error": _short(r["error"] or "", 60),
+                }
+                for r in rows
+            ],
+            LIST_COLUMNS,
+        )
+
+    return Result(data, human)
+
+
+# -- render -------------------------------------------------------------------------------------
+
+
+def _render(args: argparse.Namespace, ctx: Context) -> Result:
+    env = parse_env(args.env)
+    registry = open_registry(args, ctx, env)
+    entry = registry.get(args.service_id)
+    project = registry.projects.get(entry.file)
+    if entry.spec is None or project is None or entry.service not in project.services:
+        raise InvalidInput(f"{entry.service_id} cannot be read: {entry.error}", hint="fix the compose file")
+    namespace = args.namespace or entry.meta.namespace or DEFAULT_NAMESPACE
+    compiled = compile_service(
+        project.services[entry.service], project=project, namespace=namespace, service_id=entry.service_id
+    )
+    data = compiled.to_json()
+    objects = data["objects"]
+    if args.out:
+        out = Path(args.out).expanduser()
+        synced = write_files(out, files_for(objects), ledger=RENDER_LEDGER, prune=False)
+        data["out_dir"] = str(out)
+        data["files"] = sorted(files_for(objects))
+        data["written"] = synced.written
+
+    def human(d: dict[str, Any]) -> None:
+        for warning in d["warnings"]:
+            sys.stderr.write(f"warning: {warning}\n")
+        for note in d["notes"]:
+            sys.stderr.write(f"note: {note}\n")
+        if any(o["kind"] == "Secret" for o in d["objects"]):
+            sys.stderr.write("note: Secret values are masked; `ushadow-ops deploy` writes the real ones\n")
+        if "out_dir" in d:
+            print(f"wrote {len(d['files'])} files for {d['service_id']} into {d['out_dir']}:")
+            for name in d["files"]:
+                print(f"  {name}")
+        else:
+            sys.stdout.write(to_yaml(d["objects"]))
+
+    return Result(data, human)
+
+
+# -- bundle -------------------------------------------------------------------------------------
+
+
+def _bundle(args: argparse.Namespace, ctx: Context) -> Result:
+    registry = open_registry(args, ctx, parse_env(args.env))
+    result = write_bundle(
+        registry,
+        Path(args.out).expanduser(),
+        namespace=args.namespace or DEFAULT_NAMESPACE,
+        force_namespace=args.namespace is not None,
+    )
+    data = result.to_json()
+
+    def human(d: dict[str, Any]) -> None:
+        print(
+            f"bundle in {d['out_dir']}: {len(d['services'])} services, {len(d['written'])} files written, "
+            f"{len(d['unchanged'])} unchanged, {len(d['removed'])} removed"
+        )
+        for sid, reason in d["skipped"].items():
+            print(f"  skipped {sid}: {reason}")
+        for path in d["kept"]:
+            print(f"  kept {path} (no longer generated, but changed by hand)")
+        for warning in d["warnings"]:
+            print(f"  warning: {warning}")
+        if d["seeded"]:
+            print(
+                f"fill in the secret values in {len(d['seeded'])} files under secrets/ (git-ignored), then:"
+            )
+        print(f"  kubectl apply -k {d['out_dir']}    (advice: {d['out_dir']}/tweaks/README.md)")
+
+    return Result(data, human)
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+def _registry_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--registry",
+        action="append",
+        metavar="DIR",
+        help="compose folder(s) to read instead of USHADOW_COMPOSE_DIR (repeatable, or ':'-separated)",
+    )
 
 
 def register(sub: Any) -> None:
-    return None
+    services = sub.add_parser("services", help="the compose registry")
+    inner = services.add_subparsers(dest="services_command", metavar="COMMAND")
+    inner.required = True
+    listing = add_command(inner, "list", _list, "list every service of the compose registry")
+    _registry_flag(listing)
+    listing.add_argument("--infra", action="store_true", help="only infrastructure services")
+
+    render = add_command(
+        sub, "render", _render, "print a service's Kubernetes manifests (Secret values masked)"
+    )
+    render.add_argument("service_id", metavar="SERVICE_ID", help="<file-stem>:<service>, see `services list`")
+    _registry_flag(render)
+    render.add_argument(
+        "-n", "--namespace", help="target namespace (default: the file's x-ushadow namespace)"
+    )
+    render.add_argument("--env", action="append", metavar="KEY=VALUE", help="a setting for interpolation")
+    render.add_argument("--out", metavar="DIR", help="write one file per object into DIR instead")
+
+    bundle = add_command(sub, "bundle", _bundle, "write a kustomize tree of the whole registry")
+    _registry_flag(bundle)
+    bundle.add_argument("--out", metavar="DIR", required=True, help="the bundle folder")
+    bundle.add_argument("-n", "--namespace", help="put every service in this namespace (default: per file)")
+    bundle.add_argument("--env", action="append", metavar="KEY=VALUE", help="a setting for interpolation")

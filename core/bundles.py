@@ -1,0 +1,482 @@
+"""The kustomize bundle (the old ``deploy.sh``'s ``k8s/`` tree, done better), and guarded file writes.
+
+``write_bundle(sources, out_dir)`` compiles every convertible service and writes::
+
+    kustomization.yaml      namespace.yaml, configmap.yaml, infra/, base/; secret.yaml as generators
+    namespace.yaml          every namespace the services go to
+    configmap.yaml          every service's ConfigMap <name>-config (non-secret environment, in full)
+    secret.yaml             a kustomize SecretGenerator per Secret: values come from git-ignored files
+    secrets/<ns>/<secret>.env.example   the keys to fill in (no values)
+    secrets/<ns>/<secret>.env           created once with empty values; yours to fill, never overwritten
+    secrets/.gitignore      keeps the real values out of git
+    infra/<ns>/<service>.yaml, base/<ns>/<service>.yaml   PVCs, Services and the workload
+    tweaks/README.md        how to apply, and what to change for production
+
+**Secret values are never written.** The bundle is meant to be committed; a kustomize
+``secretGenerator`` reads each Secret from a git-ignored ``.env`` file that the operator fills in
+(or replaces with an external secret manager). ``disableNameSuffixHash`` keeps the names
+``<name>-secrets``, the same the deploy command uses. For the same reason the pod template's
+``ushadow.io/env-hash`` here is a digest of the ConfigMap and the Secret *keys* only.
+
+**It never deletes or overwrites what it did not write.** ``.ushadow-bundle.json`` lists every
+file it wrote with a digest; a re-run removes only listed files that are no longer produced (and
+unchanged since), refuses (``Conflict``) to overwrite a file it did not write or that was edited
+since, and leaves everything else in the folder alone. ``write_files`` does the same for
+``ushadow-ops render --out``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from core.compose.model import ComposeProject
+from core.compose.registry import Registry
+from core.errors import Conflict, InvalidInput, NotConvertible
+from core.manifests import (
+    ENV_HASH_ANNOTATION,
+    MANAGED_BY,
+    CompiledService,
+    CompileOptions,
+    compile_service,
+    merge_objects,
+    service_id,
+    to_yaml,
+)
+from core.naming import short_hash
+from core.tweaks import tweaks_readme
+
+LEDGER = ".ushadow-bundle.json"
+RENDER_LEDGER = ".ushadow-render.json"
+_GITIGNORE = "# Real secret values: never commit them.\n*\n!.gitignore\n!*/\n!*.example\n"
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """One service to bundle: its project, whether it is infrastructure, its registry id."""
+
+    project: ComposeProject
+    service: str
+    infra: bool = False
+    service_id: str | None = None  # default <file-stem>:<service>
+    namespace: str | None = None  # default the file's x-ushadow namespace
+
+
+def refs_of_registry(registry: Registry) -> tuple[list[ServiceRef], dict[str, str]]:
+    """The registry's services, and the entries that could not be read (id -> error)."""
+    refs: list[ServiceRef] = []
+    broken: dict[str, str] = {}
+    for entry in registry.entries:
+        project = registry.projects.get(entry.file)
+        if entry.spec is None or project is None or entry.service not in project.services:
+            broken[entry.service_id] = entry.error or "could not be read"
+            continue
+        refs.append(ServiceRef(project, entry.service, entry.infra, entry.service_id, entry.meta.namespace))
+    return refs, broken
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # stale, but edited by hand: left in place
+    seeded: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    out_dir: str
+    files: SyncResult
+    services: list[dict[str, Any]]
+    skipped: dict[str, str]
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "out_dir": self.out_dir,
+            "written": self.files.written,
+            "unchanged": self.files.unchanged,
+            "removed": self.files.removed,
+            "kept": self.files.kept,
+            "seeded": self.files.seeded,
+            "services": self.services,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+
+
+def refs_of(projects: Iterable[ComposeProject], infra: Iterable[str] = ()) -> list[ServiceRef]:
+    """Every service of ``projects``; infra when its id or name is in ``infra`` or the file says so.
+
+    A file says so by being an infra file (``*.infra.yml``, like ushadow's
+    ``docker-compose.infra.yml``). A registry's entries carry their own ``infra`` flag instead.
+    """
+    marked = set(infra)
+    out = []
+    for project in projects:
+        infra_file = "infra" in PurePosixPath(project.path).stem.split(".")
+        for name in project.services:
+            is_infra = infra_file or name in marked or service_id(project, name) in marked
+            out.append(ServiceRef(project, name, is_infra))
+    return out
+
+
+@dataclass
+class BundlePlan:
+    """The bundle in memory: ``files`` (ours), ``seeds`` (created once, for people to fill in)."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    seeds: dict[str, str] = field(default_factory=dict)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_bundle(
+    sources: Iterable[ServiceRef],
+    *,
+    namespace: str = "ushadow",
+    force_namespace: bool = False,
+    options: CompileOptions | None = None,
+    broken: Mapping[str, str] | None = None,
+) -> BundlePlan:
+    """The bundle's files (pure). Each file's ``x-ushadow.namespace`` is kept unless forced.
+
+    ``broken`` are registry entries that could not be read (id -> error), listed as skipped.
+    """
+    plan = BundlePlan()
+    plan.skipped.update({sid: f"could not be read: {error}" for sid, error in (broken or {}).items()})
+    compiled: list[tuple[CompiledService, bool]] = []
+    for source in sources:
+        project = source.project
+        spec = project.services[source.service]
+        ns = namespace if force_namespace else (source.namespace or project.meta.namespace or namespace)
+        sid = source.service_id or service_id(project, source.service)
+        try:
+            item = compile_service(spec, project=project, namespace=ns, options=options, service_id=sid)
+        except NotConvertible as exc:
+            plan.skipped[sid] = exc.message
+            continue
+        compiled.append((item, source.infra))
+    merge_objects(item for item, _ in compiled)  # raises Conflict on a name clash
+    namespaces = sorted({item.namespace for item, _ in compiled} | {namespace})
+    plan.files["namespace.yaml"] = to_yaml(_namespace(ns) for ns in namespaces)
+    configmaps: dict[tuple[str, str], dict[str, Any]] = {}
+    generators: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[str, list[str]] = {"infra": [], "base": []}
+    claims: set[tuple[str, str]] = set()  # a PVC two services share is written once
+    for item, infra in compiled:
+        group = "infra" if infra else "base"
+        rest: list[dict[str, Any]] = []
+        for obj in item.objects:
+            key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+            if obj["kind"] == "ConfigMap":
+                configmaps.setdefault(key, obj)
+            elif obj["kind"] == "Secret":
+                generators.setdefault(key, _generator(obj, item, plan))
+            elif obj["kind"] == "PersistentVolumeClaim":
+                if key not in claims:
+                    claims.add(key)
+                    rest.append(obj)
+            else:
+                rest.append(obj)
+        rest = copy.deepcopy(rest)
+        _rehash(rest, item)
+        rel = f"{item.namespace}/{item.name}.yaml"
+        groups[group].append(rel)
+        plan.files[f"{group}/{rel}"] = to_yaml(rest)
+        plan.services.append(
+            {
+                "service_id": item.service_id,
+                "name": item.name,
+                "namespace": item.namespace,
+                "kind": item.kind,
+                "infra": infra,
+                "file": f"{group}/{rel}",
+                "warnings": item.warnings,
+                "notes": item.notes,
+            }
+        )
+    plan.files["configmap.yaml"] = (
+        to_yaml(configmaps.values()) or "# no ConfigMaps: no service has environment\n"
+    )
+    plan.files["secret.yaml"] = to_yaml(generators.values()) or "# no Secrets: no service has secret values\n"
+    for group, rels in groups.items():
+        plan.files[f"{group}/kustomization.yaml"] = _kustomization(resources=rels)
+    plan.files["kustomization.yaml"] = _kustomization(
+        resources=["namespace.yaml", "configmap.yaml", "infra", "base"],
+        generators=["secret.yaml"] if generators else [],
+    )
+    plan.files["secrets/.gitignore"] = _GITIGNORE
+    plan.files["tweaks/README.md"] = tweaks_readme(plan.services, plan.skipped)
+    return plan
+
+
+def write_bundle(
+    sources: Registry | Iterable[ServiceRef | ComposeProject],
+    out_dir: str | Path,
+    *,
+    namespace: str = "ushadow",
+    force_namespace: bool = False,
+    options: CompileOptions | None = None,
+) -> BundleResult:
+    """Compile and write the bundle into ``out_dir`` (see the module docstring)."""
+    refs: list[ServiceRef] = []
+    broken: dict[str, str] = {}
+    if isinstance(sources, Registry):
+        refs, broken = refs_of_registry(sources)
+    else:
+        for source in sources:
+            refs.extend(refs_of([source]) if isinstance(source, ComposeProject) else [source])
+    plan = plan_bundle(
+        refs, namespace=namespace, force_namespace=force_namespace, options=options, broken=broken
+    )
+    out = Path(out_dir)
+    synced = write_files(out, plan.files, seeds=plan.seeds, ledger=LEDGER, prune=True)
+    warnings = list(plan.warnings)
+    for rel in plan.seeds:
+        missing = _missing_keys(out / rel, plan.seeds[rel])
+        if missing:
+            warnings.append(f"{rel} has no line for {', '.join(missing)}: add them (see the .example file)")
+    return BundleResult(str(out), synced, plan.services, plan.skipped, warnings)
+
+
+def zip_bundle(plan: BundlePlan, *, prefix: str = "k8s") -> bytes:
+    """The bundle as a ZIP (for a download): its files, and the secret files as empty templates."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for rel, text in sorted({**plan.seeds, **plan.files}.items()):
+            archive.writestr(f"{prefix}/{rel}", text)
+    return buffer.getvalue()
+
+
+# -- pieces of the plan -------------------------------------------------------------------------
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
+    }
+
+
+def _kustomization(*, resources: list[str], generators: list[str] | None = None) -> str:
+    doc: dict[str, Any] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    }
+    if generators:
+        doc["generators"] = generators
+    return (
+        "# Written by ushadow-ops bundle. Put your changes in an overlay (see tweaks/README.md).\n"
+        + yaml.safe_dump(doc, sort_keys=False)
+    )
+
+
+def _generator(secret: dict[str, Any], item: CompiledService, plan: BundlePlan) -> dict[str, Any]:
+    """A SecretGenerator for one compiled Secret, and the files it reads (seeded, no values)."""
+    meta = secret["metadata"]
+    ns, name = meta["namespace"], meta["name"]
+    keys = list(secret.get("data", {}))
+    generator: dict[str, Any] = {
+        "apiVersion": "builtin",
+        "kind": "SecretGenerator",
+        "metadata": {"name": name, "namespace": ns},
+        "type": secret.get("type", "Opaque"),
+        "options": {
+            "disableNameSuffixHash": True,
+            "labels": dict(meta.get("labels", {})),
+            "annotations": dict(meta.get("annotations", {})),
+        },
+    }
+    if name == f"{item.name}-secrets":  # the environment: KEY=VALUE lines
+        env_file = f"secrets/{ns}/{name}.env"
+        example = (
+            f"# Secret {name} in namespace {ns} ({item.service_id}).\n"
+            f"# Copy to {name}.env (git-ignored) and fill in the values; `kubectl apply -k` reads that file.\n"
+            + "".join(f"{key}=\n" for key in keys)
+        )
+        plan.files[f"{env_file}.example"] = example
+        plan.seeds[env_file] = "".join(f"{key}=\n" for key in keys)
+        generator["envs"] = [env_file]
+    else:  # a compose `secrets:` entry: one file per key
+        generator["files"] = []
+        for key in keys:
+            path = f"secrets/{ns}/{name}/{key}"
+            plan.seeds[path] = ""
+            generator["files"].append(f"{key}={path}")
+        plan.warnings.append(f"fill in {', '.join(generator['files'])} for Secret {ns}/{name}")
+    return generator
+
+
+def _rehash(objects: list[dict[str, Any]], item: CompiledService) -> None:
+    """Replace the env hash (which covers Secret values) with one of config values and secret keys."""
+    env: list[Any] = []
+    for obj in item.objects:
+        if obj["kind"] == "ConfigMap":
+            env.append(obj.get("data"))
+        elif obj["kind"] == "Secret":
+            env.append(sorted(obj.get("data", {})))
+    digest = short_hash(json.dumps(env, sort_keys=True), 16)
+    for obj in objects:
+        template = obj.get("spec", {}).get("template", {}).get("metadata", {})
+        if ENV_HASH_ANNOTATION in template.get("annotations", {}):
+            template["annotations"] = {**template["annotations"], ENV_HASH_ANNOTATION: digest}
+
+
+def _missing_keys(path: Path, seed: str) -> list[str]:
+    """Keys of ``seed`` (``KEY=`` lines) that an operator's env file lacks (values are not read out)."""
+    if not seed or not path.is_file():
+        return []
+    have = {
+        line.split("=", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines() if "=" in line
+    }
+    return [line[:-1] for line in seed.splitlines() if line.endswith("=") and line[:-1] not in have]
+
+
+# -- guarded writes -----------------------------------------------------------------------------
+
+
+def _digest(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def _safe_rel(rel: str) -> str:
+    path = PurePosixPath(rel)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise InvalidInput(f"refusing to write outside the output folder: {rel!r}")
+    return path.as_posix()
+
+
+def _read_ledger(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {"files": {}, "seeded": [], "dirs": []}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"{path} is not a ushadow-ops file list", hint="move it away and run again"
+        ) from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("tool") != "ushadow-ops"
+        or not isinstance(data.get("files"), dict)
+    ):
+        raise InvalidInput(f"{path} is not a ushadow-ops file list", hint="move it away and run again")
+    data.setdefault("seeded", [])
+    data.setdefault("dirs", [])
+    return data
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_files(
+    out_dir: Path,
+    files: Mapping[str, str],
+    *,
+    seeds: Mapping[str, str] | None = None,
+    ledger: str = LEDGER,
+    prune: bool = True,
+) -> SyncResult:
+    """Write ``files`` (relative path -> text) into ``out_dir``, touching only what we wrote before.
+
+    ``seeds`` are created when missing and never overwritten or removed (files for people to fill
+    in). Every refusal is checked before anything is written.
+    """
+    seeds = seeds or {}
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"{out_dir} exists and is not a folder")
+    ledger_path = out_dir / ledger
+    old = _read_ledger(ledger_path)
+    owned: dict[str, str] = old["files"]
+    files = {_safe_rel(rel): text for rel, text in files.items()}
+    result = SyncResult()
+    problems: list[str] = []
+    for rel, text in files.items():
+        path = out_dir / rel
+        if path.is_dir():
+            problems.append(f"{rel} is a folder")
+        elif path.exists():
+            current = _digest(path.read_bytes())
+            if current == _digest(text):
+                continue
+            if rel not in owned:
+                problems.append(f"{rel} exists and was not written by ushadow-ops")
+            elif owned[rel] != current:
+                problems.append(f"{rel} was changed by hand since ushadow-ops wrote it")
+    if problems:
+        raise Conflict(
+            f"refusing to overwrite in {out_dir}: " + "; ".join(problems[:5]),
+            hint="move those files away, or choose another --out folder (keep your changes in an overlay)",
+        )
+    created_dirs: list[str] = list(dict.fromkeys(str(d) for d in old["dirs"]))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for rel, text in {**files, **{_safe_rel(k): v for k, v in seeds.items()}}.items():
+        is_seed = rel not in files
+        path = out_dir / rel
+        if is_seed and path.exists():
+            continue
+        for parent in reversed(PurePosixPath(rel).parents[:-1]):
+            folder = out_dir / parent
+            if not folder.exists():
+                folder.mkdir()
+                created_dirs.append(parent.as_posix())
+        if not is_seed and path.exists() and _digest(path.read_bytes()) == _digest(text):
+            result.unchanged.append(rel)
+            continue
+        _atomic_write(path, text)
+        (result.seeded if is_seed else result.written).append(rel)
+    new_owned = {rel: _digest(text) for rel, text in files.items()}
+    if prune:
+        for rel, digest in owned.items():
+            if rel in new_owned:
+                continue
+            path = out_dir / rel
+            if not path.exists():
+                continue
+            if _digest(path.read_bytes()) == digest:
+                path.unlink()
+                result.removed.append(rel)
+            else:
+                result.kept.append(rel)
+        for name in sorted(set(created_dirs), key=lambda d: -d.count("/")):
+            path = out_dir / name
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+                created_dirs.remove(name)
+    else:
+        new_owned = {**{k: v for k, v in owned.items() if (out_dir / k).exists()}, **new_owned}
+    seeded = sorted(set(old["seeded"]) | {_safe_rel(k) for k in seeds})
+    ledger_doc = {
+        "tool": "ushadow-ops",
+        "version": 1,
+        "files": new_owned,
+        "seeded": seeded,
+        "dirs": created_dirs,
+    }
+    _atomic_write(ledger_path, json.dumps(ledger_doc, indent=2, sort_keys=True) + "\n")
+    return result
