@@ -160,3 +160,21 @@ def test_wrapper_module_replaces_only_required_staging_modules() -> None:
     assert "require k8s.io/kubernetes v1.37.2" in gomod
     assert "\tk8s.io/api => k8s.io/api v0.37.2" in gomod
     assert "sample-controller" not in gomod
+
+
+def test_claims_bind_to_the_default_storage_class(kube_api: client.ApiClient, namespace: str) -> None:
+    core = client.CoreV1Api(kube_api)
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    core.create_namespaced_persistent_volume_claim(namespace, claim, _request_timeout=10)
+    _wait_for(
+        lambda: (
+            core.read_namespaced_persistent_volume_claim("data", namespace, _request_timeout=5).status.phase
+            == "Bound"
+        ),
+        "the claim to bind",
+    )

@@ -190,6 +190,18 @@ def _node(name: str) -> dict[str, Any]:
     }
 
 
+STORAGE_CLASS: dict[str, Any] = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {
+        "name": "standard",
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+    },
+    "provisioner": "kubernetes.io/host-path",
+    "reclaimPolicy": "Delete",
+    "volumeBindingMode": "Immediate",
+}
+
 KWOK_CONFIG = """\
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterLogs
@@ -302,6 +314,9 @@ class LocalCluster:
                 status, body = http.request("POST", "/api/v1/nodes", _node(name))
                 if status not in (201, 409):
                     raise LocalClusterError(f"could not create node {name}: HTTP {status} {body}")
+            status, body = http.request("POST", "/apis/storage.k8s.io/v1/storageclasses", STORAGE_CLASS)
+            if status not in (201, 409):
+                raise LocalClusterError(f"could not create the default StorageClass: HTTP {status} {body}")
             progress("waiting for the fake nodes to become Ready")
             _wait(lambda: self._nodes_ready(http), "nodes to become Ready", READY_TIMEOUT, procs, logs)
             _wait(
@@ -417,6 +432,7 @@ class LocalCluster:
             f"--bind-address={HOST}",
             "--secure-port=0",
             "--controllers=*",
+            "--enable-hostpath-provisioner=true",  # PVCs bind (to /tmp/hostpath_pv dirs) without a CSI driver
             "--concurrent-deployment-syncs=10",
             "--concurrent-replicaset-syncs=10",
             "--kube-api-qps=200",
