@@ -35,7 +35,11 @@ def main() -> None:
             sock.listen(64)
         admin = state.kubeconfig.read_text()
         settings = Settings.load(
-            {"USHADOW_DATA_DIR": tmp, "USHADOW_REQUEST_TIMEOUT": str(TIMEOUT), "USHADOW_SCAN_CONCURRENCY": "8"}
+            {
+                "USHADOW_DATA_DIR": tmp,
+                "USHADOW_REQUEST_TIMEOUT": str(TIMEOUT),
+                "USHADOW_SCAN_CONCURRENCY": "8",
+            }
         )
         store = Store.open(settings)
         configs: list[Path] = []
@@ -55,7 +59,16 @@ def main() -> None:
         statuses = sorted(c.status for c in checked)
 
         def kubectl(path: Path) -> int:
-            cmd = [KUBECTL, "--kubeconfig", str(path), "--request-timeout", f"{TIMEOUT:g}s", "get", "--raw", "/version"]
+            cmd = [
+                KUBECTL,
+                "--kubeconfig",
+                str(path),
+                "--request-timeout",
+                f"{TIMEOUT:g}s",
+                "get",
+                "--raw",
+                "/version",
+            ]
             return subprocess.run(cmd, capture_output=True, check=False, env={**os.environ}).returncode
 
         start = time.perf_counter()
@@ -63,7 +76,9 @@ def main() -> None:
             codes = list(pool.map(kubectl, configs))
         peer_parallel = time.perf_counter() - start
         start = time.perf_counter()
-        for path in configs[DEAD - 2 : DEAD + 8]:  # a sequential loop over 10 (2 dead), as a shell script would
+        for path in configs[
+            DEAD - 2 : DEAD + 8
+        ]:  # a sequential loop over 10 (2 dead), as a shell script would
             kubectl(path)
         peer_sequential_10 = time.perf_counter() - start
         store.close()

@@ -58,7 +58,9 @@ def object_path(kind: str, name: str | None, namespace: str | None) -> str:
     try:
         prefix, plural, namespaced = KINDS[kind]
     except KeyError as exc:
-        raise InvalidInput(f"kind {kind!r} is not one ushadow-ops applies", hint=f"known: {', '.join(KINDS)}") from exc
+        raise InvalidInput(
+            f"kind {kind!r} is not one ushadow-ops applies", hint=f"known: {', '.join(KINDS)}"
+        ) from exc
     base = f"{prefix}/namespaces/{namespace}/{plural}" if namespaced else f"{prefix}/{plural}"
     if namespaced and not namespace:
         raise InvalidInput(f"{kind} {name!r} needs a namespace")
@@ -124,13 +126,17 @@ def _spec_of(obj: dict[str, Any]) -> Any:
     return {k: v for k, v in obj.items() if k not in ("status", "metadata")} | {"metadata": meta}
 
 
-def delete(kube: Kube, kind: str, name: str, namespace: str | None, *, propagation: str = "Background") -> bool:
+def delete(
+    kube: Kube, kind: str, name: str, namespace: str | None, *, propagation: str = "Background"
+) -> bool:
     """Delete one object; False when it was already gone."""
     from core.errors import NotFound
 
     body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
     try:
-        kube.request_json("DELETE", object_path(kind, name, namespace), body=body, what=f"deleting {kind} {name}")
+        kube.request_json(
+            "DELETE", object_path(kind, name, namespace), body=body, what=f"deleting {kind} {name}"
+        )
     except NotFound:
         return False
     return True

@@ -88,7 +88,9 @@ def run(settings: Settings, say: Any = print) -> str:
     with open_kube(kubeconfig, settings) as kube:
         for obj in sample_manifests():
             apply(kube, obj, field_manager="ushadow-demo")
-        say(f"sample infrastructure applied to namespace {NAMESPACE}: {', '.join(n for n, _i, _p in SAMPLE_INFRA)}")
+        say(
+            f"sample infrastructure applied to namespace {NAMESPACE}: {', '.join(n for n, _i, _p in SAMPLE_INFRA)}"
+        )
     store = Store.open(settings)
     try:
         try:
@@ -99,10 +101,14 @@ def run(settings: Settings, say: Any = print) -> str:
             store.remove_cluster(CLUSTER_NAME)  # a previous demo's control plane, on another port
             existing = None
         if existing is None:
-            cluster = cluster_ops.add_cluster(store, settings, name=CLUSTER_NAME, kubeconfig=kubeconfig).cluster
+            cluster = cluster_ops.add_cluster(
+                store, settings, name=CLUSTER_NAME, kubeconfig=kubeconfig
+            ).cluster
         else:
             cluster = cluster_ops.check_cluster(store, settings, CLUSTER_NAME)
-        say(f"cluster {cluster.name!r} registered: {cluster.status}, {cluster.version}, {cluster.node_count} nodes")
+        say(
+            f"cluster {cluster.name!r} registered: {cluster.status}, {cluster.version}, {cluster.node_count} nodes"
+        )
         _wait_ready(settings, kubeconfig)
         _scan(store, settings, cluster.cluster_id, say)
     finally:

@@ -38,16 +38,48 @@ BAD = [
     ("missing user", _with(contexts__0__context__user="ghost"), "user 'ghost'"),
     ("no server", _with(clusters__0__cluster__server=None), "no server URL"),
     ("server not a URL", _with(clusters__0__cluster__server="127.0.0.1:6443"), "not an http(s) URL"),
-    ("bad base64 CA", _with(clusters__0__cluster={"server": "https://h:6443", "certificate-authority-data": "@@@"}), "not valid base64"),
-    ("CA not PEM", _with(clusters__0__cluster={"server": "https://h:6443", "certificate-authority-data": b64("hello")}), "not PEM"),
-    ("CA from a file", _with(clusters__0__cluster={"server": "https://h:6443", "certificate-authority": "/etc/passwd"}), "never read"),
+    (
+        "bad base64 CA",
+        _with(clusters__0__cluster={"server": "https://h:6443", "certificate-authority-data": "@@@"}),
+        "not valid base64",
+    ),
+    (
+        "CA not PEM",
+        _with(clusters__0__cluster={"server": "https://h:6443", "certificate-authority-data": b64("hello")}),
+        "not PEM",
+    ),
+    (
+        "CA from a file",
+        _with(clusters__0__cluster={"server": "https://h:6443", "certificate-authority": "/etc/passwd"}),
+        "never read",
+    ),
     ("token from a file", _with(users__0__user={"tokenFile": "/var/run/secrets/token"}), "never read"),
     ("cert without key", _with(users__0__user={"client-certificate-data": b64(PEM_CERT)}), "without its key"),
     ("no credential", _with(users__0__user={}), "no credential"),
-    ("exec plugin", _with(users__0__user={"exec": {"command": "/bin/sh", "args": ["-c", "touch /tmp/pwned"], "apiVersion": "client.authentication.k8s.io/v1"}}), "must not run commands"),
-    ("auth-provider", _with(users__0__user={"auth-provider": {"name": "gcp", "config": {"cmd-path": "/bin/sh"}}}), "auth-provider"),
+    (
+        "exec plugin",
+        _with(
+            users__0__user={
+                "exec": {
+                    "command": "/bin/sh",
+                    "args": ["-c", "touch /tmp/pwned"],
+                    "apiVersion": "client.authentication.k8s.io/v1",
+                }
+            }
+        ),
+        "must not run commands",
+    ),
+    (
+        "auth-provider",
+        _with(users__0__user={"auth-provider": {"name": "gcp", "config": {"cmd-path": "/bin/sh"}}}),
+        "auth-provider",
+    ),
     ("unknown field", _with(users__0__user={"token": "x", "tokne": "y"}), "users['u1'].user.tokne"),
-    ("wrong type", _with(clusters__0__cluster={"server": "https://h:6443", "insecure-skip-tls-verify": "maybe"}), "insecure-skip-tls-verify"),
+    (
+        "wrong type",
+        _with(clusters__0__cluster={"server": "https://h:6443", "insecure-skip-tls-verify": "maybe"}),
+        "insecure-skip-tls-verify",
+    ),
     ("several contexts, none current", None, "several contexts"),
 ]
 
@@ -78,7 +110,9 @@ def test_exec_plugin_is_allowed_only_when_listed() -> None:
 
 
 def test_context_is_picked_and_only_it_is_kept() -> None:
-    doc = kubeconfig(ca=PEM_CERT, user={"client-certificate-data": b64(PEM_CERT), "client-key-data": b64(PEM_KEY)})
+    doc = kubeconfig(
+        ca=PEM_CERT, user={"client-certificate-data": b64(PEM_CERT), "client-key-data": b64(PEM_KEY)}
+    )
     doc["clusters"].append({"name": "c2", "cluster": {"server": "https://other:443"}})
     doc["users"].append({"name": "u2", "user": {"token": "second-secret"}})
     doc["contexts"].append({"name": "prod", "context": {"cluster": "c2", "user": "u2", "namespace": "apps"}})

@@ -1,7 +1,169 @@
-"""Placeholder: commands for this area land with their feature."""
+"""``ushadow-ops scan`` and ``ushadow-ops scans list|show``: find infrastructure in a cluster, keep the
+history, and print the shareable link of every scan."""
 
+from __future__ import annotations
+
+import argparse
 from typing import Any
+
+from core.cli.base import Context, Result, add_command, print_table
+from core.errors import InvalidInput
+from core.links import parse_scan_id, scan_link
+from core.scandiff import diff_scans
+from core.scans import ScanResult
+
+LIST_COLUMNS = ("scan_id", "cluster", "namespaces", "scanned_at", "found", "errors")
+MATCH_COLUMNS = ("type", "service", "namespace", "kind", "ready", "endpoint", "reason")
+
+
+def _document(ctx: Context, result: ScanResult, cluster_name: str | None) -> dict[str, Any]:
+    """The CLI contract's scan JSON, plus the cluster name and what changed since the previous scan."""
+    data = result.to_json(scan_link(ctx.settings.public_url, result.scan_id))
+    data["cluster"] = cluster_name
+    data["changes"] = diff_scans(ctx.store.previous_scan(result), result).to_json()
+    return data
+
+
+def _ready(match: dict[str, Any]) -> str:
+    if match.get("ready") is None and "ready" in match:
+        return "unknown"
+    count = match["ready_endpoints"]
+    return f"{count} ready" if count else "NOT READY"
+
+
+def _print_scan(data: dict[str, Any]) -> None:
+    where = "all namespaces" if data["all_namespaces"] else ", ".join(data["namespaces"])
+    took = f", {data['duration_ms']} ms" if data.get("duration_ms") is not None else ""
+    print(
+        f"scan {data['scan_id']} of {data.get('cluster') or data['cluster_id']} ({where}) at {data['scanned_at']}{took}"
+    )
+    rows: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for infra_type, entry in data["infra_services"].items():
+        if not entry["found"]:
+            missing.append(infra_type)
+        for m in entry["matches"]:
+            first = m["endpoints"][0] if m["endpoints"] else "-"
+            more = len(m["endpoints"]) - 1
+            rows.append(
+                {
+                    "type": infra_type,
+                    "service": m["service"],
+                    "namespace": m["namespace"],
+                    "kind": m["service_type"] + (" (pending)" if m.get("pending") else ""),
+                    "ready": _ready(m),
+                    "endpoint": first + (f" (+{more} more)" if more > 0 else ""),
+                    "reason": m["reason"],
+                }
+            )
+    print()
+    print_table(rows, MATCH_COLUMNS)
+    print()
+    print("not found: " + (", ".join(missing) if missing else "-"))
+    changes = data.get("changes") or {}
+    if changes:
+        print()
+        print("changed since the previous scan:")
+        for line in changes.get("summary") or []:
+            print(f"  {line}")
+    if data["errors"]:
+        print()
+        print("errors:")
+        for error in data["errors"]:
+            print(f"  {error['namespace']}: {error['reason']}")
+    print()
+    print(f"link: {data['link']}")
+
+
+def _scan(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.kube import open_kube
+    from core.scanning import scan
+
+    if args.all_namespaces and args.namespaces:
+        raise InvalidInput("give either -n NAMESPACE or --all-namespaces, not both")
+    cluster = ctx.store.get_cluster(args.cluster)
+    namespaces = [] if args.all_namespaces else (args.namespaces or [cluster.namespace])
+    credential = ctx.store.cluster_credential(cluster.cluster_id)
+
+    def progress(message: str, fraction: float) -> None:
+        ctx.progress(f"[{fraction:4.0%}] {message}")
+
+    with open_kube(credential, ctx.settings) as kube:
+        result = scan(
+            kube,
+            cluster_id=cluster.cluster_id,
+            namespaces=namespaces,
+            all_namespaces=args.all_namespaces,
+            progress=progress,
+            concurrency=ctx.settings.scan_concurrency,
+        )
+    ctx.store.save_scan(result)
+    return Result(_document(ctx, result, cluster.name), _print_scan)
+
+
+def _show(args: argparse.Namespace, ctx: Context) -> Result:
+    result = ctx.store.get_scan(parse_scan_id(args.scan_id))
+    return Result(_document(ctx, result, ctx.store.get_cluster(result.cluster_id).name), _print_scan)
+
+
+def _list(args: argparse.Namespace, ctx: Context) -> Result:
+    names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
+    rows = []
+    for result in ctx.store.list_scans(args.cluster, limit=args.limit):
+        doc = result.to_json(scan_link(ctx.settings.public_url, result.scan_id))
+        rows.append(
+            {
+                "scan_id": result.scan_id,
+                "cluster_id": result.cluster_id,
+                "cluster": names.get(result.cluster_id),
+                "namespaces": list(result.namespaces),
+                "all_namespaces": result.all_namespaces,
+                "scanned_at": doc["scanned_at"],
+                "found": result.found_types(),
+                "matches": len(result.matches),
+                "errors": len(result.errors),
+                "duration_ms": result.duration_ms,
+                "link": doc["link"],
+            }
+        )
+
+    def human(data: list[dict[str, Any]]) -> None:
+        shown = [
+            {
+                **r,
+                "namespaces": "all" if r["all_namespaces"] else ",".join(r["namespaces"]),
+                "found": ",".join(r["found"]) or "-",
+            }
+            for r in data
+        ]
+        print_table(shown, LIST_COLUMNS)
+        for r in data:
+            print(f"{r['scan_id']}: {r['link']}")
+
+    return Result(rows, human)
 
 
 def register(sub: Any) -> None:
-    return None
+    run = add_command(
+        sub, "scan", _scan, "scan a cluster for infrastructure (databases, caches, queues, ...) and store it"
+    )
+    run.add_argument("cluster", metavar="CLUSTER", help="cluster id or name")
+    run.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        dest="namespaces",
+        metavar="NS",
+        help="namespace to scan (repeatable; default: the cluster's namespace)",
+    )
+    run.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="scan every namespace the credential may list"
+    )
+    parser = sub.add_parser("scans", help="list and show stored scans")
+    inner = parser.add_subparsers(dest="scans_command", metavar="ACTION")
+    inner.required = True
+    listing = add_command(inner, "list", _list, "list stored scans, newest first, with their links")
+    listing.add_argument("cluster", nargs="?", metavar="CLUSTER", help="only this cluster's scans")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    show = add_command(inner, "show", _show, "show a stored scan (no rescan) with its link")
+    show.add_argument("scan_id", metavar="SCAN_ID", help="the scan id (from `scan` or `scans list`)")
