@@ -195,6 +195,13 @@ def make_engine(url: str) -> Engine:
             f"USHADOW_DATABASE_URL is not a database URL: {exc}",
             hint="e.g. sqlite:///path/ushadow.db or postgresql+psycopg://user@host/db",
         ) from exc
+    try:
+        parsed.get_dialect()
+    except Exception as exc:  # NoSuchModuleError, or a driver that is not installed
+        raise InvalidInput(
+            f"USHADOW_DATABASE_URL names a database driver that is not available: {parsed.drivername}",
+            hint="use sqlite:///path/ushadow.db, or postgresql+psycopg://user@host/db (pip install '.[postgres]')",
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             db_file = Path(parsed.database).expanduser()

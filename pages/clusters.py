@@ -1,0 +1,306 @@
+"""Clusters: every registered cluster and its status at a glance; add, re-check and remove.
+
+The selected cluster is in the URL (``?cluster=<id>``), so a link reopens the same view.
+A kubeconfig is never drawn back on the page: after an add the inputs that held it are dropped.
+"""
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from core import clusters as ops
+from core.errors import UshadowError
+from core.scans import ScanResult
+from core.settings import Settings
+from core.store import Cluster, Store
+from pages._ui import (
+    code,
+    flash,
+    get_settings,
+    get_store,
+    logged_in_user,
+    md,
+    page_file,
+    run_action,
+    run_with_progress,
+    show_error,
+    show_flashes,
+    status_badge,
+    status_css,
+    status_label,
+)
+
+FLASH = "clusters_flash"
+SELECTED = "clusters_selected"
+SELECT_NEXT = "clusters_select_next"  # set by an action; becomes the selection on the next run
+REMOVING = "clusters_removing"
+NONCE = "clusters_add_nonce"  # bumped after an add, so the inputs holding the kubeconfig start empty
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def scan_summary(scan: ScanResult | None) -> str:
+    if scan is None:
+        return "not scanned yet"
+    types = sorted({m.infra_type for m in scan.matches})
+    where = "all namespaces" if scan.all_namespaces else ", ".join(scan.namespaces)
+    text = f"{', '.join(types) if types else 'nothing found'} in {where}"
+    if scan.errors:
+        text += f" ({len(scan.errors)} namespace(s) not readable)"
+    return text
+
+
+COLUMNS = {
+    "status": st.column_config.TextColumn("Status", help="result of the last connectivity check"),
+    "name": st.column_config.TextColumn("Name"),
+    "server": st.column_config.TextColumn("API server"),
+    "version": st.column_config.TextColumn("Version"),
+    "nodes": st.column_config.NumberColumn(
+        "Nodes", format="%d", help="empty when the credential may not list nodes"
+    ),
+    "namespace": st.column_config.TextColumn("Namespace", help="default namespace for scans and deploys"),
+    "last_checked": st.column_config.DatetimeColumn("Last checked", format="distance"),
+    "latest_scan": st.column_config.TextColumn("Latest scan", help="types found by the newest scan"),
+    "scan": st.column_config.LinkColumn("Scan", display_text="Scan ↗", help="open the Scan page for it"),
+    "problem": st.column_config.TextColumn("Problem", help="why the last check failed"),
+}
+
+
+def cluster_table(clusters: list[Cluster], latest: dict[str, ScanResult]) -> pd.DataFrame:
+    rows = [
+        {
+            "status": status_label(c.status),
+            "name": c.name,
+            "server": c.server,
+            "version": c.version,
+            "nodes": c.node_count,
+            "namespace": c.namespace,
+            "last_checked": _utc(c.last_checked),
+            "latest_scan": scan_summary(latest.get(c.cluster_id)),
+            "scan": f"scan?cluster={c.cluster_id}",
+            "problem": c.error or "",
+        }
+        for c in clusters
+    ]
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["nodes"] = table["nodes"].astype("Int64")  # whole numbers, empty when hidden by RBAC
+    return table
+
+
+def recheck_all(settings: Settings, store: Store, count: int) -> None:
+    checked = run_with_progress(
+        "Checking clusters…",
+        count,
+        lambda step: ops.check_all(store, settings, on_done=lambda _id, health: step(health.status)),
+    )
+    if checked is not None:
+        ok = sum(1 for c in checked if c.status == "connected")
+        flash(
+            FLASH, "success" if ok == len(checked) else "warning", f"Checked {len(checked)}: {ok} connected."
+        )
+        st.rerun()
+
+
+def selected_cluster(clusters: list[Cluster]) -> Cluster:
+    """The selectbox of clusters, kept in step with ``?cluster=`` in the URL."""
+    by_id = {c.cluster_id: c for c in clusters}
+    wanted = st.query_params.get("cluster")
+    if SELECT_NEXT in st.session_state:
+        wanted = st.session_state.pop(SELECT_NEXT)
+        st.session_state[SELECTED] = wanted
+    elif SELECTED not in st.session_state and wanted in by_id:
+        st.session_state[SELECTED] = wanted
+    if st.session_state.get(SELECTED) not in by_id:
+        st.session_state.pop(SELECTED, None)
+    if wanted and wanted not in by_id:
+        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
+    chosen = st.selectbox(
+        "Cluster",
+        list(by_id),
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}" if cid in by_id else cid,
+        key=SELECTED,
+    )
+    st.query_params["cluster"] = chosen
+    return by_id[chosen]
+
+
+def cluster_panel(settings: Settings, store: Store, cluster: Cluster) -> None:
+    status_badge(cluster.status)
+    labels = ", ".join(f"{k}={v}" for k, v in cluster.labels.items()) or "none"
+    st.markdown(
+        f"**{md(cluster.name)}**, context {code(cluster.context)} at {code(cluster.server)}; "
+        f"namespace {code(cluster.namespace)}; labels: {md(labels)}"
+    )
+    if cluster.error:
+        st.warning(md(cluster.error), icon=":material/warning:")
+    recheck, scan, remove = st.columns(3, vertical_alignment="center")
+    if recheck.button("Re-check", key="clusters_recheck_one", icon=":material/refresh:"):
+        checked = run_action(
+            f"Checking {cluster.name}…", lambda: ops.check_cluster(store, settings, cluster.cluster_id)
+        )
+        if checked is not None:
+            flash(FLASH, "success" if checked.status == "connected" else "warning", _status_text(checked))
+            st.rerun()
+    scan.page_link(
+        page_file("scan"),
+        label="Scan it",
+        icon=":material/radar:",
+        query_params={"cluster": cluster.cluster_id},
+    )
+    if remove.button("Remove…", key="clusters_remove_start", icon=":material/delete:"):
+        st.session_state[REMOVING] = cluster.cluster_id
+    if st.session_state.get(REMOVING) == cluster.cluster_id:
+        confirm_remove(store, cluster)
+
+
+def confirm_remove(store: Store, cluster: Cluster) -> None:
+    with st.container(border=True):
+        st.warning(
+            f"Removing **{md(cluster.name)}** deletes its stored credential, its scans and its deployment "
+            "records here. Nothing in the cluster itself changes.",
+            icon=":material/delete_forever:",
+        )
+        typed = st.text_input("Type the cluster's name to confirm", key="clusters_remove_name")
+        yes, no = st.columns(2)
+        if yes.button("Remove for good", key="clusters_remove_confirm", type="primary"):
+            if typed.strip() != cluster.name:
+                st.error(f"That is not the name of this cluster; type {code(cluster.name)} to remove it.")
+                return
+            removed = run_action(
+                f"Removing {cluster.name}…",
+                lambda: ops.remove_cluster(store, cluster.cluster_id, actor=logged_in_user()),
+            )
+            if removed is not None:
+                st.session_state.pop(REMOVING, None)
+                st.query_params.pop("cluster", None)
+                flash(FLASH, "success", f"Removed {md(removed.name)} with its credential, scans and records.")
+                st.rerun()
+        if no.button("Cancel", key="clusters_remove_cancel"):
+            st.session_state.pop(REMOVING, None)
+            st.rerun()
+
+
+def _status_text(cluster: Cluster) -> str:
+    nodes = "nodes hidden by RBAC" if cluster.node_count is None else f"{cluster.node_count} node(s)"
+    if cluster.status == "connected":
+        return f"{md(cluster.name)} is connected: {md(cluster.version or '?')}, {nodes}."
+    return f"{md(cluster.name)} is {cluster.status}: {md(cluster.error or 'no reason given')}"
+
+
+def add_form(settings: Settings, store: Store) -> None:
+    nonce = st.session_state.setdefault(NONCE, 0)
+    source = st.radio(
+        "Kubeconfig", ["Upload a file", "Paste YAML"], horizontal=True, key="clusters_add_source"
+    )
+    kubeconfig: str | bytes | None
+    if source == "Upload a file":
+        upload = st.file_uploader(
+            "Kubeconfig file", key=f"clusters_add_file_{nonce}", help="for example ~/.kube/config"
+        )
+        kubeconfig = upload.getvalue() if upload is not None else None
+    else:
+        kubeconfig = st.text_area(
+            "Kubeconfig YAML",
+            key=f"clusters_add_yaml_{nonce}",
+            height=180,
+            placeholder="apiVersion: v1\nkind: Config\nclusters: …",
+        )
+    contexts: list[str] = []
+    current: str | None = None
+    parse_error: UshadowError | None = None
+    if kubeconfig:
+        try:
+            contexts, current = ops.contexts_of(kubeconfig)
+        except UshadowError as exc:
+            parse_error = exc
+            show_error(exc)
+    context = st.selectbox(
+        "Context",
+        contexts,
+        index=contexts.index(current) if current in contexts else (0 if contexts else None),
+        key=f"clusters_add_context_{nonce}",
+        help="the contexts this kubeconfig holds; its current-context first",
+        disabled=not contexts,
+    )
+    name_col, ns_col = st.columns(2)
+    name = name_col.text_input(
+        "Name",
+        key=f"clusters_add_name_{nonce}",
+        placeholder="e.g. prod-eu",
+        help="unique; letters, digits, . _ -",
+    )
+    namespace = ns_col.text_input(
+        "Namespace",
+        key=f"clusters_add_namespace_{nonce}",
+        placeholder="ushadow",
+        help="default namespace for scans and deploys; empty: the context's namespace, else ushadow",
+    )
+    labels = st.text_input("Labels", key=f"clusters_add_labels_{nonce}", placeholder="env=prod, team=ops")
+    save_anyway = st.checkbox("Save even if it cannot connect now", key=f"clusters_add_save_anyway_{nonce}")
+    if not st.button("Add cluster", key="clusters_add_submit", type="primary", icon=":material/add:"):
+        return
+    if not kubeconfig:
+        st.error("Upload a kubeconfig file or paste its YAML first.")
+        return
+    if parse_error is not None:
+        return  # already shown above, where the kubeconfig is
+    added = run_action(
+        "Connecting to the cluster…",
+        lambda: ops.add_cluster(
+            store,
+            settings,
+            name=name,
+            kubeconfig=kubeconfig,
+            context=context,
+            namespace=namespace.strip() or None,
+            labels=ops.parse_labels(labels),
+            save_unreachable=save_anyway,
+            actor=logged_in_user(),
+        ),
+    )
+    if added is None:
+        return
+    ok = added.cluster.status == "connected"
+    text = ("Added " if ok else "Saved ") + _status_text(added.cluster)
+    if not ok and added.health.hint:
+        text += f" What to try: {md(added.health.hint)}"
+    flash(FLASH, "success" if ok else "warning", text)
+    st.session_state[NONCE] = nonce + 1
+    st.session_state[SELECT_NEXT] = added.cluster.cluster_id
+    st.rerun()
+
+
+st.title("Clusters")
+st.caption("The Kubernetes clusters this dashboard scans and deploys to. Credentials are stored encrypted.")
+settings = get_settings()
+store = get_store()
+show_flashes(FLASH)
+
+clusters = store.list_clusters()
+if clusters:
+    problems = sum(1 for c in clusters if c.status != "connected")
+    total, ok_col, bad_col, action = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+    total.metric("Clusters", len(clusters))
+    ok_col.metric("Connected", len(clusters) - problems)
+    bad_col.metric("Need attention", problems)
+    if action.button("Re-check all", key="clusters_recheck_all", icon=":material/refresh:"):
+        recheck_all(settings, store, len(clusters))
+    st.dataframe(
+        cluster_table(clusters, store.latest_scans()).style.map(status_css, subset=["status"]),
+        column_config=COLUMNS,
+        hide_index=True,
+        width="stretch",
+        key="clusters_table",
+    )
+    st.subheader("Selected cluster")
+    cluster_panel(settings, store, selected_cluster(clusters))
+else:
+    st.info("No clusters yet: add one below from its kubeconfig.", icon=":material/info:")
+
+with st.expander("Add a cluster", expanded=not clusters, icon=":material/add_circle:"):
+    add_form(settings, store)
