@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._ui import error_boundary, page_file, setup_logging
+from pages._ui import auth_gate, error_boundary, page_file, setup_logging
 
 setup_logging()
 st.set_page_config(page_title="ushadow ops", page_icon=":material/hub:", layout="wide")
@@ -38,4 +38,5 @@ PAGES = {
 
 page = st.navigation(PAGES)
 with error_boundary():
+    auth_gate()
     page.run()

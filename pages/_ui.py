@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.errors import FragmentHandledException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from core.access import OPERATOR, VIEWER, Policy
 from core.errors import InvalidInput, UshadowError
 from core.settings import SETTINGS, Settings
 from core.store import Store
@@ -211,6 +212,49 @@ def logged_in_user() -> str | None:
         return None
     who = st.user.get("email") or st.user.get("name") or st.user.get("sub")
     return str(who) if who else None
+
+
+def policy() -> Policy:
+    settings = get_settings()
+    return Policy.from_settings(
+        auth_enabled=auth_configured(), allow=settings.auth_allow, readonly=settings.auth_readonly
+    )
+
+
+def current_role() -> str | None:
+    return policy().role_for(logged_in_user())
+
+
+def actor_for(action: str) -> str:
+    """Who does ``action`` (for the audit trail); raises PermissionDenied for a read-only user."""
+    return policy().require(logged_in_user(), action)
+
+
+def can_change() -> bool:
+    return current_role() == OPERATOR
+
+
+def auth_gate() -> None:
+    """With ``[auth]`` configured, every page needs a signed-in, allowed user (``st.login``)."""
+    if not auth_configured():
+        return
+    if not st.user.get("is_logged_in", False):
+        st.title("ushadow ops")
+        st.info("Sign in to use this dashboard.", icon=":material/lock:")
+        if st.button("Sign in", type="primary", key="auth_login"):
+            st.login()
+        st.stop()
+    if current_role() is None:
+        st.error(f"{md(str(logged_in_user() or 'This account'))} may not use this dashboard.")
+        st.caption("Ask an admin to add you to USHADOW_AUTH_ALLOW.")
+        if st.button("Sign out", key="auth_logout_denied"):
+            st.logout()
+        st.stop()
+    with st.sidebar:
+        role = "read-only" if current_role() == VIEWER else "operator"
+        st.caption(f"Signed in as {md(str(logged_in_user()))} ({role})")
+        if st.button("Sign out", key="auth_logout"):
+            st.logout()
 
 
 def server_address() -> str:

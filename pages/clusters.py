@@ -15,11 +15,11 @@ from core.scans import ScanResult
 from core.settings import Settings
 from core.store import Cluster, Store
 from pages._ui import (
+    actor_for,
     code,
     flash,
     get_settings,
     get_store,
-    logged_in_user,
     md,
     page_file,
     run_action,
@@ -96,7 +96,10 @@ def recheck_all(settings: Settings, store: Store, count: int) -> None:
     checked = run_with_progress(
         "Checking clusters…",
         count,
-        lambda step: ops.check_all(store, settings, on_done=lambda _id, health: step(health.status)),
+        lambda step: (
+            actor_for("cluster.check")
+            and ops.check_all(store, settings, on_done=lambda _id, health: step(health.status))
+        ),
     )
     if checked is not None:
         ok = sum(1 for c in checked if c.status == "connected")
@@ -141,7 +144,8 @@ def cluster_panel(settings: Settings, store: Store, cluster: Cluster) -> None:
     recheck, scan, remove = st.columns(3, vertical_alignment="center")
     if recheck.button("Re-check", key="clusters_recheck_one", icon=":material/refresh:"):
         checked = run_action(
-            f"Checking {cluster.name}…", lambda: ops.check_cluster(store, settings, cluster.cluster_id)
+            f"Checking {cluster.name}…",
+            lambda: actor_for("cluster.check") and ops.check_cluster(store, settings, cluster.cluster_id),
         )
         if checked is not None:
             flash(FLASH, "success" if checked.status == "connected" else "warning", _status_text(checked))
@@ -173,7 +177,7 @@ def confirm_remove(store: Store, cluster: Cluster) -> None:
                 return
             removed = run_action(
                 f"Removing {cluster.name}…",
-                lambda: ops.remove_cluster(store, cluster.cluster_id, actor=logged_in_user()),
+                lambda: ops.remove_cluster(store, cluster.cluster_id, actor=actor_for("cluster.remove")),
             )
             if removed is not None:
                 st.session_state.pop(REMOVING, None)
@@ -260,7 +264,7 @@ def add_form(settings: Settings, store: Store) -> None:
             namespace=namespace.strip() or None,
             labels=ops.parse_labels(labels),
             save_unreachable=save_anyway,
-            actor=logged_in_user(),
+            actor=actor_for("cluster.add"),
         ),
     )
     if added is None:

@@ -120,14 +120,46 @@ def test_home_says_what_to_do_first_and_that_it_is_open(settings: Settings) -> N
     assert [m.value for m in at.metric] == ["0", "0", "0"]
 
 
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+
+
 def test_home_drops_the_open_banner_for_a_logged_in_user(settings: Settings) -> None:
-    auth = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
-    at = open_page("home", secrets={"auth": auth}, user={"is_logged_in": True, "email": "ops@example.com"})
+    at = open_page("home", secrets={"auth": AUTH}, user={"is_logged_in": True, "email": "ops@example.com"})
     assert not at.exception
     assert not any("open to anyone" in t for t in texts(at))
-    # ...but configuring [auth] alone does not make the page closed to someone not logged in
-    at = open_page("home", secrets={"auth": auth}, user={"is_logged_in": False})
-    assert any("open to anyone" in t for t in texts(at))
+    assert any("ops@example.com (operator)" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page", ["home", "clusters", "scan", "services", "deploy", "workloads"])
+def test_with_auth_every_page_needs_a_signed_in_user(settings: Settings, page: str) -> None:
+    at = open_page(page, secrets={"auth": AUTH}, user={"is_logged_in": False})
+    assert any("Sign in to use this dashboard" in t for t in texts(at))
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe
+
+
+def test_users_outside_the_allowlist_are_turned_away(settings: Settings) -> None:
+    secrets = {"auth": AUTH, "USHADOW_AUTH_ALLOW": "@example.com"}
+    at = open_page("clusters", secrets=secrets, user={"is_logged_in": True, "email": "eve@evil.org"})
+    assert any("may not use this dashboard" in t for t in texts(at))
+    assert not at.dataframe
+
+
+def test_read_only_users_see_clusters_but_cannot_remove_them(settings: Settings, store: Store) -> None:
+    cluster = store.add_cluster(
+        name="prod", context="c", server="https://127.0.0.1:1", namespace="ushadow", labels={},
+        credential=b"{}", status="unreachable", version=None, node_count=None, error="refused",
+    )  # fmt: skip
+    secrets = {"auth": AUTH, "USHADOW_AUTH_READONLY": "viewer@example.com"}
+    user = {"is_logged_in": True, "email": "viewer@example.com"}
+    at = open_page("clusters", secrets=secrets, user=user, cluster=cluster.cluster_id)
+    assert at.dataframe, "a viewer still sees the clusters"
+    assert any("(read-only)" in c.value for c in at.caption)
+    at.button(key="clusters_remove_start").click().run()
+    at.text_input(key="clusters_remove_name").input("prod").run()
+    at.button(key="clusters_remove_confirm").click().run()
+    assert any("read-only access and may not cluster remove" in t for t in texts(at))
+    assert [c.name for c in store.list_clusters()] == ["prod"]
 
 
 def test_settings_in_secrets_win_over_the_environment(settings: Settings) -> None:
