@@ -1,0 +1,570 @@
+"""Services: the compose registry, one service's Kubernetes manifests, and the whole bundle as a ZIP.
+
+What the CLI's ``services list``, ``render`` and ``bundle`` do, on one page. The selected service
+and the namespace are in the URL (``?service=<id>&namespace=<ns>``), so a link reopens the view.
+Secret values are never drawn or offered for download: Secrets go through ``redact`` (masked), the
+bundle carries empty secret templates, and a secret value that the compiler put anywhere else (a
+compose ``command`` that interpolates an API key) is replaced by ``$(VAR)`` inside containers, where
+Kubernetes expands it from the Secret, or masked (see :func:`conceal`).
+"""
+
+import base64
+import binascii
+import copy
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+from core.bundles import plan_bundle, refs_of_registry, zip_bundle
+from core.cli.compose import DEFAULT_NAMESPACE, port_text
+from core.compose.registry import Registry, RegistryEntry, load_registry
+from core.errors import InvalidInput, NotFound
+from core.manifests import compile_service, to_yaml
+from core.sensitivity import MASK, is_sensitive, is_sensitive_value, split_environment
+from pages._ui import CONTROL_FLOW, get_settings, md, show_error
+
+PARAM, NS_PARAM = "service", "namespace"
+SELECTED, SHOWN = "services_selected", "services_shown"  # SHOWN: the ?service= the selection follows
+ENV, NAMESPACE, TABLE = "services_env", "services_namespace", "services_table"
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# -- the registry, cached on its folders' contents ------------------------------------------------
+
+
+def registry_stamp(dirs: tuple[str, ...]) -> tuple[Any, ...]:
+    """What changes when a registry file (or a ``.env`` beside it) is added, removed or edited."""
+    stamp: list[Any] = []
+    for folder in dirs:
+        try:
+            files = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in Path(folder).iterdir())
+            stamp.append((folder, tuple(files)))
+        except OSError:
+            stamp.append((folder, None))
+    return tuple(stamp)
+
+
+@st.cache_data(show_spinner="Reading the compose registry…", max_entries=16)
+def cached_registry(
+    dirs: tuple[str, ...], stamp: tuple[Any, ...], env: tuple[tuple[str, str], ...]
+) -> Registry:
+    """The registry; ``stamp`` (see :func:`registry_stamp`) is only part of the cache key."""
+    return load_registry([Path(d) for d in dirs], env=dict(env))
+
+
+def _load(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> Registry:
+    return cached_registry(dirs, registry_stamp(dirs), env)
+
+
+def parse_overrides(text: str) -> tuple[dict[str, str], list[str]]:
+    """``KEY=VALUE`` lines (blank lines and ``#`` comments skipped), and what is wrong with the rest.
+
+    Problems name the line, never its text: a mistyped line may hold a secret value.
+    """
+    env: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        if not sep:
+            problems.append(f"line {number} has no `=`")
+        elif not _VARIABLE.match(key):
+            problems.append(f"line {number}: the name before `=` is not a variable name")
+        else:
+            env[key] = value
+    return env, problems
+
+
+# -- keeping secret values out of what is shown -----------------------------------------------------
+# (Pure helpers that would sit better in core/sensitivity.py; see the module docstring.)
+
+
+def secret_values(env: Mapping[str, str | None], objects: Sequence[Mapping[str, Any]] = ()) -> set[str]:
+    """The secret values of an environment (as the compiler splits it) and of compiled Secrets."""
+    found = set(split_environment(env).secret.values())
+    for obj in objects:
+        if obj.get("kind") != "Secret":
+            continue
+        for value in (obj.get("data") or {}).values():
+            try:
+                found.add(base64.b64decode(value).decode("utf-8"))
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue
+        found.update(str(v) for v in (obj.get("stringData") or {}).values())
+    return {value for value in found if value != MASK and distinctive(value)}
+
+
+def env_refs(env: Mapping[str, str | None]) -> dict[str, str]:
+    """Secret value -> the variable that holds it in the container (from the service's Secret)."""
+    return {value: name for name, value in split_environment(env).secret.items() if _VARIABLE.match(name)}
+
+
+def distinctive(value: str) -> bool:
+    """Whether a secret value is worth hunting for outside its Secret.
+
+    A well-known default (``postgres``, ``changeme``, ``secret``) is not: it also names images,
+    commands and users, and masking it there would break the manifests for nothing. A value of 8+
+    characters mixing letters, digits or symbols is, and so is anything shaped like a credential.
+    """
+    kinds = [any(c.isalpha() for c in value), any(c.isdigit() for c in value), not value.isalnum()]
+    return (len(value) >= 8 and sum(kinds) >= 2) or is_sensitive_value(value)
+
+
+def _scrub_text(text: str, hide: Iterable[str]) -> str:
+    for value in hide:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def _in_container(text: str, hide: Iterable[str], refs: Mapping[str, str]) -> str:
+    """A command, argument, env value or probe with secret values as ``$(VAR)`` where it can."""
+    for value in hide:
+        for form in dict.fromkeys((value.replace("$", "$$"), value)):  # the compiler escapes `$`
+            if form in text:
+                text = text.replace(form, f"$({refs[value]})" if value in refs else MASK)
+    return text
+
+
+def _conceal_container(container: dict[str, Any], hide: Iterable[str], refs: Mapping[str, str]) -> None:
+    probes = [container.get(p) or {} for p in ("readinessProbe", "livenessProbe", "startupProbe")]
+    for holder, key in [
+        (container, "command"),
+        (container, "args"),
+        *((p.get("exec") or {}, "command") for p in probes),
+    ]:
+        if isinstance(holder.get(key), list):
+            holder[key] = [_in_container(str(a), hide, refs) for a in holder[key]]
+    for item in container.get("env") or []:
+        if isinstance(item.get("value"), str):
+            item["value"] = _in_container(item["value"], hide, refs)
+
+
+def _walk(node: Any, hide: set[str], refs: Mapping[str, str], key: str = "") -> Any:
+    if isinstance(node, dict):
+        if key in ("labels", "selector", "matchLabels"):  # identifiers, never secret material
+            return node
+        return {k: _walk(v, hide, refs, str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        if key in ("containers", "initContainers"):
+            for container in node:
+                if isinstance(container, dict):
+                    _conceal_container(container, hide, refs)
+        return [_walk(v, hide, refs) for v in node]
+    if isinstance(node, str) and not (key in ("name", "namespace") or key.endswith("Name")):
+        return _scrub_text(node, hide)
+    return node
+
+
+def conceal(
+    objects: Sequence[dict[str, Any]], hide: set[str], refs: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Objects (Secrets already redacted) without any of the ``hide`` values left in them.
+
+    Inside containers a secret value in a command, argument, env value or probe becomes ``$(VAR)``
+    when ``refs`` names the container variable that holds it (Kubernetes expands it from the
+    Secret, so the manifests still work), else ``MASK``. Elsewhere it is masked, except in names
+    and labels (identifiers made from service names: a password ``postgres`` must not rename the
+    ``postgres`` service).
+    """
+    if not hide:
+        return list(objects)
+    return [_walk(copy.deepcopy(obj), hide, refs or {}) for obj in objects]
+
+
+@st.cache_data(show_spinner="Compiling the bundle…", max_entries=8)
+def cached_bundle(
+    dirs: tuple[str, ...], stamp: tuple[Any, ...], env: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
+    """The whole registry as a kustomize ZIP (plain data: cached values must pickle)."""
+    registry = cached_registry(dirs, stamp, env)
+    refs, broken = refs_of_registry(registry)
+    plan = plan_bundle(refs, broken=broken)
+    hide = {value for name, value in env if is_sensitive(name, value) and distinctive(value)}
+    for entry in registry.entries:
+        hide |= secret_values(entry.spec.environment) if entry.spec else set()
+    owners = {s["file"]: registry.get(s["service_id"]) for s in plan.services}
+    concealed: list[str] = []
+    for rel, text in plan.files.items():
+        if not any(value in text for value in hide):
+            continue
+        if rel.endswith(".yaml"):
+            owner = owners.get(rel)
+            own = env_refs(owner.spec.environment) if owner and owner.spec else {}
+            docs = [d for d in yaml.safe_load_all(text) if d is not None]
+            fixed = conceal(docs, hide, own)
+            if fixed == docs:  # the value is only part of a name or label
+                continue
+            plan.files[rel] = to_yaml(fixed)
+        else:
+            plan.files[rel] = _scrub_text(text, hide)
+        concealed.append(rel)
+    return {
+        "zip": zip_bundle(plan),
+        "services": len(plan.services),
+        "skipped": dict(plan.skipped),
+        "warnings": list(plan.warnings),
+        "concealed": concealed,
+    }
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+
+COLUMNS = {
+    "id": st.column_config.TextColumn("Service id", help="<file-stem>:<service>, as the CLI takes it"),
+    "file": st.column_config.TextColumn("File"),
+    "image": st.column_config.TextColumn("Image"),
+    "ports": st.column_config.ListColumn("Ports", help="container ports; host:container where published"),
+    "infra": st.column_config.CheckboxColumn("Infra", help="infrastructure (a database, a queue…)"),
+    "infra_type": st.column_config.TextColumn("Type", help="what the infrastructure catalog recognises"),
+    "required": st.column_config.ListColumn("Required variables", help="variables without a value yet"),
+    "warnings": st.column_config.NumberColumn("Warnings", format="%d"),
+    "error": st.column_config.TextColumn("Error", help="why this file or service cannot be read"),
+}
+
+
+def file_label(entry: RegistryEntry) -> str:
+    path = Path(entry.file)
+    return f"{path.parent.name}/{path.name}"
+
+
+def registry_table(entries: list[RegistryEntry]) -> pd.DataFrame:
+    rows = [
+        {
+            "id": e.service_id,
+            "file": file_label(e),
+            "image": e.spec.image if e.spec else None,
+            "ports": [port_text(p) for p in e.spec.ports] if e.spec else [],
+            "infra": e.infra,
+            "infra_type": e.infra_type or "",
+            "required": e.required_variables,
+            "warnings": len(e.warnings),
+            "error": e.error or "",
+        }
+        for e in entries
+    ]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def matches(entry: RegistryEntry, search: str) -> bool:
+    meta = entry.meta
+    haystack = [entry.service_id, file_label(entry), entry.spec.image if entry.spec else "", entry.error]
+    haystack += [meta.display_name, meta.description, *meta.tags, *meta.provides, entry.infra_type]
+    return all(word in " ".join(h or "" for h in haystack).lower() for word in search.lower().split())
+
+
+def filtered(registry: Registry) -> list[RegistryEntry]:
+    search_col, file_col, infra_col = st.columns([3, 2, 1], vertical_alignment="bottom")
+    search = search_col.text_input(
+        "Search", key="services_search", placeholder="id, image, name, tag…", icon=":material/search:"
+    )
+    files = sorted({file_label(e) for e in registry.entries})
+    file = file_col.selectbox("File", files, index=None, key="services_file", placeholder="All files")
+    infra_only = infra_col.toggle("Infra only", key="services_infra")
+    return [
+        e
+        for e in registry.entries
+        if (not infra_only or e.infra) and (file is None or file_label(e) == file) and matches(e, search)
+    ]
+
+
+def _picker(ids: list[str]) -> Callable[[], None]:
+    def pick() -> None:
+        rows = st.session_state[TABLE]["selection"]["rows"]
+        if rows:
+            st.session_state[SELECTED] = ids[rows[0]]
+
+    return pick
+
+
+def registry_view(registry: Registry, entries: list[RegistryEntry]) -> None:
+    if not entries:
+        st.info("No service matches the filters.", icon=":material/filter_alt_off:")
+        return
+    ids = [e.service_id for e in entries]
+    chosen = st.session_state.get(SELECTED)
+    st.dataframe(
+        registry_table(entries).style.map(lambda v: "color: #b91c1c" if v else "", subset=["error"]),
+        column_config=COLUMNS,
+        hide_index=True,
+        width="stretch",
+        placeholder="",
+        key=TABLE,
+        on_select=_picker(ids),
+        selection_mode="single-row",
+        selection_default={"selection": {"rows": [ids.index(chosen)]}} if chosen in ids else None,
+    )
+
+
+def follow_link(registry: Registry) -> None:
+    """A ``?service=`` that changed (a link opened, back or forward) becomes the selection."""
+    ids = {e.service_id for e in registry.entries}
+    wanted = st.query_params.get(PARAM)
+    if wanted != st.session_state.get(SHOWN):
+        st.session_state[SHOWN] = wanted
+        if wanted in ids:
+            st.session_state[SELECTED] = wanted
+    if st.session_state.get(SELECTED) not in ids:
+        st.session_state.pop(SELECTED, None)
+
+
+def selected_entry(registry: Registry) -> RegistryEntry | None:
+    """The service selectbox (the table's selection sets it too); the choice goes into the URL."""
+    by_id = {e.service_id: e for e in registry.entries}
+    wanted = st.query_params.get(PARAM)
+    if wanted and wanted not in by_id:
+        try:
+            registry.get(wanted)
+        except NotFound as exc:
+            show_error(exc)
+
+    def label(sid: str) -> str:
+        entry = by_id[sid]
+        if entry.error:
+            return f"{sid} (cannot be read)"
+        return f"{sid} · {entry.meta.display_name}" if entry.meta.display_name else sid
+
+    chosen = st.selectbox(
+        "Service",
+        list(by_id),
+        index=None,
+        key=SELECTED,
+        format_func=label,
+        placeholder="Choose a service (or select a row in the table)",
+    )
+    if chosen is not None:
+        st.query_params[PARAM] = chosen
+        st.session_state[SHOWN] = chosen
+    elif wanted in by_id:
+        st.query_params.pop(PARAM, None)
+        st.session_state[SHOWN] = None
+    return by_id[chosen] if chosen is not None else None
+
+
+# -- one service ------------------------------------------------------------------------------------
+
+
+def code(text: str) -> str:
+    """``text`` as an inline code span (shown literally; md() would show its backslashes there)."""
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def _words(items: list[str]) -> str:
+    return ", ".join(code(i) for i in items) if items else "none"
+
+
+def metadata(entry: RegistryEntry) -> None:
+    meta = entry.meta
+    st.subheader(meta.display_name or entry.service)
+    st.caption(f"{code(entry.service_id)} from {code(entry.file)}")
+    if meta.description:
+        st.markdown(md(meta.description))
+    facts = [f"**Requires:** {_words(meta.requires)}", f"**Provides:** {_words(meta.provides)}"]
+    if meta.tags:
+        facts.append(f"**Tags:** {_words(meta.tags)}")
+    if entry.infra:
+        facts.append(f"**Infrastructure:** {md(entry.infra_type or 'yes')}")
+    if entry.profiles:
+        facts.append(f"**Compose profiles:** {_words(entry.profiles)}")
+    st.markdown(" · ".join(facts))
+
+
+def settings_inputs(entry: RegistryEntry, problems: list[str]) -> str:
+    """The variables editor and the namespace; returns the namespace to compile for."""
+    spec = entry.spec
+    if spec is not None and spec.variables:
+        required = f"; **required, without a value:** {_words(spec.required_variables)}"
+        st.markdown(
+            f"**Variables it reads:** {_words(spec.variables)}"
+            + (required if spec.required_variables else "")
+        )
+    example = [f"{v}=" for v in (spec.required_variables if spec else [])] or ["LOG_LEVEL=debug"]
+    left, right = st.columns([3, 1])
+    left.text_area(
+        "Variables (KEY=VALUE, one a line)",
+        key=ENV,
+        height=100,
+        placeholder="\n".join(example),
+        help="Values for `${VAR}` in the compose files, as `--env` gives them to the CLI. They apply to "
+        "every preview and to the bundle download, and are not saved.",
+    )
+    for problem in problems:
+        show_error(InvalidInput(f"in Variables, {problem}", hint="write one KEY=VALUE per line"))
+    default = entry.meta.namespace or DEFAULT_NAMESPACE
+    typed = right.text_input(
+        "Namespace",
+        key=NAMESPACE,
+        placeholder=default,
+        help=f"empty: {default} (the file's x-ushadow namespace)",
+    )
+    if typed.strip():
+        st.query_params[NS_PARAM] = typed.strip()
+    else:
+        st.query_params.pop(NS_PARAM, None)
+    return typed.strip() or default
+
+
+def _file_name(service_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", service_id).strip("-") + ".yaml"
+
+
+def service_panel(
+    registry: Registry, entry: RegistryEntry, overrides: Mapping[str, str], problems: list[str]
+) -> None:
+    metadata(entry)
+    project = registry.projects.get(entry.file)
+    if entry.spec is None or project is None or entry.service not in project.services:
+        show_error(
+            InvalidInput(
+                f"{entry.service_id} cannot be read: {entry.error or 'unknown error'}",
+                hint="fix the compose file and press Reload; the rest of the registry is not affected",
+            )
+        )
+        return
+    namespace = settings_inputs(entry, problems)
+    try:
+        compiled = compile_service(
+            entry.spec, project=project, namespace=namespace, service_id=entry.service_id
+        )
+    except CONTROL_FLOW:
+        raise
+    except Exception as exc:
+        show_error(exc)
+        for warning in entry.warnings:
+            st.warning(md(warning), icon=":material/warning:")
+        return
+    hide = secret_values(entry.spec.environment, compiled.objects)
+    hide |= {value for name, value in overrides.items() if is_sensitive(name, value) and distinctive(value)}
+    objects = conceal(compiled.redacted(), hide, env_refs(entry.spec.environment))
+    warnings = [_scrub_text(w, hide) for w in compiled.warnings]
+    if warnings:
+        st.warning("\n".join(f"- {md(w)}" for w in warnings), icon=":material/warning:")
+    if compiled.notes:
+        with st.expander(f"Notes ({len(compiled.notes)})", icon=":material/info:"):
+            st.markdown("\n".join(f"- {md(_scrub_text(n, hide))}" for n in compiled.notes))
+    st.markdown(
+        f"**Manifests:** {compiled.kind} {code(compiled.name)} in namespace {code(compiled.namespace)}"
+    )
+    if any(o["kind"] == "Secret" for o in objects):
+        st.caption(f"Secret values are masked ({MASK}); `ushadow-ops deploy` writes the real ones.")
+    text = to_yaml(objects)
+    st.download_button(
+        "Download this service's YAML",
+        text,
+        file_name=_file_name(entry.service_id),
+        mime="application/yaml",
+        key="services_download_yaml",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    tabs = st.tabs([f"{o['kind']} {o['metadata']['name']}" for o in objects])
+    for tab, obj in zip(tabs, objects, strict=True):
+        tab.code(to_yaml([obj]), language="yaml")
+
+
+# -- the bundle -----------------------------------------------------------------------------------
+
+
+def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> None:
+    st.subheader("Bundle")
+    st.caption(
+        "Every service as a kustomize tree (`kubectl apply -k`), as `ushadow-ops bundle` writes it. "
+        "It holds no secret values: each Secret is read from a git-ignored `secrets/<ns>/<name>.env` "
+        "that you fill in. Advice for production is in `tweaks/README.md`."
+    )
+    try:
+        bundle = cached_bundle(dirs, registry_stamp(dirs), env)
+    except CONTROL_FLOW:
+        raise
+    except Exception as exc:
+        show_error(exc)
+        return
+    st.download_button(
+        f"Download the bundle ({bundle['services']} services, ZIP)",
+        bundle["zip"],
+        file_name="ushadow-bundle.zip",
+        mime="application/zip",
+        key="services_download_bundle",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+        type="primary",
+    )
+    if env:
+        st.caption(f"With {len(env)} variable(s) from the Variables box.")
+    for rel in bundle["concealed"]:
+        st.warning(
+            f"{code(rel)}: a secret value was passed outside the environment (a command line?). It reads "
+            "`$(VAR)` from the Secret in the bundle instead, or is masked: check that file.",
+            icon=":material/key:",
+        )
+    for warning in bundle["warnings"]:
+        st.caption(md(warning))
+    if bundle["skipped"]:
+        with st.expander(f"Left out of the bundle ({len(bundle['skipped'])})", icon=":material/block:"):
+            lines = [
+                f"- {code(sid)}: {md(why.removeprefix(f'{sid}: '))}" for sid, why in bundle["skipped"].items()
+            ]
+            st.markdown("\n".join(lines))
+
+
+# -- the page -------------------------------------------------------------------------------------
+
+
+st.title("Services")
+st.caption(
+    "The compose registry: every service of the compose files in `USHADOW_COMPOSE_DIR`, and the "
+    "Kubernetes manifests compiled from them. Secret values are always masked here."
+)
+for key in (ENV, NAMESPACE):  # keep the inputs while no service (so no input) is shown
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+if NAMESPACE not in st.session_state and st.query_params.get(NS_PARAM):
+    st.session_state[NAMESPACE] = st.query_params[NS_PARAM]
+
+settings = get_settings()
+dirs = tuple(str(d) for d in settings.compose_dirs)
+overrides, problems = parse_overrides(st.session_state.get(ENV) or "")
+env = tuple(sorted(overrides.items()))
+
+where, reload = st.columns([5, 1], vertical_alignment="center")
+where.caption("Registry folders: " + ", ".join(code(d) for d in dirs))
+if reload.button("Reload", key="services_reload", icon=":material/refresh:", help="read the files again"):
+    cached_registry.clear()
+    cached_bundle.clear()
+
+try:
+    registry = _load(dirs, env)
+except CONTROL_FLOW:
+    raise
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+for warning in registry.warnings:
+    st.warning(
+        f"{md(warning)}: set `USHADOW_COMPOSE_DIR` to your compose folder(s).", icon=":material/folder_off:"
+    )
+if not registry.entries:
+    st.info(
+        "No compose files (`*.yml`, `*.yaml`) in the registry folders yet: add some, then press Reload.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+broken = sum(1 for e in registry.entries if e.error)
+infra = sum(1 for e in registry.entries if e.infra)
+st.caption(f"{len(registry.entries)} services, {infra} infrastructure, {broken} cannot be read.")
+follow_link(registry)
+registry_view(registry, filtered(registry))
+entry = selected_entry(registry)
+if entry is not None:
+    with st.container(border=True):
+        service_panel(registry, entry, overrides, problems)
+bundle_section(dirs, env)
