@@ -77,6 +77,13 @@ class NotConvertible(UshadowError):
     title = "Not convertible"
 
 
+class RolloutFailed(UshadowError):
+    """A rollout did not become ready (it failed, or did not finish in time)."""
+
+    exit_code = 9
+    title = "Rollout failed"
+
+
 class LocalClusterError(UshadowError):
     """The local control plane could not be built, started or stopped."""
 

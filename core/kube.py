@@ -201,7 +201,11 @@ class Kube:
         _m, url, headers, _b, _p = self.api.param_serialize(
             method, url_path, header_params=headers, auth_settings=["BearerToken"]
         )
-        payload = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
+        payload: Any = body
+        if "json" in content_type and isinstance(body, (str, bytes)):
+            payload = json.loads(body)  # the client library serialises JSON bodies itself
+        elif "json" not in content_type and body is not None and not isinstance(body, (str, bytes)):
+            payload = json.dumps(body)  # YAML content types take JSON text as it is
         limit = timeout or self.timeout
         doing = what or f"{method} {path}"
         try:

@@ -1,6 +1,324 @@
-"""Deploy: cluster, namespace, service, environment, deploy (placeholder until the feature lands)."""
+"""Deploy: cluster, then namespace, then a service from the registry, then its environment, then deploy.
 
+The environment form is prefilled from the compose defaults and wired to the latest scan of the
+namespace; each value says where it came from (default, scan, typed). Required variables must be
+filled before anything can be deployed. The manifests can be reviewed (Secret values masked) and
+checked against the live objects with a server-side dry run; a deploy follows the rollout until
+ready and lists every resource it created or changed. Every deploy is recorded and listed below.
+Cluster, namespace and service are in the URL (``?cluster=<id>&namespace=<ns>&service=<id>``).
+"""
+
+import re
+
+import pandas as pd
 import streamlit as st
 
+from core.clusters import validate_namespace
+from core.compose.registry import RegistryEntry
+from core.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
+from core.envwiring import EnvRow, missing_required
+from core.errors import InvalidInput, UshadowError
+from core.scans import ScanResult
+from core.settings import Settings
+from core.store import Cluster, Store
+from pages._ui import actor_for, code, get_settings, get_store, md, page_file, run_action, show_error
+
+SOURCE_TEXT = {
+    "default": "compose default",
+    "scan": "found by the scan",
+    "typed": "typed here",
+    "missing": "required: fill it in",
+    "unset": "not set",
+}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def pick_cluster(clusters: list[Cluster]) -> Cluster:
+    by_id = {c.cluster_id: c for c in clusters}
+    wanted = st.query_params.get("cluster")
+    if wanted and wanted not in by_id:
+        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
+    ids = list(by_id)
+    chosen = st.selectbox(
+        "Cluster",
+        ids,
+        index=ids.index(wanted) if wanted in by_id else 0,
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}",
+        key="deploy_cluster",
+    )
+    st.query_params["cluster"] = chosen
+    return by_id[chosen]
+
+
+def pick_namespace(cluster: Cluster) -> str:
+    typed = st.text_input(
+        "Namespace",
+        value=st.query_params.get("namespace") or cluster.namespace,
+        key=f"deploy_namespace_{cluster.cluster_id}",
+        help="created (and labelled managed-by: ushadow) when it does not exist",
+    )
+    try:
+        namespace = validate_namespace(typed)
+    except InvalidInput as exc:
+        show_error(exc)
+        st.stop()
+    st.query_params["namespace"] = namespace
+    return namespace
+
+
+def pick_service(entries: list[RegistryEntry]) -> RegistryEntry:
+    by_id = {e.service_id: e for e in entries}
+    ids = list(by_id)
+    wanted = st.query_params.get("service")
+    chosen = st.selectbox(
+        "Service",
+        ids,
+        index=ids.index(wanted) if wanted in by_id else 0,
+        format_func=lambda sid: (
+            f"{sid}{' (infra)' if by_id[sid].infra else ''}{' (broken)' if by_id[sid].error else ''}"
+        ),
+        key="deploy_service",
+    )
+    st.query_params["service"] = chosen
+    return by_id[chosen]
+
+
+def describe_scan(scan: ScanResult | None, cluster: Cluster, namespace: str) -> None:
+    if scan is None:
+        st.info(
+            f"No scan of {code(namespace)} yet: values come from the compose defaults. "
+            "Scan the namespace to wire the service to the infrastructure running there.",
+            icon=":material/radar:",
+        )
+        st.page_link(
+            page_file("scan"),
+            label="Scan it",
+            icon=":material/radar:",
+            query_params={"cluster": cluster.cluster_id},
+        )
+        return
+    found = ", ".join(sorted({m.infra_type for m in scan.matches})) or "nothing"
+    st.caption(f"Wired to the scan of {scan.scanned_at:%Y-%m-%d %H:%M} UTC (found: {md(found)}).")
+
+
+def environment_form(
+    entry: RegistryEntry, scan: ScanResult | None, namespace: str, key: str
+) -> dict[str, str]:
+    """One input per variable, prefilled; returns what was typed (values that differ from the prefill)."""
+    prefill = form_rows(entry, namespace=namespace, scan=scan)
+    typed: dict[str, str] = {}
+    if not prefill:
+        st.caption("This service asks for no variables.")
+    columns = st.columns(2)
+    for index, row in enumerate(prefill):
+        start = row.value or ""
+        label = f"{row.name} *" if row.required else row.name
+        value = columns[index % 2].text_input(
+            label,
+            value=start,
+            key=f"deploy_env_{key}_{row.name}",
+            type="password" if row.sensitive else "default",
+            help=f"{SOURCE_TEXT[row.source]}" + (f": {row.note}" if row.note else ""),
+        )
+        if value != start:
+            typed[row.name] = value
+    extra = st.text_area(
+        "More environment (KEY=VALUE per line)",
+        key=f"deploy_env_{key}_extra",
+        height=80,
+        help="added to the container's environment",
+    )
+    for number, line in enumerate(extra.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not _NAME.match(name.strip()):
+            st.error(f"Line {number} of the extra environment is not KEY=VALUE.")  # never echo: may be secret
+            continue
+        typed[name.strip()] = value
+    return typed
+
+
+def rows_table(rows: list[EnvRow]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "variable": r.name,
+                "value": r.shown_value() or "",
+                "source": r.source,
+                "from": (f"{r.match.namespace}/{r.match.service}" if r.match else "") or (r.note or ""),
+                "required": r.required,
+            }
+            for r in rows
+        ],
+        columns=["variable", "value", "source", "from", "required"],
+    )
+
+
+def changes_table(outcome: DeployOutcome) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"object": c.ref, "action": c.action, "changed": ", ".join(c.paths)} for c in outcome.changes],
+        columns=["object", "action", "changed"],
+    )
+
+
+def run_deploy(
+    settings: Settings,
+    store: Store,
+    cluster: Cluster,
+    namespace: str,
+    entry: RegistryEntry,
+    typed: dict[str, str],
+    *,
+    dry_run: bool,
+    wait: bool,
+    timeout: float,
+) -> None:
+    verb = "Checking" if dry_run else "Deploying"
+    with st.status(f"{verb} {entry.service_id} in {cluster.name}/{namespace}…", expanded=True) as box:
+        bar = st.progress(0.0)
+        try:
+            outcome = deploy_service(
+                store,
+                settings,
+                cluster=cluster.cluster_id,
+                service_id=entry.service_id,
+                namespace=namespace,
+                env=typed,
+                dry_run=dry_run,
+                wait=wait,
+                timeout=timeout,
+                progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
+                actor=actor_for("deploy"),
+            )
+        except UshadowError as exc:
+            box.update(label=f"{verb} failed", state="error")
+            show_error(exc)
+            return
+        if outcome.error is not None:
+            box.update(label=f"{entry.service_id} did not become ready", state="error")
+            show_error(outcome.error)
+        else:
+            box.update(label=f"{entry.service_id}: {outcome.status}", state="complete")
+            st.success(md(outcome.message or outcome.status), icon=":material/check_circle:")
+        st.dataframe(changes_table(outcome), hide_index=True, width="stretch", key="deploy_changes")
+        for note in outcome.notes:
+            st.caption(md(note))
+
+
+def deployments_table(store: Store, cluster: Cluster) -> None:
+    records = store.list_deployments(cluster.cluster_id, limit=200)
+    if not records:
+        st.caption("Nothing deployed to this cluster from here yet.")
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "when": r.created_at,
+                "namespace": r.namespace,
+                "service": r.service_id,
+                "name": r.name,
+                "status": r.status,
+                "dry run": r.dry_run,
+                "changed": sum(1 for x in r.resources if x.get("action") not in ("unchanged", None)),
+                "message": r.message or "",
+                "by": r.created_by or "",
+            }
+            for r in records
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="deploy_records",
+        column_config={"when": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss")},
+    )
+
+
 st.title("Deploy")
-st.info("The unified deploy flow lands with issue 6.")
+st.caption("Put a compose service on a cluster, wired to the infrastructure a scan found there.")
+settings = get_settings()
+store = get_store()
+clusters = store.list_clusters()
+if not clusters:
+    st.info("No clusters yet: add one first.", icon=":material/info:")
+    st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
+    st.stop()
+
+left, middle = st.columns(2)
+with left:
+    cluster = pick_cluster(clusters)
+with middle:
+    namespace = pick_namespace(cluster)
+entries: list[RegistryEntry] = (
+    run_action("Reading the compose registry…", lambda: load_entry_list(settings.compose_dirs)) or []
+)
+if not entries:
+    folders = ", ".join(str(d) for d in settings.compose_dirs)
+    st.info(f"The compose registry is empty: put compose files into {code(folders)} (USHADOW_COMPOSE_DIR).")
+    st.stop()
+entry = pick_service(entries)
+if entry.error or entry.spec is None:
+    st.error(f"{md(entry.service_id)} cannot be deployed: {md(entry.error or 'it could not be read')}")
+    st.stop()
+st.caption(
+    f"{md(entry.meta.display_name or entry.service)}: image {code(str(entry.spec.image))}"
+    + (" · infrastructure" if entry.infra else "")
+    + (f" · {md(entry.meta.description)}" if entry.meta.description else "")
+)
+
+scan = store.latest_scan_for(cluster.cluster_id, namespace)
+st.subheader("Environment")
+describe_scan(scan, cluster, namespace)
+form_key = f"{cluster.cluster_id}_{namespace}_{entry.service_id}_{scan.scan_id if scan else 'none'}"
+typed = environment_form(entry, scan, namespace, form_key)
+rows = form_rows(entry, namespace=namespace, scan=scan, typed=typed)
+st.dataframe(
+    rows_table(rows),
+    hide_index=True,
+    width="stretch",
+    key="deploy_rows",
+    column_config={"required": st.column_config.CheckboxColumn("Required")},
+)
+missing = missing_required(rows)
+if missing:
+    st.warning(f"Fill in the required variables first: {md(', '.join(missing))}.", icon=":material/edit:")
+
+with st.expander("Review the manifests (Secret values masked)", icon=":material/description:"):
+    if missing:
+        st.caption("The manifests are shown once every required variable has a value.")
+    else:
+        try:
+            plan = plan_deploy(entry, namespace=namespace, typed=typed, scan=scan)
+            for warning in plan.compiled.warnings:
+                st.warning(md(warning))
+            st.code(plan.redacted_yaml(), language="yaml")
+        except UshadowError as exc:
+            show_error(exc)
+
+wait_col, timeout_col = st.columns(2)
+wait = wait_col.checkbox("Wait until ready", value=True, key="deploy_wait")
+timeout = timeout_col.number_input(
+    "Timeout (seconds)", min_value=10, max_value=3600, value=300, step=10, key="deploy_timeout"
+)
+dry, go = st.columns(2)
+if dry.button("Dry run", key="deploy_dry_run", icon=":material/difference:", disabled=bool(missing)):
+    run_deploy(
+        settings, store, cluster, namespace, entry, typed, dry_run=True, wait=False, timeout=float(timeout)
+    )
+if go.button(
+    "Deploy", key="deploy_go", type="primary", icon=":material/rocket_launch:", disabled=bool(missing)
+):
+    run_deploy(
+        settings, store, cluster, namespace, entry, typed, dry_run=False, wait=wait, timeout=float(timeout)
+    )
+
+st.subheader("Recorded deployments")
+deployments_table(store, cluster)
+st.page_link(
+    page_file("workloads"),
+    label="Look after what runs there (Workloads)",
+    icon=":material/monitoring:",
+    query_params={"cluster": cluster.cluster_id, "namespace": namespace},
+)

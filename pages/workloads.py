@@ -1,6 +1,295 @@
-"""Workloads: status, logs, restart, scale, undeploy (placeholder until the feature lands)."""
+"""Workloads: what ushadow deployed to a cluster's namespace, and day-2 operations on it.
 
+Status (desired and ready replicas, pods with phase, restarts, images, age), logs (tail, container,
+previous container; downloadable), rollout restart, scale (0 stops a service) and undeploy (with
+confirmation; volumes are kept unless asked). Cluster, namespace and the selected workload are in the
+URL (``?cluster=<id>&namespace=<ns>&service=<name>``).
+"""
+
+import pandas as pd
 import streamlit as st
 
+from core.clusters import validate_namespace
+from core.errors import InvalidInput, UshadowError
+from core.operating import Operator, WorkloadStatus
+from core.settings import Settings
+from core.store import Cluster, Store
+from pages._ui import actor_for, code, flash, get_settings, get_store, md, page_file, show_error, show_flashes
+
+FLASH = "workloads_flash"
+UNDEPLOYING = "workloads_undeploying"
+
+
+def pick_cluster(clusters: list[Cluster]) -> Cluster:
+    by_id = {c.cluster_id: c for c in clusters}
+    ids = list(by_id)
+    wanted = st.query_params.get("cluster")
+    if wanted and wanted not in by_id:
+        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
+    chosen = st.selectbox(
+        "Cluster",
+        ids,
+        index=ids.index(wanted) if wanted in by_id else 0,
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}",
+        key="workloads_cluster",
+    )
+    st.query_params["cluster"] = chosen
+    return by_id[chosen]
+
+
+def pick_namespace(cluster: Cluster) -> str:
+    typed = st.text_input(
+        "Namespace",
+        value=st.query_params.get("namespace") or cluster.namespace,
+        key=f"workloads_ns_{cluster.cluster_id}",
+    )
+    try:
+        namespace = validate_namespace(typed)
+    except InvalidInput as exc:
+        show_error(exc)
+        st.stop()
+    st.query_params["namespace"] = namespace
+    return namespace
+
+
+def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "workload": f"{w.workload.kind}/{w.workload.name}",
+                "service": w.workload.service_id or "",
+                "ready": f"{w.rollout.ready}/{w.rollout.desired}",
+                "updated": w.rollout.updated,
+                "available": w.rollout.available,
+                "rolled out": w.rollout.done,
+                "images": ", ".join(sorted({i for p in w.pods for i in p.images})),
+            }
+            for w in found
+        ],
+        columns=["workload", "service", "ready", "updated", "available", "rolled out", "images"],
+    )
+
+
+def pod_table(found: list[WorkloadStatus]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "workload": w.workload.name,
+                "pod": p.name,
+                "phase": p.phase,
+                "ready": p.ready,
+                "restarts": p.restarts,
+                "age": p.age,
+                "node": p.node or "",
+                "problem": p.reason or "",
+            }
+            for w in found
+            for p in w.pods
+        ],
+        columns=["workload", "pod", "phase", "ready", "restarts", "age", "node", "problem"],
+    )
+
+
+def pick_workload(found: list[WorkloadStatus]) -> WorkloadStatus:
+    names = [w.workload.name for w in found]
+    wanted = st.query_params.get("service")
+    index = names.index(wanted) if wanted in names else 0
+    chosen = st.selectbox("Workload", names, index=index, key="workloads_selected")
+    st.query_params["service"] = chosen
+    return found[names.index(chosen)]
+
+
+def with_operator(settings: Settings, store: Store, cluster: Cluster, action: str | None = None) -> Operator:
+    actor = actor_for(action) if action else None
+    return Operator(store, settings, cluster.cluster_id, actor=actor)
+
+
+def follow(ops: Operator, selected: WorkloadStatus, label: str) -> None:
+    """A rollout with a progress bar, until ready (or why not)."""
+    with st.status(label, expanded=True) as box:
+        bar = st.progress(0.0)
+        try:
+            done = ops.wait(
+                selected.workload,
+                timeout=300,
+                progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
+            )
+        except UshadowError as exc:
+            box.update(label=f"{label}: not ready", state="error")
+            show_error(exc)
+            return
+        box.update(label=f"{label}: {done.text()}", state="complete")
+
+
+def logs_tab(
+    settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
+) -> None:
+    containers = sorted({c for p in selected.pods for c in p.containers})
+    pods = ["all pods", *[p.name for p in selected.pods]]
+    tail_col, container_col, pod_col = st.columns(3)
+    tail = tail_col.number_input("Last lines", min_value=1, max_value=10000, value=200, key="workloads_tail")
+    container = container_col.selectbox("Container", containers or ["-"], key="workloads_container")
+    pod = pod_col.selectbox("Pod", pods, key="workloads_pod")
+    previous = st.checkbox("Previous container (after a crash)", key="workloads_previous")
+    if not st.button("Show logs", key="workloads_logs", icon=":material/article:"):
+        return
+    try:
+        with with_operator(settings, store, cluster) as ops:
+            found = ops.logs(
+                namespace,
+                selected.workload.name,
+                tail=int(tail),
+                container=container if containers else None,
+                previous=previous,
+                pod=None if pod == "all pods" else pod,
+            )
+    except UshadowError as exc:
+        show_error(exc)
+        return
+    text = ""
+    for log in found:
+        st.caption(f"{md(log.pod)} / {md(log.container)}" + (" (previous)" if log.previous else ""))
+        st.code(log.text or "(empty)", language=None)
+        text += f"==> {log.pod}/{log.container} <==\n{log.text}\n"
+    st.download_button(
+        "Download",
+        text,
+        file_name=f"{selected.workload.name}.log",
+        mime="text/plain",
+        key="workloads_logs_download",
+        icon=":material/download:",
+    )
+
+
+def restart_tab(
+    settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
+) -> None:
+    st.caption("Replaces every pod, one after another (a rollout restart).")
+    if not st.button("Restart", key="workloads_restart", icon=":material/restart_alt:"):
+        return
+    try:
+        with with_operator(settings, store, cluster, "restart") as ops:
+            ops.restart(namespace, selected.workload.name)
+            follow(ops, selected, f"Restarting {selected.workload.name}")
+    except UshadowError as exc:
+        show_error(exc)
+
+
+def scale_tab(
+    settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
+) -> None:
+    replicas = st.number_input(
+        "Replicas",
+        min_value=0,
+        max_value=100,
+        value=selected.rollout.desired,
+        key=f"workloads_replicas_{selected.workload.name}",
+    )
+    if not st.button("Scale", key="workloads_scale", icon=":material/tune:"):
+        return
+    try:
+        with with_operator(settings, store, cluster, "scale") as ops:
+            ops.scale(namespace, selected.workload.name, int(replicas))
+            follow(ops, selected, f"Scaling {selected.workload.name} to {int(replicas)}")
+    except UshadowError as exc:
+        show_error(exc)
+
+
+def undeploy_tab(
+    settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
+) -> None:
+    name = selected.workload.name
+    delete_volumes = st.checkbox(
+        "Also delete its volumes (PersistentVolumeClaims: their data is lost)", key="workloads_delete_volumes"
+    )
+    if st.button("Undeploy…", key="workloads_undeploy_start", icon=":material/delete:"):
+        st.session_state[UNDEPLOYING] = name
+    if st.session_state.get(UNDEPLOYING) != name:
+        return
+    with st.container(border=True):
+        st.warning(
+            f"Undeploying **{md(name)}** removes its workload, Services, ConfigMaps and Secrets from "
+            f"{code(namespace)}" + (" and its volumes." if delete_volumes else "; its volumes are kept."),
+            icon=":material/delete_forever:",
+        )
+        typed = st.text_input("Type the workload's name to confirm", key="workloads_undeploy_name")
+        yes, no = st.columns(2)
+        if yes.button("Undeploy for good", key="workloads_undeploy_confirm", type="primary"):
+            if typed.strip() != name:
+                st.error(f"That is not the workload's name; type {code(name)} to undeploy it.")
+                return
+            try:
+                with with_operator(settings, store, cluster, "undeploy") as ops:
+                    changes = ops.undeploy(namespace, name, delete_volumes=delete_volumes)
+            except UshadowError as exc:
+                show_error(exc)
+                return
+            st.session_state.pop(UNDEPLOYING, None)
+            st.query_params.pop("service", None)
+            deleted = [c.ref for c in changes if c.action == "deleted"]
+            kept = [c.ref for c in changes if c.action == "kept"]
+            text = f"Undeployed {md(name)}: removed {md(', '.join(deleted))}."
+            if kept:
+                text += f" Kept {md(', '.join(kept))}."
+            flash(FLASH, "success", text)
+            st.rerun()
+        if no.button("Cancel", key="workloads_undeploy_cancel"):
+            st.session_state.pop(UNDEPLOYING, None)
+            st.rerun()
+
+
 st.title("Workloads")
-st.info("Day-2 operations on deployed services (status, logs, restart, scale, undeploy) land with issue 6.")
+st.caption("What ushadow deployed, and looking after it: logs, restart, scale, undeploy.")
+settings = get_settings()
+store = get_store()
+show_flashes(FLASH)
+clusters = store.list_clusters()
+if not clusters:
+    st.info("No clusters yet: add one first.", icon=":material/info:")
+    st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    cluster = pick_cluster(clusters)
+with right:
+    namespace = pick_namespace(cluster)
+st.button("Refresh", key="workloads_refresh", icon=":material/refresh:")
+try:
+    with with_operator(settings, store, cluster) as operator:
+        workloads = operator.status(namespace)
+except UshadowError as exc:
+    show_error(exc)
+    st.stop()
+
+if not workloads:
+    st.info(
+        f"Nothing deployed by ushadow in {code(namespace)} on {md(cluster.name)}.", icon=":material/info:"
+    )
+    st.page_link(
+        page_file("deploy"),
+        label="Deploy a service",
+        icon=":material/rocket_launch:",
+        query_params={"cluster": cluster.cluster_id, "namespace": namespace},
+    )
+    st.stop()
+
+st.dataframe(
+    workload_table(workloads),
+    hide_index=True,
+    width="stretch",
+    key="workloads_table",
+    column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out")},
+)
+st.dataframe(pod_table(workloads), hide_index=True, width="stretch", key="workloads_pods")
+
+selected = pick_workload(workloads)
+logs, restart, scale, undeploy = st.tabs(["Logs", "Restart", "Scale", "Undeploy"])
+with logs:
+    logs_tab(settings, store, cluster, namespace, selected)
+with restart:
+    restart_tab(settings, store, cluster, namespace, selected)
+with scale:
+    scale_tab(settings, store, cluster, namespace, selected)
+with undeploy:
+    undeploy_tab(settings, store, cluster, namespace, selected)

@@ -1,0 +1,270 @@
+"""Server-side apply with the checks around it: permissions first, the namespace, then each object.
+Calls out.
+
+Objects are sent with server-side apply under the field manager ``ushadow`` and never deleted and
+recreated, so an identical apply changes nothing (same uid, generation and resourceVersion) and a
+key left out of a ConfigMap or Secret disappears. Keys that another field manager put there
+(``kubectl edit``) are removed with a JSON patch guarded by the resourceVersion.
+
+Before anything changes, the credential's permissions are checked with SelfSubjectAccessReviews,
+so a credential that may only read is refused with the verbs and resources it lacks and nothing
+is half-applied. Every cluster error raised inside :func:`connect` names the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+from core.applying import APPLY_PATCH, FIELD_MANAGER, KINDS, object_path
+from core.changes import Change, changed_paths
+from core.clusters import validate_namespace
+from core.errors import ClusterError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unreachable
+from core.kube import Kube, http_error, open_kube
+from core.settings import Settings
+from core.store import Cluster, Store
+
+log = logging.getLogger(__name__)
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+INSTANCE = "app.kubernetes.io/instance"
+MANAGER_VALUE = "ushadow"
+
+
+def send(
+    kube: Kube,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    content_type: str = "application/json",
+    query: Mapping[str, str] | None = None,
+    what: str,
+) -> Any:
+    """One request with a JSON body (an object or a JSON-patch list), returning parsed JSON.
+
+    (``Kube.request_json`` serialises the body itself, which the client library then encodes a
+    second time for JSON content types; this passes the object through once.)
+    """
+    url_path = path + ("?" + urlencode(query) if query else "")
+    headers = {"Accept": "application/json", "Content-Type": content_type}
+    _m, url, headers, _b, _p = kube.api.param_serialize(
+        method, url_path, header_params=headers, auth_settings=["BearerToken"]
+    )
+    response = kube.call(
+        what, kube.api.call_api, method, url, header_params=headers, body=body, _request_timeout=kube.timeout
+    )
+    data = kube.call(what, response.read)
+    if response.status >= 400:
+        raise http_error(response.status, data, server=kube.server, what=what)
+    return json.loads(data) if data else None
+
+
+@contextmanager
+def named(cluster_name: str) -> Iterator[None]:
+    """Re-raise every cluster error of the block with the cluster's name in front (once)."""
+    prefix = f"cluster {cluster_name}: "
+    try:
+        yield
+    except ClusterError as exc:
+        if exc.message.startswith(prefix):
+            raise
+        raise type(exc)(prefix + exc.message, hint=exc.hint) from exc
+
+
+@contextmanager
+def connect(store: Store, settings: Settings, cluster_ref: str) -> Iterator[tuple[Cluster, Kube]]:
+    """The stored cluster and a client for it; every cluster error names the cluster."""
+    cluster = store.get_cluster(cluster_ref)
+    with named(cluster.name), open_kube(store.cluster_credential(cluster.cluster_id), settings) as kube:
+        yield cluster, kube
+
+
+def read(kube: Kube, path: str, what: str) -> dict[str, Any] | None:
+    """An object's JSON, or None when it does not exist."""
+    try:
+        found: dict[str, Any] = kube.get_json(path, what=what)
+    except NotFound:
+        return None
+    return found
+
+
+def resource_of(kind: str) -> tuple[str, str]:
+    """(API group, plural) of a kind we apply."""
+    prefix, plural, _namespaced = KINDS[kind]
+    group = "" if prefix == "/api/v1" else prefix.split("/")[2]
+    return group, plural
+
+
+def check_access(kube: Kube, namespace: str, wanted: Sequence[tuple[str, str, str]]) -> None:
+    """Raise ``Forbidden`` naming every (verb, group, resource) the credential may not use.
+
+    Asked with SelfSubjectAccessReviews (every authenticated user may ask); when the API server
+    will not answer them, nothing is checked here and the server's own 403 says it later.
+    """
+    denied: list[str] = []
+    for verb, group, resource in dict.fromkeys(wanted):
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {
+                "resourceAttributes": {
+                    "namespace": namespace,
+                    "verb": verb,
+                    "group": group,
+                    "resource": resource,
+                }
+            },
+        }
+        try:
+            answer = send(
+                kube,
+                "POST",
+                "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                body=review,
+                what="checking permissions",
+            )
+        except (Unreachable, Unauthorized):
+            raise
+        except (ClusterError, InvalidInput, NotFound) as exc:
+            log.debug("cannot check permissions: %s", exc)
+            return
+        if not (answer.get("status") or {}).get("allowed"):
+            denied.append(f"{verb} {resource}{'.' + group if group else ''}")
+    if denied:
+        raise Forbidden(
+            f"forbidden: the credential may not {', '.join(denied)} in namespace {namespace!r} "
+            "(nothing was changed)",
+            hint="ask a cluster admin for a Role that allows these verbs on these resources",
+        )
+
+
+def apply_object(
+    kube: Kube, obj: Mapping[str, Any], *, live: Mapping[str, Any] | None, dry_run: bool, force: bool = True
+) -> tuple[Change, dict[str, Any]]:
+    """Server-side apply one object (its namespace set); the change against ``live``, and the result."""
+    kind = str(obj["kind"])
+    meta = obj["metadata"]
+    path = object_path(kind, meta["name"], meta.get("namespace"))
+    query = {"fieldManager": FIELD_MANAGER, "force": "true" if force else "false"}
+    if dry_run:
+        query["dryRun"] = "All"
+    where = f" in {meta['namespace']}" if meta.get("namespace") else ""
+    after = kube.request_json(
+        "PATCH",
+        path,
+        query=query,
+        body=json.dumps(obj),
+        content_type=APPLY_PATCH,
+        what=f"applying {kind} {meta['name']}{where}",
+    )
+    paths = tuple(changed_paths(live, after)) if live is not None else ()
+    action = "created" if live is None else ("configured" if paths else "unchanged")
+    return Change(kind, meta["name"], meta.get("namespace"), action, paths), after
+
+
+def drop_stray_keys(kube: Kube, obj: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Remove ``data`` keys of a ConfigMap or Secret that ``obj`` does not have (other managers' keys)."""
+    wanted = set(obj.get("data") or {}) | set(obj.get("stringData") or {})
+    stray = sorted(set(after.get("data") or {}) - wanted) + sorted(
+        set(after.get("binaryData") or {}) - wanted
+    )
+    if not stray:
+        return []
+    meta = after["metadata"]
+    ops: list[dict[str, Any]] = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": meta["resourceVersion"]}
+    ]
+    for key in stray:
+        section = "data" if key in (after.get("data") or {}) else "binaryData"
+        ops.append({"op": "remove", "path": f"/{section}/{key.replace('~', '~0').replace('/', '~1')}"})
+    send(
+        kube,
+        "PATCH",
+        object_path(str(obj["kind"]), meta["name"], meta.get("namespace")),
+        body=ops,
+        content_type="application/json-patch+json",
+        query={"fieldManager": FIELD_MANAGER},
+        what=f"removing stale keys from {obj['kind']} {meta['name']}",
+    )
+    return stray
+
+
+# -- namespaces ---------------------------------------------------------------------------------
+
+
+def ensure_namespace(kube: Kube, namespace: str, *, dry_run: bool = False) -> Change:
+    """Create the namespace, or label it ``managed-by: ushadow``; idempotent.
+
+    A label another tool set is left alone, and a credential that may not touch namespaces (a
+    namespace-scoped one) carries on when the namespace exists or cannot be read.
+    """
+    namespace = validate_namespace(namespace)
+    path = f"/api/v1/namespaces/{namespace}"
+    try:
+        live = read(kube, path, f"reading namespace {namespace}")
+    except Forbidden:
+        return Change(
+            "Namespace", namespace, None, "unchanged", note="the credential may not read namespaces"
+        )
+    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+    if live is not None and MANAGED_BY in labels:
+        return Change("Namespace", namespace, None, "unchanged")
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": {MANAGED_BY: MANAGER_VALUE}},
+    }
+    try:
+        change, _after = apply_object(kube, obj, live=live, dry_run=dry_run, force=False)
+    except (Forbidden, Conflict) as exc:
+        if live is None:
+            raise
+        return Change("Namespace", namespace, None, "unchanged", note=f"not labelled: {exc.message}")
+    return change
+
+
+def apply_all(
+    kube: Kube, objects: Sequence[Mapping[str, Any]], namespace: str, *, dry_run: bool
+) -> list[Change]:
+    """Check permissions, ensure the namespace, and apply ``objects`` in order (see the module doc)."""
+    ns_path = f"/api/v1/namespaces/{namespace}"
+    try:
+        ns_missing = read(kube, ns_path, f"reading namespace {namespace}") is None
+    except Forbidden:
+        ns_missing = False
+    lives: list[dict[str, Any] | None] = []
+    wanted: list[tuple[str, str, str]] = []
+    for obj in objects:
+        kind, name = str(obj["kind"]), obj["metadata"]["name"]
+        live = (
+            None if ns_missing else read(kube, object_path(kind, name, namespace), f"reading {kind} {name}")
+        )
+        lives.append(live)
+        group, plural = resource_of(kind)
+        wanted.append(("patch", group, plural))
+        if live is None:
+            wanted.append(("create", group, plural))
+    check_access(kube, namespace, wanted)
+    changes = [ensure_namespace(kube, namespace, dry_run=dry_run)]
+    for obj, live in zip(objects, lives, strict=True):
+        obj = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}
+        if dry_run and ns_missing:
+            changes.append(
+                Change(
+                    str(obj["kind"]), obj["metadata"]["name"], namespace, "created", note="namespace is new"
+                )
+            )
+            continue
+        change, after = apply_object(kube, obj, live=live, dry_run=dry_run)
+        if obj["kind"] in ("ConfigMap", "Secret") and not dry_run:
+            removed = drop_stray_keys(kube, obj, after)
+            if removed:
+                paths = (*change.paths, *(f"data.{k} (removed)" for k in removed))
+                change = Change(change.kind, change.name, namespace, "configured", paths)
+        changes.append(change)
+    return changes
