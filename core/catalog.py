@@ -1,0 +1,287 @@
+"""The catalog of infrastructure types (``catalog.yaml``), loaded once and validated, and the small
+pure helpers that read names and images against it.
+
+``recognise_compose_service`` is the compose registry's way in: it tells whether a compose service
+is one of the catalog's infrastructure types. Kubernetes Services go through ``core.matching``,
+which uses the same helpers with more signals (labels, the images of selected pods).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from core.errors import InvalidInput
+
+CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
+
+_TOKEN_SPLIT = re.compile(r"[-_.]+")
+_LOWER_WORD = re.compile(r"^[a-z0-9]+$")
+_CHART_LABEL = re.compile(r"^(?P<chart>.+?)-v?\d+(\.\d+)*([-+].*)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class PortSpec(_Strict):
+    name: str
+    port: int = Field(ge=1, le=65535)
+    scheme: str = Field(pattern=r"^[a-z][a-z0-9+.-]*$")
+    main: bool = False
+    by_port: bool = True
+
+
+class EnvHint(_Strict):
+    """An environment variable a service of the type can satisfy, and which part of an endpoint."""
+
+    name: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
+    part: Literal["url", "host", "port", "host_port"]
+    port: str | None = None
+
+
+class InfraType(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9]*$")
+    display_name: str
+    kind: Literal["datastore", "service"]
+    ports: list[PortSpec] = Field(min_length=1)
+    tokens: list[str] = Field(min_length=1)
+    images: list[str] = Field(default_factory=list)
+    charts: list[str] = Field(default_factory=list)
+    env: list[EnvHint] = Field(default_factory=list)
+
+    @field_validator("tokens")
+    @classmethod
+    def _tokens_are_words(cls, tokens: list[str]) -> list[str]:
+        for token in tokens:
+            if not _LOWER_WORD.match(token):
+                raise ValueError(f"token {token!r} must be one lowercase word (names are split on - _ .)")
+        return tokens
+
+    @model_validator(mode="after")
+    def _ports_and_env(self) -> InfraType:
+        mains = [p for p in self.ports if p.main]
+        if len(mains) != 1:
+            raise ValueError(f"type {self.name!r} must have exactly one main port, has {len(mains)}")
+        names = {p.name for p in self.ports}
+        for hint in self.env:
+            if hint.port is not None and hint.port not in names:
+                raise ValueError(f"env {hint.name} of {self.name!r} names an unknown port {hint.port!r}")
+        return self
+
+    @property
+    def main_port(self) -> PortSpec:
+        return next(p for p in self.ports if p.main)
+
+    def port_named(self, name: str) -> PortSpec | None:
+        return next((p for p in self.ports if p.name == name), None)
+
+
+class DenyList(_Strict):
+    tokens: list[str]
+    images: list[str]
+
+
+@dataclass(frozen=True)
+class ImageClass:
+    """What an image reference says: its repository, the catalog type it runs, or that it is denied."""
+
+    repository: str
+    infra_type: str | None = None
+    denied: bool = False
+
+
+class Catalog(_Strict):
+    deny: DenyList
+    types: list[InfraType] = Field(min_length=1)
+
+    _by_name: dict[str, InfraType] = PrivateAttr(default_factory=dict)
+    _by_token: dict[str, str] = PrivateAttr(default_factory=dict)
+    _by_image: dict[str, str] = PrivateAttr(default_factory=dict)
+    _by_image_name: dict[str, str] = PrivateAttr(default_factory=dict)
+    _by_chart: dict[str, str] = PrivateAttr(default_factory=dict)
+    _by_port: dict[int, set[str]] = PrivateAttr(default_factory=dict)
+    _deny_images: set[str] = PrivateAttr(default_factory=set)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalog:
+        def claim(table: dict[str, str], key: str, owner: str, what: str) -> None:
+            if table.setdefault(key, owner) != owner:
+                raise ValueError(f"{what} {key!r} is claimed by both {table[key]!r} and {owner!r}")
+
+        seen: dict[str, str] = {}
+        for t in self.types:
+            claim(seen, t.name, t.name, "type")
+            for token in t.tokens:
+                claim(self._by_token, token, t.name, "token")
+            for image in t.images:
+                claim(self._by_image, image, t.name, "image")
+            for chart in t.charts:
+                claim(self._by_chart, chart, t.name, "chart")
+            for p in t.ports:
+                if p.by_port:
+                    self._by_port.setdefault(p.port, set()).add(t.name)
+            self._by_name[t.name] = t
+        for t in self.types:  # image names (last path segment) that name the type: `*/redis`, `*/cp-kafka`
+            for image in t.images:
+                last = image.rsplit("/", 1)[-1]
+                named = self.type_of_tokens(name_tokens(last))
+                if named is not None and named[0] == t.name:
+                    self._by_image_name.setdefault(last, t.name)
+        overlap = set(self.deny.tokens) & set(self._by_token)
+        if overlap:
+            raise ValueError(f"deny tokens {sorted(overlap)} are also type tokens")
+        self._deny_images = set(self.deny.images)
+        return self
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def get(self, name: str) -> InfraType:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise InvalidInput(
+                f"{name!r} is not an infrastructure type in the catalog",
+                hint=f"known types: {', '.join(self._by_name)}",
+            ) from None
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.types]
+
+    def default_ports(self) -> dict[str, int]:
+        """Type -> main port, in catalog order (the scan JSON's ``default_port``)."""
+        return {t.name: t.main_port.port for t in self.types}
+
+    def deny_token(self, tokens: Iterable[str]) -> str | None:
+        """The first token that marks an admin UI, exporter, operator or job, if any."""
+        deny = self.deny.tokens
+        for token in tokens:
+            for form in _forms(token):
+                if form in deny:
+                    return token
+        return None
+
+    def type_of_tokens(self, tokens: Sequence[str]) -> tuple[str, str] | None:
+        """(type, token) named by whole tokens: a datastore beats a service, then the last one wins."""
+        best: tuple[int, int, str, str] | None = None
+        for index, token in enumerate(tokens):
+            for form in _forms(token):
+                owner = self._by_token.get(form)
+                if owner is not None:
+                    rank = (1 if self._by_name[owner].kind == "datastore" else 0, index)
+                    if best is None or rank > best[:2]:
+                        best = (*rank, owner, token)
+                    break
+        return None if best is None else (best[2], best[3])
+
+    def type_of_chart(self, chart_label: str) -> str | None:
+        """The type of a ``helm.sh/chart`` label value (``redis-17.3.2``)."""
+        m = _CHART_LABEL.match(chart_label.strip().lower())
+        chart = m.group("chart") if m else chart_label.strip().lower()
+        if chart in self._by_chart:
+            return self._by_chart[chart]
+        if self.deny_token(name_tokens(chart)):
+            return None
+        found = self.type_of_tokens(name_tokens(chart))
+        return found[0] if found else None
+
+    def classify_image(self, image: str) -> ImageClass:
+        repo = image_repository(image)
+        last = repo.rsplit("/", 1)[-1]
+        if repo in self._deny_images or last in self._deny_images:
+            return ImageClass(repo, denied=True)
+        if repo in self._by_image:
+            return ImageClass(repo, infra_type=self._by_image[repo])
+        if self.deny_token(name_tokens(last)):
+            return ImageClass(repo, denied=True)
+        return ImageClass(repo, infra_type=self._by_image_name.get(last))
+
+    def types_of_port(self, port: int) -> set[str]:
+        """Types whose distinctive default port this is (empty for common ports such as 8080)."""
+        return set(self._by_port.get(port, ()))
+
+
+def _forms(token: str) -> tuple[str, ...]:
+    """A token as written and without trailing digits (``postgres16`` -> ``postgres``)."""
+    bare = token.rstrip("0123456789")
+    return (token,) if not bare or bare == token else (token, bare)
+
+
+def name_tokens(name: str) -> list[str]:
+    """Whole lowercase tokens of a name: split on ``-``, ``_`` and ``.``."""
+    return [t for t in _TOKEN_SPLIT.split(name.strip().lower()) if t]
+
+
+def image_repository(image: str) -> str:
+    """The repository of an image reference, without registry, tag, digest or ``library/``.
+
+    ``docker.io/bitnami/redis:7.2@sha256:...`` -> ``bitnami/redis``; ``quay.io/keycloak/keycloak:26``
+    -> ``keycloak/keycloak``; ``localhost:5000/mongo`` -> ``mongo``.
+    """
+    ref = image.strip().lower().split("@", 1)[0]
+    parts = ref.split("/")
+    if ":" in parts[-1]:
+        parts[-1] = parts[-1].split(":", 1)[0]
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+@cache
+def load_catalog() -> Catalog:
+    """The validated catalog (read once per process)."""
+    return parse_catalog(CATALOG_FILE.read_text(encoding="utf-8"), source=str(CATALOG_FILE))
+
+
+def parse_catalog(text: str, *, source: str = "catalog") -> Catalog:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{source} is not valid YAML: {exc}") from exc
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InvalidInput(f"{source}: {where}: {first['msg']}", hint="fix the catalog file") from exc
+
+
+def recognise_compose_service(name: str, image: str | None, ports: list[int]) -> str | None:
+    """The catalog type a compose service runs, or None for everything else.
+
+    The image decides first (``redis:7-alpine``, ``quay.io/keycloak/keycloak:26.0``), then whole
+    name tokens, then a distinctive default port when the image says nothing. Admin UIs, exporters and
+    one-shot jobs (``mongo-express``, ``redis-commander``, ``mongo-init``) are never infrastructure.
+    """
+    catalog = load_catalog()
+    tokens = name_tokens(name)
+    if catalog.deny_token(tokens):
+        return None
+    if image:
+        verdict = catalog.classify_image(image)
+        if verdict.denied:
+            return None
+        if verdict.infra_type is not None:
+            return verdict.infra_type
+    by_name = catalog.type_of_tokens(tokens)
+    if by_name is not None:
+        return by_name[0]
+    by_port = {t for p in ports for t in catalog.types_of_port(p)}
+    return by_port.pop() if len(by_port) == 1 else None
