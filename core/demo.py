@@ -127,14 +127,10 @@ def _wait_ready(settings: Settings, kubeconfig: bytes, timeout: float = 60) -> N
 
 
 def _scan(store: Store, settings: Settings, cluster_id: str, say: Any) -> None:
-    """Run a first scan so the dashboard has something to show (when the scanner is installed)."""
-    try:
-        from core.scanning import scan
-    except ImportError:
-        return
-    with open_kube(store.cluster_credential(cluster_id), settings) as kube:
-        result = scan(kube, cluster_id=cluster_id, namespaces=[NAMESPACE], all_namespaces=False)
-    store.save_scan(result)
+    """Run a first scan so the dashboard has something to show."""
+    from core.scanjobs import run_scan
+
+    result = run_scan(store, settings, cluster_id, namespaces=[NAMESPACE])
     say(f"first scan stored: {', '.join(result.found_types()) or 'nothing found'}")
 
 

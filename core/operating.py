@@ -524,16 +524,6 @@ def deploy_group(
 
 def _rescan(store: Store, settings: Settings, cluster: str, namespace: str | None, actor: str | None) -> None:
     """Scan the namespace again (its new infrastructure) and store the scan."""
-    from core.scanning import scan
+    from core.scanjobs import run_scan
 
-    with connect(store, settings, cluster) as (stored, kube):
-        ns = namespace or stored.namespace
-        result = scan(
-            kube,
-            cluster_id=stored.cluster_id,
-            namespaces=[ns],
-            all_namespaces=False,
-            concurrency=settings.scan_concurrency,
-            created_by=actor,
-        )
-    store.save_scan(result)
+    run_scan(store, settings, cluster, namespaces=[namespace] if namespace else None, actor=actor)

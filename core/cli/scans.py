@@ -76,29 +76,56 @@ def _print_scan(data: dict[str, Any]) -> None:
 
 
 def _scan(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.kube import open_kube
-    from core.scanning import scan
+    from core.scanjobs import run_scan, run_scans
 
     if args.all_namespaces and args.namespaces:
         raise InvalidInput("give either -n NAMESPACE or --all-namespaces, not both")
-    cluster = ctx.store.get_cluster(args.cluster)
-    namespaces = [] if args.all_namespaces else (args.namespaces or [cluster.namespace])
-    credential = ctx.store.cluster_credential(cluster.cluster_id)
+    if len(args.clusters) == 1:
 
-    def progress(message: str, fraction: float) -> None:
-        ctx.progress(f"[{fraction:4.0%}] {message}")
+        def progress(message: str, fraction: float) -> None:
+            ctx.progress(f"[{fraction:4.0%}] {message}")
 
-    with open_kube(credential, ctx.settings) as kube:
-        result = scan(
-            kube,
-            cluster_id=cluster.cluster_id,
-            namespaces=namespaces,
+        result = run_scan(
+            ctx.store,
+            ctx.settings,
+            args.clusters[0],
+            namespaces=args.namespaces,
             all_namespaces=args.all_namespaces,
             progress=progress,
-            concurrency=ctx.settings.scan_concurrency,
         )
-    ctx.store.save_scan(result)
-    return Result(_document(ctx, result, cluster.name), _print_scan)
+        return Result(_document(ctx, result, ctx.store.get_cluster(result.cluster_id).name), _print_scan)
+    if args.namespaces:
+        raise InvalidInput(
+            "-n applies to one cluster; several clusters are each scanned in their own namespace"
+        )
+    clusters = [ctx.store.get_cluster(ref) for ref in args.clusters]  # unknown names fail before any scan
+    outcomes = run_scans(
+        ctx.store,
+        ctx.settings,
+        [c.cluster_id for c in clusters],
+        all_namespaces=args.all_namespaces,
+        on_done=lambda o: ctx.progress(f"{o.cluster_ref}: {'done' if o.result else o.error}"),
+    )
+    names = {c.cluster_id: c.name for c in clusters}
+    docs: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        if outcome.result is not None:
+            docs.append(_document(ctx, outcome.result, names[outcome.cluster_ref]))
+        else:
+            error = outcome.error
+            docs.append({"cluster_id": outcome.cluster_ref, "cluster": names[outcome.cluster_ref],
+                         "error": str(error), "hint": getattr(error, "hint", None)})  # fmt: skip
+
+    def human(data: list[dict[str, Any]]) -> None:
+        for doc in data:
+            if "error" in doc:
+                print(f"{doc['cluster']}: error: {doc['error']}")
+            else:
+                _print_scan(doc)
+            print()
+
+    failed = any("error" in d for d in docs)
+    return Result(docs, human, exit_code=5 if failed else 0)
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> Result:
@@ -147,7 +174,12 @@ def register(sub: Any) -> None:
     run = add_command(
         sub, "scan", _scan, "scan a cluster for infrastructure (databases, caches, queues, ...) and store it"
     )
-    run.add_argument("cluster", metavar="CLUSTER", help="cluster id or name")
+    run.add_argument(
+        "clusters",
+        nargs="+",
+        metavar="CLUSTER",
+        help="cluster id or name; several are scanned in parallel (at most USHADOW_SCAN_CONCURRENCY at once)",
+    )
     run.add_argument(
         "-n",
         "--namespace",
