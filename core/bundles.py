@@ -18,6 +18,12 @@
 ``<name>-secrets``, the same the deploy command uses. For the same reason the pod template's
 ``ushadow.io/env-hash`` here is a digest of the ConfigMap and the Secret *keys* only.
 
+Nor anywhere else: the compiler keeps secret values off command lines and out of ConfigMaps
+(``core.manifests``), and as a defence in depth every file is searched for the (distinctive)
+secret values of every service before it is written (``core.sensitivity.conceal``): a value
+found inside a container becomes a reference to the variable that holds it, anywhere else it is
+masked, and the file is named in the warnings and in ``BundlePlan.concealed``.
+
 **It never deletes or overwrites what it did not write.** ``.ushadow-bundle.json`` lists every
 file it wrote with a digest; a re-run removes only listed files that are no longer produced (and
 unchanged since), refuses (``Conflict``) to overwrite a file it did not write or that was edited
@@ -27,7 +33,6 @@ since, and leaves everything else in the folder alone. ``write_files`` does the 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import io
 import json
@@ -55,6 +60,7 @@ from core.manifests import (
     to_yaml,
 )
 from core.naming import short_hash
+from core.sensitivity import conceal, scrub_text, secret_refs
 from core.tweaks import tweaks_readme
 
 LEDGER = ".ushadow-bundle.json"
@@ -142,6 +148,7 @@ class BundlePlan:
     services: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    concealed: list[str] = field(default_factory=list)  # files where a leaked secret value was masked
 
 
 def plan_bundle(
@@ -171,6 +178,9 @@ def plan_bundle(
             continue
         compiled.append((item, source.infra))
     merge_objects(item for item, _ in compiled)  # raises Conflict on a name clash
+    hide: set[str] = set()
+    for item, _ in compiled:
+        hide |= item.hidden()
     namespaces = sorted({item.namespace for item, _ in compiled} | {namespace})
     plan.files["namespace.yaml"] = to_yaml(_namespace(ns) for ns in namespaces)
     configmaps: dict[tuple[str, str], dict[str, Any]] = {}
@@ -192,9 +202,9 @@ def plan_bundle(
                     rest.append(obj)
             else:
                 rest.append(obj)
-        rest = copy.deepcopy(rest)
-        _rehash(rest, item)
         rel = f"{item.namespace}/{item.name}.yaml"
+        rest = _concealed(rest, hide, secret_refs(item.objects), f"{group}/{rel}", plan)
+        _rehash(rest, item)
         groups[group].append(rel)
         plan.files[f"{group}/{rel}"] = to_yaml(rest)
         plan.services.append(
@@ -205,13 +215,13 @@ def plan_bundle(
                 "kind": item.kind,
                 "infra": infra,
                 "file": f"{group}/{rel}",
-                "warnings": item.warnings,
-                "notes": item.notes,
+                "warnings": [scrub_text(w, hide) for w in item.warnings],
+                "notes": [scrub_text(n, hide) for n in item.notes],
+                "secret_references": list(item.secret_references),
             }
         )
-    plan.files["configmap.yaml"] = (
-        to_yaml(configmaps.values()) or "# no ConfigMaps: no service has environment\n"
-    )
+    config_objects = _concealed(list(configmaps.values()), hide, {}, "configmap.yaml", plan)
+    plan.files["configmap.yaml"] = to_yaml(config_objects) or "# no ConfigMaps: no service has environment\n"
     plan.files["secret.yaml"] = to_yaml(generators.values()) or "# no Secrets: no service has secret values\n"
     for group, rels in groups.items():
         plan.files[f"{group}/kustomization.yaml"] = _kustomization(resources=rels)
@@ -321,6 +331,21 @@ def _generator(secret: dict[str, Any], item: CompiledService, plan: BundlePlan) 
             generator["files"].append(f"{key}={path}")
         plan.warnings.append(f"fill in {', '.join(generator['files'])} for Secret {ns}/{name}")
     return generator
+
+
+def _concealed(
+    objects: list[dict[str, Any]], hide: set[str], refs: Mapping[str, str], rel: str, plan: BundlePlan
+) -> list[dict[str, Any]]:
+    """Copies of ``objects`` with no secret value left (defence in depth: the compiler keeps them
+    out already); a file where one was found is named in the warnings."""
+    out = conceal(objects, hide, refs)
+    if out != objects:
+        plan.concealed.append(rel)
+        plan.warnings.append(
+            f"{rel}: a secret value was found outside its Secret and replaced (by $(VAR) inside "
+            "containers, masked elsewhere): check that file"
+        )
+    return out
 
 
 def _rehash(objects: list[dict[str, Any]], item: CompiledService) -> None:

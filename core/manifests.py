@@ -32,6 +32,15 @@ Choices (kompose makes other ones; these are ours, and why):
   TCP port of each dependency (off by default: it pulls an extra image).
 - ``$`` in command, args and env values is escaped as ``$$`` so Kubernetes' own ``$(VAR)``
   expansion leaves compose's already-interpolated strings alone.
+- **Secret values stay in the Secret.** Besides the sensitive environment, the Secret
+  ``<name>-secrets`` gets every secret value that the compose file interpolated into
+  ``command``, ``entrypoint`` or the healthcheck (``ServiceSpec.secret_uses``; a value already in
+  the environment is read from its variable): the command line reads it as ``$(VAR)``, a probe
+  through ``sh -c`` as ``"${VAR}"``. A variable whose value holds a secret value
+  (``REDIS_ARGS=--requirepass ${REDIS_PASSWORD}``) goes to the Secret whole. A secret
+  interpolated anywhere else (labels, image, a config's ``content``) is a warning.
+  ``core.environments`` and ``core.secretrefs`` say how and why; ``CompiledService.redacted()``
+  hunts down whatever slipped through all the same (``core.sensitivity.conceal``).
 - The pod template carries ``ushadow.io/env-hash`` (a digest of the ConfigMap and Secret content,
   as Helm's checksum annotations do), so an environment change rolls the pods and an identical
   apply changes nothing. ``enableServiceLinks`` is off (compose has no ``REDIS_PORT=tcp://...``
@@ -50,12 +59,11 @@ from typing import Any, Literal
 import yaml
 
 from core.compose.model import ComposeProject, Port, ServiceSpec
+from core.environments import EnvPlan
 from core.errors import Conflict, InvalidInput, NotConvertible
 from core.naming import (
-    config_key,
     dns1035_label,
     dns_label,
-    is_config_key,
     is_dns_label,
     is_label_value,
     is_qualified_name,
@@ -64,9 +72,10 @@ from core.naming import (
     short_hash,
     unique_port_names,
 )
-from core.podspecs import escape, host_aliases, probes, resources, security_context
-from core.sensitivity import redact, split_environment
-from core.volumes import Report, VolumePlan, VolumeSettings, b64, claims_storage, shared_volumes
+from core.podspecs import host_aliases, probes, resources, security_context
+from core.secretrefs import k8s_arg
+from core.sensitivity import conceal, distinctive, redact, scrub_text, secret_refs, secret_values
+from core.volumes import Report, VolumePlan, VolumeSettings, claims_storage, shared_volumes
 
 Manifest = dict[str, Any]
 Controller = Literal["auto", "deployment", "statefulset"]
@@ -85,7 +94,7 @@ HANDLED_FIELDS = frozenset(
         "healthcheck", "replicas", "resources", "restart", "user", "working_dir", "hostname", "labels",
         "depends_on", "cap_add", "cap_drop", "privileged", "read_only", "stdin_open", "tty",
         "extra_hosts", "stop_grace_period", "secrets", "configs", "profiles", "networks", "variables",
-        "required_variables", "warnings",
+        "required_variables", "secret_variables", "secret_uses", "warnings",
     }
 )  # fmt: skip
 
@@ -114,7 +123,8 @@ class CompiledService:
     """The manifests of one service in apply order, with what could not be mapped.
 
     ``objects`` hold real Secret values (deploy needs them): show or save them only through
-    ``redacted()`` / ``core.sensitivity.redact``.
+    ``redacted()`` / ``core.sensitivity.redact``. ``secret_references`` are the container
+    variables that the command line or probes read a secret value from (``$(VAR)``).
     """
 
     service_id: str
@@ -125,19 +135,31 @@ class CompiledService:
     objects: list[Manifest]
     warnings: list[str]
     notes: list[str]
+    secret_references: list[str] = field(default_factory=list)
+    # the distinctive secret values compose interpolated into the service or a config it mounts
+    interpolated_secrets: frozenset[str] = frozenset()
 
     def redacted(self) -> list[Manifest]:
-        return redact(self.objects)
+        """The objects with Secret values masked, and hunted down anywhere else (defence in depth)."""
+        out = redact(self.objects)  # hunts the values of the Secrets
+        if self.interpolated_secrets - secret_values({}, self.objects):  # a secret in a label, say
+            out = conceal(out, self.hidden(), secret_refs(self.objects))
+        return out
+
+    def hidden(self) -> set[str]:
+        """The distinctive secret values of this service (to scrub from any text about it)."""
+        return secret_values({}, self.objects) | set(self.interpolated_secrets)
 
     def to_json(self) -> dict[str, Any]:
+        hide = self.hidden()
         return {
             "service_id": self.service_id,
             "name": self.name,
             "namespace": self.namespace,
             "kind": self.kind,
             "objects": self.redacted(),
-            "warnings": list(self.warnings),
-            "notes": list(self.notes),
+            "warnings": [scrub_text(w, hide) for w in self.warnings],
+            "notes": [scrub_text(n, hide) for n in self.notes],
         }
 
 
@@ -258,7 +280,7 @@ class _Builder:
         spec = self.spec
         image = self._image()
         kind = self._kind()
-        env_objects, env_from, env = self._environment()
+        env = EnvPlan(spec, name=self.name, meta=self.meta, report=self.report)
         container_ports, service_ports = self._ports()
         plan = VolumePlan(
             project=self.project,
@@ -271,25 +293,32 @@ class _Builder:
         plan.add_service(spec, kind)
         container: Manifest = {"name": dns_label(spec.name), "image": image}
         if spec.entrypoint is not None:
-            container["command"] = [escape(a) for a in spec.entrypoint]
+            container["command"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.entrypoint]
         if spec.command is not None:
-            container["args"] = [escape(a) for a in spec.command]
+            container["args"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.command]
         if spec.working_dir:
             container["workingDir"] = spec.working_dir
         if container_ports:
             container["ports"] = container_ports
+        probe_fields = probes(
+            spec.healthcheck,
+            container_ports,
+            liveness=self.options.liveness,
+            report=self.report,
+            refs=env.refs,
+            used=env.in_probes,
+        )
+        env_objects, env_from, env_list = env.objects()
         if env_from:
             container["envFrom"] = env_from
-        if env:
-            container["env"] = env
+        if env_list:
+            container["env"] = env_list
         if plan.mounts:
             container["volumeMounts"] = plan.mounts
         limits = resources(spec.resources, self.report)
         if limits:
             container["resources"] = limits
-        container.update(
-            probes(spec.healthcheck, container_ports, liveness=self.options.liveness, report=self.report)
-        )
+        container.update(probe_fields)
         security = security_context(
             user=spec.user,
             privileged=spec.privileged,
@@ -312,6 +341,7 @@ class _Builder:
         workload = self._workload(kind, pod, env_objects, plan)
         objects = [*env_objects, *plan.objects, *plan.pvcs, *services, workload]
         _check_unique(objects, self.sid)
+        interpolated = frozenset(v for v in self._interpolated_secrets() if distinctive(v))
         return CompiledService(
             service_id=self.sid,
             service=self.spec.name,
@@ -321,7 +351,23 @@ class _Builder:
             objects=objects,
             warnings=_dedupe(self.warnings),
             notes=_dedupe(self.notes),
+            secret_references=sorted(env.in_args | env.in_probes),
+            interpolated_secrets=interpolated,
         )
+
+    def _interpolated_secrets(self) -> list[str]:
+        """The secret values compose interpolated into this service or a config it mounts; a config
+        with one is a warning (a ConfigMap is plain text to whoever may read the namespace)."""
+        values = list(self.spec.secret_variables.values())
+        mounted = {ref.source for ref in self.spec.configs}
+        for use in self.project.secret_uses if self.project else []:
+            if use.field == "configs" and use.key in mounted:
+                values.append(use.value)
+                self.warnings.append(
+                    f"config {use.key} interpolates {use.variable}, a secret: its ConfigMap holds the value "
+                    "in plain text (declare it under secrets: instead)"
+                )
+        return values
 
     def _image(self) -> str:
         override = self._option(self.options.images)
@@ -366,58 +412,6 @@ class _Builder:
             sizes=dict(self.options.volume_sizes),
             storage_class=self.options.storage_class,
         )
-
-    # -- environment ----------------------------------------------------------------------------
-
-    def _environment(self) -> tuple[list[Manifest], list[Manifest], list[Manifest]]:
-        split = split_environment(self.spec.environment)
-        for name in split.unset:
-            self.warnings.append(f"environment {name} is declared without a value and is not set anywhere")
-        missing = [v for v in self.spec.required_variables if v]
-        if missing:
-            self.warnings.append(f"required variables have no value: {', '.join(missing)}")
-        secret_name = f"{self.name}-secrets"
-        config: dict[str, str] = {}
-        secret: dict[str, str] = {}
-        env: list[Manifest] = []
-        for key, value in split.config.items():
-            if is_config_key(key):
-                config[key] = value
-            else:
-                env.append({"name": key, "value": escape(value)})
-        for key, value in split.secret.items():
-            if is_config_key(key):
-                secret[key] = value
-            else:
-                data_key = config_key(key)
-                secret[data_key] = value
-                env.append(
-                    {"name": key, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": data_key}}}
-                )
-        objects: list[Manifest] = []
-        env_from: list[Manifest] = []
-        if config:
-            objects.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": self.meta(f"{self.name}-config"),
-                    "data": config,
-                }
-            )
-            env_from.append({"configMapRef": {"name": f"{self.name}-config"}})
-        if secret:
-            objects.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Secret",
-                    "metadata": self.meta(secret_name),
-                    "type": "Opaque",
-                    "data": {k: b64(v) for k, v in secret.items()},
-                }
-            )
-            env_from.append({"secretRef": {"name": secret_name}})
-        return objects, env_from, env
 
     # -- ports and services ---------------------------------------------------------------------
 

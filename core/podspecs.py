@@ -13,6 +13,8 @@ from typing import Any
 
 from core.compose.model import Healthcheck, Resources
 from core.naming import is_dns_subdomain
+from core.secretrefs import Refs, exec_probe
+from core.secretrefs import escape as escape  # where it used to be
 from core.volumes import Report, memory_quantity
 
 Manifest = dict[str, Any]
@@ -28,31 +30,46 @@ def cpu_quantity(cores: float) -> str:
     return f"{max(1, round(cores * 1000))}m"
 
 
-def escape(value: str) -> str:
-    """Keep Kubernetes from expanding ``$(VAR)`` in an already-interpolated compose string."""
-    return value.replace("$", "$$")
+def probe_command(
+    hc: Healthcheck, refs: Refs | None = None, used: set[str] | None = None
+) -> list[str] | None:
+    """The exec command of a healthcheck: ``CMD`` as is, ``CMD-SHELL`` (or a bare string) via ``sh -c``.
 
-
-def probe_command(hc: Healthcheck) -> list[str] | None:
-    """The exec command of a healthcheck: ``CMD`` as is, ``CMD-SHELL`` (or a bare string) via ``sh -c``."""
+    Secret values (``refs``: value -> the container variable holding it) are read from the
+    environment through the shell instead (``core.secretrefs.exec_probe``); their variables are
+    added to ``used``.
+    """
     if not hc.test:
         return None
     head, rest = hc.test[0].upper(), [str(a) for a in hc.test[1:]]
     if head == "CMD":
-        return rest or None
-    script = " ".join(rest if head == "CMD-SHELL" else hc.test).strip()
-    return ["sh", "-c", script] if script else None
+        command = rest or None
+    else:
+        script = " ".join(rest if head == "CMD-SHELL" else hc.test).strip()
+        command = ["sh", "-c", script] if script else None
+    if command is None or not refs:
+        return command
+    return exec_probe(command, refs, used if used is not None else set())
 
 
 def _seconds(value: float | None, default: float) -> int:
     return max(1, math.ceil(value if value is not None else default))
 
 
-def probes(hc: Healthcheck | None, ports: list[Manifest], *, liveness: bool, report: Report) -> Manifest:
-    """readiness/liveness/startup probes for the container (see ``core.manifests`` for why)."""
+def probes(
+    hc: Healthcheck | None,
+    ports: list[Manifest],
+    *,
+    liveness: bool,
+    report: Report,
+    refs: Refs | None = None,
+    used: set[str] | None = None,
+) -> Manifest:
+    """readiness/liveness/startup probes for the container (see ``core.manifests`` for why);
+    ``refs`` and ``used`` as for :func:`probe_command`."""
     if hc is not None and (hc.disable or (hc.test and hc.test[0].upper() == "NONE")):
         return {}
-    command = probe_command(hc) if hc is not None else None
+    command = probe_command(hc, refs, used) if hc is not None else None
     if hc is not None and command is None:
         if hc.test:
             report.warnings.append(f"healthcheck test {hc.test!r} has no command and was skipped")

@@ -3,16 +3,13 @@
 What the CLI's ``services list``, ``render`` and ``bundle`` do, on one page. The selected service
 and the namespace are in the URL (``?service=<id>&namespace=<ns>``), so a link reopens the view.
 Secret values are never drawn or offered for download: Secrets go through ``redact`` (masked), the
-bundle carries empty secret templates, and a secret value that the compiler put anywhere else (a
-compose ``command`` that interpolates an API key) is replaced by ``$(VAR)`` inside containers, where
-Kubernetes expands it from the Secret, or masked (see :func:`conceal`).
+bundle carries empty secret templates, and a compose ``command`` that interpolates an API key
+reads it as ``$(VAR)`` from the Secret (the compiler does that, see ``core.secretrefs``). Values
+typed into the Variables box are hunted down once more here (``core.sensitivity.conceal``).
 """
 
-import base64
-import binascii
-import copy
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,15 @@ from core.cli.compose import DEFAULT_NAMESPACE, port_text
 from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.errors import InvalidInput, NotFound
 from core.manifests import compile_service, to_yaml
-from core.sensitivity import MASK, is_sensitive, is_sensitive_value, split_environment
+from core.sensitivity import (
+    MASK,
+    conceal,
+    distinctive,
+    env_refs,
+    is_sensitive,
+    scrub_text,
+    secret_values,
+)
 from pages._ui import CONTROL_FLOW, get_settings, md, show_error
 
 PARAM, NS_PARAM = "service", "namespace"
@@ -82,103 +87,6 @@ def parse_overrides(text: str) -> tuple[dict[str, str], list[str]]:
     return env, problems
 
 
-# -- keeping secret values out of what is shown -----------------------------------------------------
-# (Pure helpers that would sit better in core/sensitivity.py; see the module docstring.)
-
-
-def secret_values(env: Mapping[str, str | None], objects: Sequence[Mapping[str, Any]] = ()) -> set[str]:
-    """The secret values of an environment (as the compiler splits it) and of compiled Secrets."""
-    found = set(split_environment(env).secret.values())
-    for obj in objects:
-        if obj.get("kind") != "Secret":
-            continue
-        for value in (obj.get("data") or {}).values():
-            try:
-                found.add(base64.b64decode(value).decode("utf-8"))
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                continue
-        found.update(str(v) for v in (obj.get("stringData") or {}).values())
-    return {value for value in found if value != MASK and distinctive(value)}
-
-
-def env_refs(env: Mapping[str, str | None]) -> dict[str, str]:
-    """Secret value -> the variable that holds it in the container (from the service's Secret)."""
-    return {value: name for name, value in split_environment(env).secret.items() if _VARIABLE.match(name)}
-
-
-def distinctive(value: str) -> bool:
-    """Whether a secret value is worth hunting for outside its Secret.
-
-    A well-known default (``postgres``, ``changeme``, ``secret``) is not: it also names images,
-    commands and users, and masking it there would break the manifests for nothing. A value of 8+
-    characters mixing letters, digits or symbols is, and so is anything shaped like a credential.
-    """
-    kinds = [any(c.isalpha() for c in value), any(c.isdigit() for c in value), not value.isalnum()]
-    return (len(value) >= 8 and sum(kinds) >= 2) or is_sensitive_value(value)
-
-
-def _scrub_text(text: str, hide: Iterable[str]) -> str:
-    for value in hide:
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
-
-
-def _in_container(text: str, hide: Iterable[str], refs: Mapping[str, str]) -> str:
-    """A command, argument, env value or probe with secret values as ``$(VAR)`` where it can."""
-    for value in hide:
-        for form in dict.fromkeys((value.replace("$", "$$"), value)):  # the compiler escapes `$`
-            if form in text:
-                text = text.replace(form, f"$({refs[value]})" if value in refs else MASK)
-    return text
-
-
-def _conceal_container(container: dict[str, Any], hide: Iterable[str], refs: Mapping[str, str]) -> None:
-    probes = [container.get(p) or {} for p in ("readinessProbe", "livenessProbe", "startupProbe")]
-    for holder, key in [
-        (container, "command"),
-        (container, "args"),
-        *((p.get("exec") or {}, "command") for p in probes),
-    ]:
-        if isinstance(holder.get(key), list):
-            holder[key] = [_in_container(str(a), hide, refs) for a in holder[key]]
-    for item in container.get("env") or []:
-        if isinstance(item.get("value"), str):
-            item["value"] = _in_container(item["value"], hide, refs)
-
-
-def _walk(node: Any, hide: set[str], refs: Mapping[str, str], key: str = "") -> Any:
-    if isinstance(node, dict):
-        if key in ("labels", "selector", "matchLabels"):  # identifiers, never secret material
-            return node
-        return {k: _walk(v, hide, refs, str(k)) for k, v in node.items()}
-    if isinstance(node, list):
-        if key in ("containers", "initContainers"):
-            for container in node:
-                if isinstance(container, dict):
-                    _conceal_container(container, hide, refs)
-        return [_walk(v, hide, refs) for v in node]
-    if isinstance(node, str) and not (key in ("name", "namespace") or key.endswith("Name")):
-        return _scrub_text(node, hide)
-    return node
-
-
-def conceal(
-    objects: Sequence[dict[str, Any]], hide: set[str], refs: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Objects (Secrets already redacted) without any of the ``hide`` values left in them.
-
-    Inside containers a secret value in a command, argument, env value or probe becomes ``$(VAR)``
-    when ``refs`` names the container variable that holds it (Kubernetes expands it from the
-    Secret, so the manifests still work), else ``MASK``. Elsewhere it is masked, except in names
-    and labels (identifiers made from service names: a password ``postgres`` must not rename the
-    ``postgres`` service).
-    """
-    if not hide:
-        return list(objects)
-    return [_walk(copy.deepcopy(obj), hide, refs or {}) for obj in objects]
-
-
 @st.cache_data(show_spinner="Compiling the bundle…", max_entries=8)
 def cached_bundle(
     dirs: tuple[str, ...], stamp: tuple[Any, ...], env: tuple[tuple[str, str], ...]
@@ -189,9 +97,11 @@ def cached_bundle(
     plan = plan_bundle(refs, broken=broken)
     hide = {value for name, value in env if is_sensitive(name, value) and distinctive(value)}
     for entry in registry.entries:
-        hide |= secret_values(entry.spec.environment) if entry.spec else set()
+        if entry.spec:
+            hide |= secret_values(entry.spec.environment)
+            hide |= {v for v in entry.spec.secret_variables.values() if distinctive(v)}
     owners = {s["file"]: registry.get(s["service_id"]) for s in plan.services}
-    concealed: list[str] = []
+    concealed: list[str] = list(plan.concealed)
     for rel, text in plan.files.items():
         if not any(value in text for value in hide):
             continue
@@ -204,14 +114,15 @@ def cached_bundle(
                 continue
             plan.files[rel] = to_yaml(fixed)
         else:
-            plan.files[rel] = _scrub_text(text, hide)
+            plan.files[rel] = scrub_text(text, hide)
         concealed.append(rel)
     return {
         "zip": zip_bundle(plan),
         "services": len(plan.services),
         "skipped": dict(plan.skipped),
-        "warnings": list(plan.warnings),
-        "concealed": concealed,
+        "warnings": [w for w in plan.warnings if not any(w.startswith(f"{rel}:") for rel in plan.concealed)],
+        "concealed": list(dict.fromkeys(concealed)),
+        "by_reference": {s["file"]: s["secret_references"] for s in plan.services if s["secret_references"]},
     }
 
 
@@ -444,12 +355,13 @@ def service_panel(
     hide = secret_values(entry.spec.environment, compiled.objects)
     hide |= {value for name, value in overrides.items() if is_sensitive(name, value) and distinctive(value)}
     objects = conceal(compiled.redacted(), hide, env_refs(entry.spec.environment))
-    warnings = [_scrub_text(w, hide) for w in compiled.warnings]
+    hide |= compiled.hidden()
+    warnings = [scrub_text(w, hide) for w in compiled.warnings]
     if warnings:
         st.warning("\n".join(f"- {md(w)}" for w in warnings), icon=":material/warning:")
     if compiled.notes:
         with st.expander(f"Notes ({len(compiled.notes)})", icon=":material/info:"):
-            st.markdown("\n".join(f"- {md(_scrub_text(n, hide))}" for n in compiled.notes))
+            st.markdown("\n".join(f"- {md(scrub_text(n, hide))}" for n in compiled.notes))
     st.markdown(
         f"**Manifests:** {compiled.kind} {code(compiled.name)} in namespace {code(compiled.namespace)}"
     )
@@ -499,10 +411,17 @@ def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> N
     )
     if env:
         st.caption(f"With {len(env)} variable(s) from the Variables box.")
+    for rel, names in bundle["by_reference"].items():
+        st.warning(
+            f"{code(rel)}: a secret value is passed outside the environment (a command line, a "
+            f"healthcheck). It is read as `$(VAR)` ({_words(names)}) from the Secret in the bundle "
+            "instead: fill it in with the others.",
+            icon=":material/key:",
+        )
     for rel in bundle["concealed"]:
         st.warning(
-            f"{code(rel)}: a secret value was passed outside the environment (a command line?). It reads "
-            "`$(VAR)` from the Secret in the bundle instead, or is masked: check that file.",
+            f"{code(rel)}: a secret value was found outside its Secret. It reads `$(VAR)` from the "
+            "Secret in the bundle instead, or is masked: check that file.",
             icon=":material/key:",
         )
     for warning in bundle["warnings"]:

@@ -309,3 +309,36 @@ def test_zip_bundle_holds_files_and_empty_secret_templates() -> None:
         text = "".join(archive.read(n).decode() for n in names)
     for value in SECRET_VALUES:
         assert value not in text
+
+
+def test_a_secret_value_that_slipped_into_a_file_is_masked_and_named() -> None:
+    """Defence in depth: the compiler keeps secret values off command lines and out of ConfigMaps,
+    but a compose label is copied as written; the bundle still never carries the value."""
+    key = "sk-slipped-0123456789abcdef"
+    leaky = ServiceSpec(
+        name="leaky",
+        image="nginx:1.27",
+        environment={"API_KEY": key},
+        labels={"com.example/debug": f"started with {key}"},  # not a label value: an annotation
+    )
+    plan = plan_bundle(refs_of([app_project(extra={"leaky": leaky})]))
+    assert plan.concealed == ["base/ushadow/leaky.yaml"]
+    assert any(w.startswith("base/ushadow/leaky.yaml: a secret value was found") for w in plan.warnings)
+    with zipfile.ZipFile(io.BytesIO(zip_bundle(plan))) as archive:
+        text = "".join(archive.read(n).decode() for n in archive.namelist())
+    assert key not in text and "started with ********" in text
+
+
+def test_services_name_the_variables_read_by_reference() -> None:
+    worker = ServiceSpec(
+        name="worker",
+        image="busybox:1.37",
+        command=["run", "--token", "tok-abcdef"],  # the value of JOB_TOKEN, written out
+        environment={"JOB_TOKEN": "tok-abcdef"},
+    )
+    plan = plan_bundle(refs_of([app_project(extra={"worker": worker})]))
+    services = {s["service_id"]: s for s in plan.services}
+    assert services["app:worker"]["secret_references"] == ["JOB_TOKEN"]
+    assert services["app:web"]["secret_references"] == []
+    assert "- $(JOB_TOKEN)" in plan.files["base/ushadow/worker.yaml"]
+    assert not plan.concealed

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.compose import syntax
+from core.compose.interpolation import interpolate, mapping_lookup
 from core.compose.loading import load_project, load_text
 from core.compose.model import ComposeProject, Port, Volume
 from core.errors import InvalidInput
@@ -496,6 +497,109 @@ def test_variables_are_listed_per_service_and_per_project() -> None:
     assert web.required_variables == ["KEY", "BARE"]
     assert any("KEY" in w for w in web.warnings)
     assert project.variables == ["TAG", "KEY", "BARE"]
+
+
+# -- secret values that interpolation put into a service ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "values"),
+    [
+        ("plain", ()),
+        ("${PASS}", (("PASS", "s3cret"),)),
+        ("$PASS and $USER", (("PASS", "s3cret"), ("USER", "alice"))),
+        ("${UNSET}", ()),  # nothing was put in
+        ("${UNSET:-sk-default}", (("UNSET", "sk-default"),)),  # the default stands for the variable
+        ("${PASS:-unused}", (("PASS", "s3cret"),)),
+        ("${EMPTY-dflt}", (("EMPTY", ""),)),
+        ("${PASS:?needed}", (("PASS", "s3cret"),)),
+        ("${PASS:+--auth}", ()),  # the alternative is not the variable's value
+        ("${PASS:+--pw=${PASS}}", (("PASS", "s3cret"),)),  # ...but its own references are
+        ("${UNSET:-${PASS}}", (("PASS", "s3cret"), ("UNSET", "s3cret"))),
+        ("$$PASS", ()),
+    ],
+)
+def test_interpolation_records_what_each_reference_expanded_to(
+    template: str, values: tuple[tuple[str, str], ...]
+) -> None:
+    env = {"PASS": "s3cret", "USER": "alice", "EMPTY": ""}
+    assert interpolate(template, mapping_lookup(env)).values == values
+
+
+SECRETS_FIXTURE = ROOT / "tests" / "fixtures" / "compiler" / "secrets.yml"
+
+
+def test_secret_variables_and_where_they_went() -> None:
+    project = load_project(SECRETS_FIXTURE, environ=ENVIRON)
+    cache, api, db = (project.services[n] for n in ("keyed-cache", "keyed-api", "keyed-db"))
+    assert cache.secret_variables == {"REDIS_PASSWORD": "rEd1s-only-in-command-8812"}
+    assert [(u.field, u.key) for u in cache.secret_uses] == [("command", None), ("healthcheck", None)]
+    assert "REDIS_PASSWORD" not in cache.environment
+    assert api.secret_variables == {
+        "ADMIN_TOKEN": "adm1n-t0ken-$-4417",
+        "API_KEY": "sk-fixture-0123456789abcdefXYZ",
+        "API_PASSWORD": "j4va-opts-pw-5531",
+    }
+    assert sorted((u.field, u.variable, u.key) for u in api.secret_uses) == [
+        ("command", "API_KEY", None),
+        ("entrypoint", "ADMIN_TOKEN", None),
+        ("environment", "API_KEY", "API_KEY"),
+        ("environment", "API_PASSWORD", "JAVA_OPTS"),
+        ("healthcheck", "API_KEY", None),
+    ]
+    # the list form of environment: the key is read from "KEY=value"
+    assert [(u.field, u.key) for u in db.secret_uses] == [
+        ("environment", "POSTGRES_PASSWORD"),
+        ("environment", "PGOPTIONS_LINE"),
+        ("healthcheck", None),
+    ]
+    given = load_project(SECRETS_FIXTURE, env={"REDIS_PASSWORD": "typed-in-9911"}, environ=ENVIRON)
+    assert given.services["keyed-cache"].secret_variables == {"REDIS_PASSWORD": "typed-in-9911"}
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        # a credential value makes a variable secret whatever its name
+        ("    command: app --db ${DB_URL}\n", {"DB_URL": "postgres://u:pw@db/x"}),
+        ("    command: app --level ${LEVEL}\n", {}),  # not sensitive
+        ("    command: app --token ${EMPTY_TOKEN}\n", {}),  # empty: nothing to hide
+        ("    command: app ${API_TOKEN:+--auth}\n", {}),  # only the alternative went in
+        ("    labels:\n      key: ${API_TOKEN}\n", {"API_TOKEN": "tok-abc-123"}),
+    ],
+)
+def test_which_variables_are_secret(service: str, expected: dict[str, str]) -> None:
+    env = {"DB_URL": "postgres://u:pw@db/x", "LEVEL": "debug", "EMPTY_TOKEN": "", "API_TOKEN": "tok-abc-123"}
+    project = load_text("services:\n  web:\n    image: nginx\n" + service, env=env, environ=ENVIRON)
+    assert project.services["web"].secret_variables == expected
+
+
+def test_secret_uses_of_an_extended_service_are_relative_to_it(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "services:\n  base:\n    image: redis\n    command: redis-server --requirepass ${REDIS_PASSWORD}\n"
+    )
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  cache:\n    extends: {file: base.yaml, service: base}\n"
+        "    environment:\n      - REDIS_ARGS=--requirepass ${REDIS_PASSWORD}\n"
+    )
+    project = load_project(tmp_path / "compose.yaml", env={"REDIS_PASSWORD": "pw-xyz-123"}, environ=ENVIRON)
+    uses = project.services["cache"].secret_uses
+    assert [(u.field, u.key, u.value) for u in uses] == [
+        ("environment", "REDIS_ARGS", "pw-xyz-123"),
+        ("command", None, "pw-xyz-123"),
+    ]
+
+
+def test_secrets_in_a_top_level_config_are_recorded_on_the_project() -> None:
+    text = (
+        "services:\n  web:\n    image: nginx\n    configs: [app_conf]\n"
+        "configs:\n  app_conf:\n    content: |\n      password=${DB_PASSWORD}\n      level=${LEVEL}\n"
+    )
+    project = load_text(text, env={"DB_PASSWORD": "pw-config-123", "LEVEL": "3"}, environ=ENVIRON)
+    assert [(u.field, u.key, u.variable, u.value) for u in project.secret_uses] == [
+        ("configs", "app_conf", "DB_PASSWORD", "pw-config-123")
+    ]
+    assert project.services["web"].secret_uses == []
 
 
 def test_project_name() -> None:

@@ -8,12 +8,19 @@ unknown fields are errors) with kubernetes-validate; the API server itself judge
 from __future__ import annotations
 
 import base64
+import io
+import re
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from core.bundles import plan_bundle, refs_of, zip_bundle
+from core.cli import main
+from core.compose.loading import load_project
 from core.compose.model import (
     ComposeProject,
     DependsOn,
@@ -21,6 +28,7 @@ from core.compose.model import (
     Healthcheck,
     Port,
     Resources,
+    SecretUse,
     ServiceSpec,
     TopLevelResource,
     Volume,
@@ -775,3 +783,304 @@ def test_subpath_must_be_relative() -> None:
 def test_service_account_token_is_off_unless_asked() -> None:
     assert pod(build(svc()))["automountServiceAccountToken"] is False
     assert pod(build(svc(), service_account_token=True))["automountServiceAccountToken"] is True
+
+
+# -- secret values outside the environment -------------------------------------------------------
+
+PW = "Sup3r-redis-pw-991"
+
+
+def uses(*items: tuple[str, str, str] | tuple[str, str, str, str]) -> dict[str, Any]:
+    """``secret_uses`` (field, variable, value[, key]) and the matching ``secret_variables``."""
+    found = [
+        SecretUse(field=i[0], variable=i[1], value=i[2], key=i[3] if len(i) > 3 else None) for i in items
+    ]
+    variables: dict[str, str] = {}
+    for use in found:
+        variables.setdefault(use.variable, use.value)
+    return {"secret_uses": found, "secret_variables": variables}
+
+
+def secret_data(c: CompiledService) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in find(c, "Secret")["data"].items()}
+
+
+def kubelet_expand(text: str, env: dict[str, str]) -> str:
+    """The kubelet's expansion of a command or args entry: ``$$`` -> ``$``, ``$(VAR)`` -> value."""
+    return re.sub(
+        r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+        lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)),
+        text,
+    )
+
+
+def test_a_password_only_on_the_command_line_gets_a_secret_key_and_a_reference() -> None:
+    command = ["redis-server", "--requirepass", PW, "--save", "$60"]
+    c = build(svc(command=command, **uses(("command", "REDIS_PASSWORD", PW))))
+    assert container(c)["args"] == ["redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--save", "$$60"]
+    assert secret_data(c) == {"REDIS_PASSWORD": PW}
+    assert container(c)["envFrom"] == [{"secretRef": {"name": "web-secrets"}}]
+    assert [kubelet_expand(a, secret_data(c)) for a in container(c)["args"]] == command
+    assert c.secret_references == ["REDIS_PASSWORD"]
+    assert any("$(REDIS_PASSWORD)" in n and "web-secrets" in n for n in c.notes)
+    assert PW not in repr([o for o in c.objects if o["kind"] != "Secret"])
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable", "reference", "secret"),
+    [
+        # the value is in the environment under the same name: read from there
+        ({"REDIS_PASSWORD": PW}, "REDIS_PASSWORD", "REDIS_PASSWORD", {"REDIS_PASSWORD": PW}),
+        # under another name: that one is read, no new key
+        ({"REDIS_PASS": PW}, "REDIS_PASSWORD", "REDIS_PASS", {"REDIS_PASS": PW}),
+        # the name holds another value there: a key of its own
+        ({"REDIS_PASSWORD": "other-pw-123"}, "REDIS_PASSWORD", "REDIS_PASSWORD_2",
+         {"REDIS_PASSWORD": "other-pw-123", "REDIS_PASSWORD_2": PW}),
+        # declared bare (no value anywhere): ours to fill
+        ({"REDIS_PASSWORD": None}, "REDIS_PASSWORD", "REDIS_PASSWORD", {"REDIS_PASSWORD": PW}),
+    ],
+)  # fmt: skip
+def test_which_variable_a_reference_reads(
+    environment: dict[str, str | None], variable: str, reference: str, secret: dict[str, str]
+) -> None:
+    c = build(svc(command=["--pw", PW], environment=environment, **uses(("command", variable, PW))))
+    assert container(c)["args"] == ["--pw", f"$({reference})"]
+    assert secret_data(c) == secret
+
+
+def test_entrypoint_and_a_value_with_a_dollar() -> None:
+    token = "adm1n-t0ken-$-4417"
+    c = build(
+        svc(entrypoint=["/app", f"--token={token}", "$HOME"], **uses(("entrypoint", "ADMIN_TOKEN", token)))
+    )
+    assert container(c)["command"] == ["/app", "--token=$(ADMIN_TOKEN)", "$$HOME"]
+    assert kubelet_expand(container(c)["command"][1], secret_data(c)) == f"--token={token}"
+
+
+def test_cmd_probe_runs_through_the_shell_with_the_variable() -> None:
+    hc = Healthcheck(test=["CMD", "redis-cli", "-a", PW, "ping"])
+    c = build(svc(healthcheck=hc, **uses(("healthcheck", "REDIS_PASSWORD", PW))))
+    expected = ["sh", "-c", 'exec redis-cli -a "${REDIS_PASSWORD}" ping']
+    assert container(c)["readinessProbe"]["exec"]["command"] == expected
+    assert container(c)["livenessProbe"]["exec"]["command"] == expected
+    assert secret_data(c) == {"REDIS_PASSWORD": PW}
+    assert any("/bin/sh now" in n for n in c.notes)
+
+
+def test_cmd_shell_probe_follows_the_quotes() -> None:
+    hc = Healthcheck(
+        test=["CMD-SHELL", f"curl -H 'X-Key: {PW}' http://localhost/ || exit 1"], start_period=10
+    )
+    c = build(svc(healthcheck=hc, environment={"API_KEY": PW}, **uses(("healthcheck", "API_KEY", PW))))
+    script = "curl -H 'X-Key: '\"${API_KEY}\"'' http://localhost/ || exit 1"
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container(c)[probe]["exec"]["command"] == ["sh", "-c", script]
+    assert not any("/bin/sh now" in n for n in c.notes)  # CMD-SHELL always needed a shell
+
+
+def test_a_distinctive_env_secret_written_out_on_the_command_line_is_referenced_too() -> None:
+    c = build(svc(command=["app", f"--key={PW}"], environment={"API_KEY": PW}))
+    assert container(c)["args"] == ["app", "--key=$(API_KEY)"]
+
+
+def test_a_well_known_default_is_left_where_nothing_interpolated_it() -> None:
+    """POSTGRES_PASSWORD=postgres also names the command and the user: nothing there is a secret."""
+    env = {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres"}
+    spec = svc(
+        image="postgres:17",
+        command=["postgres", "-c", "max_connections=200"],
+        environment=env,
+        **uses(("environment", "POSTGRES_PASSWORD", "postgres", "POSTGRES_PASSWORD")),
+    )
+    c = build(spec)
+    assert container(c)["args"] == ["postgres", "-c", "max_connections=200"]
+    assert find(c, "ConfigMap")["data"] == {"POSTGRES_USER": "postgres"}
+    assert secret_data(c) == {"POSTGRES_PASSWORD": "postgres"}
+    assert c.secret_references == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "extra", "moved"),
+    [
+        # interpolated into an innocent name: moved, however weak the value
+        ({"REDIS_ARGS": "--requirepass redis", "MODE": "x"},
+         uses(("environment", "REDIS_PASSWORD", "redis", "REDIS_ARGS")), ["REDIS_ARGS"]),
+        ({"JAVA_OPTS": f"-Dpw={PW}", "MODE": "x"},
+         uses(("environment", "DB_PASSWORD", PW, "JAVA_OPTS")), ["JAVA_OPTS"]),
+        # a distinctive secret of the environment written out in another variable
+        ({"API_KEY": PW, "CURL_HEADER": f"X-Key: {PW}", "MODE": "x"}, {}, ["CURL_HEADER"]),
+        # a weak one is not hunted: the user is not a secret
+        ({"POSTGRES_PASSWORD": "postgres", "POSTGRES_USER": "postgres", "MODE": "x"}, {}, []),
+    ],
+)  # fmt: skip
+def test_a_variable_holding_a_secret_value_goes_to_the_secret_whole(
+    environment: dict[str, str], extra: dict[str, Any], moved: list[str]
+) -> None:
+    c = build(svc(environment=environment, **extra))
+    config = find(c, "ConfigMap")["data"]
+    assert "MODE" in config and not set(moved) & set(config)
+    assert set(moved) <= set(secret_data(c))
+    assert any(", ".join(moved) in n and "secret value" in n for n in c.notes) is bool(moved)
+
+
+def test_a_value_split_over_words_and_a_secret_in_a_label_are_warnings() -> None:
+    spec = svc(
+        command=["app", "--pw", "two", "words-123"],
+        labels={"auth": "tok-label-0123456789"},
+        **uses(("command", "PASS_PHRASE", "two words-123"), ("labels", "API_TOKEN", "tok-label-0123456789")),
+    )
+    c = build(spec)
+    assert any("PASS_PHRASE was split over several words" in w for w in c.warnings)
+    # labels are identifiers and stay as written (a secret there is rare): the warning says so
+    assert any("labels interpolates API_TOKEN" in w and "in the manifests" in w for w in c.warnings)
+    assert "tok-label-0123456789" not in repr(c.warnings + c.notes)
+    assert workload(c)["metadata"]["labels"]["auth"] == "tok-label-0123456789"
+
+
+def test_the_env_hash_follows_a_secret_on_the_command_line() -> None:
+    def digest(value: str) -> str:
+        c = build(svc(command=["--pw", value], **uses(("command", "REDIS_PASSWORD", value))))
+        return str(workload(c)["spec"]["template"]["metadata"]["annotations"][ENV_HASH_ANNOTATION])
+
+    assert digest("pw-one-12345") != digest("pw-two-12345")
+
+
+def test_redacted_hunts_down_what_slipped_through() -> None:
+    """A value the compiler could not know about as a secret (no secret_uses) but that is in the
+    Secret: the defence in depth of ``redacted()`` still replaces it."""
+    c = build(svc(entrypoint=["sh", "-c", f"run --pw {PW}"], environment={"API_KEY": PW}))
+    assert container(c)["command"] == ["sh", "-c", "run --pw $(API_KEY)"]
+    assert PW not in to_yaml(c.redacted()) and PW not in repr(c.to_json())
+
+
+# -- the secrets fixture: no value anywhere but in the Secrets --------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "compiler"
+SECRETS_FILE = FIXTURES / "secrets.yml"
+# Every secret value of tests/fixtures/compiler/secrets.yml (defaults of its variables).
+FIXTURE_SECRETS = {
+    "REDIS_PASSWORD": "rEd1s-only-in-command-8812",
+    "ADMIN_TOKEN": "adm1n-t0ken-$-4417",
+    "API_KEY": "sk-fixture-0123456789abcdefXYZ",
+    "API_PASSWORD": "j4va-opts-pw-5531",
+    "DB_PASSWORD": "pg-fixture-pw-7781",
+}
+SERVICE_IDS = ["secrets:keyed-cache", "secrets:keyed-api", "secrets:keyed-db"]
+
+
+def leaked(text: str | bytes) -> list[str]:
+    """The fixture's secret values found in ``text``, as they are or base64-encoded."""
+    blob = text.encode() if isinstance(text, str) else text
+    forms = {v: [v.encode(), base64.b64encode(v.encode())] for v in FIXTURE_SECRETS.values()}
+    return [value for value, encoded in forms.items() if any(form in blob for form in encoded)]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("USHADOW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("USHADOW_COMPOSE_DIR", str(FIXTURES))
+    for name in FIXTURE_SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def references(container: dict[str, Any]) -> set[str]:
+    """Variables a container reads by reference: ``$(VAR)`` in command/args, ``${VAR}`` in probes."""
+    found: set[str] = set()
+    for arg in [*container.get("command", []), *container.get("args", [])]:
+        found |= set(re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg))
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        for part in (container.get(probe) or {}).get("exec", {}).get("command", []):
+            found |= set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", part))
+    return found
+
+
+@pytest.mark.parametrize("name", ["keyed-cache", "keyed-api", "keyed-db"])
+def test_fixture_services_read_their_secrets_by_reference(name: str) -> None:
+    project = load_project(SECRETS_FILE, environ={})
+    spec = project.services[name]
+    c = build(spec, project)  # valid for Kubernetes 1.37 (kubernetes_validate, strict)
+    data = secret_data(c)
+    box = container(c)
+    read = references(box)
+    assert read and read == set(c.secret_references)
+    assert read <= set(data)  # every reference names a key of the service's Secret...
+    assert {"secretRef": {"name": f"{name}-secrets"}} in box["envFrom"]  # ...which the container loads
+    for variable in read:
+        assert data[variable] in FIXTURE_SECRETS.values()
+    assert not leaked(to_yaml([o for o in c.objects if o["kind"] != "Secret"]))
+    assert not leaked(to_yaml(c.redacted())) and not leaked(repr(c.to_json()))
+    # the kubelet hands the program exactly what compose would have
+    env = (
+        {**data, **find(c, "ConfigMap")["data"]} if any(o["kind"] == "ConfigMap" for o in c.objects) else data
+    )
+    assert [kubelet_expand(a, env) for a in box.get("args", [])] == (spec.command or [])
+    assert [kubelet_expand(a, env) for a in box.get("command", [])] == (spec.entrypoint or [])
+
+
+def test_fixture_secret_keys_hold_the_values() -> None:
+    project = load_project(SECRETS_FILE, environ={})
+    compiled = {n: build(s, project) for n, s in project.services.items()}
+    assert secret_data(compiled["keyed-cache"]) == {"REDIS_PASSWORD": FIXTURE_SECRETS["REDIS_PASSWORD"]}
+    assert secret_data(compiled["keyed-api"]) == {
+        "API_KEY": FIXTURE_SECRETS["API_KEY"],
+        "JAVA_OPTS": f"-Xmx512m -Dapi.password={FIXTURE_SECRETS['API_PASSWORD']}",
+        "ADMIN_TOKEN": FIXTURE_SECRETS["ADMIN_TOKEN"],
+    }
+    assert set(secret_data(compiled["keyed-db"])) == {"POSTGRES_PASSWORD", "PGOPTIONS_LINE"}
+    assert find(compiled["keyed-db"], "ConfigMap")["data"] == {"POSTGRES_USER": "app"}
+
+
+@pytest.mark.parametrize("service_id", SERVICE_IDS)
+def test_render_prints_no_secret_value(
+    service_id: str, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", service_id]) == 0
+    out, err = capsys.readouterr()
+    assert "$(" in out or "${" in out  # the references are there...
+    assert not leaked(out) and not leaked(err)  # ...the values are not
+    assert main(["render", service_id, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert not leaked(out) and not leaked(err)
+    assert main(["render", service_id, "--out", str(cli_env / "out")]) == 0
+    capsys.readouterr()
+    files = list((cli_env / "out").rglob("*"))
+    assert files and not any(leaked(p.read_bytes()) for p in files if p.is_file())
+
+
+def test_bundle_files_and_zip_hold_no_secret_value(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = cli_env / "k8s"
+    assert main(["bundle", "--out", str(out), "--json"]) == 0
+    stdout, err = capsys.readouterr()
+    assert not leaked(stdout) and not leaked(err)
+    texts = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert (
+        "infra/ushadow/keyed-cache.yaml" in texts and "base/ushadow/keyed-api.yaml" in texts
+    )  # redis: infra
+    assert not {rel: leaked(text) for rel, text in texts.items() if leaked(text)}
+    assert b"$(REDIS_PASSWORD)" in texts["infra/ushadow/keyed-cache.yaml"]
+    # the operator is asked for the new key too
+    assert texts["secrets/ushadow/keyed-cache-secrets.env"] == b"REDIS_PASSWORD=\n"
+    assert b"ADMIN_TOKEN=" in texts["secrets/ushadow/keyed-api-secrets.env.example"]
+    plan = plan_bundle(refs_of([load_project(SECRETS_FILE, environ={})]))
+    assert not plan.concealed  # the compiler kept them out: the defence in depth found nothing
+    archive = zipfile.ZipFile(io.BytesIO(zip_bundle(plan)))
+    assert not any(leaked(archive.read(name)) for name in archive.namelist())
+    services = {s["service_id"]: s for s in plan.services}
+    assert services["secrets:keyed-api"]["secret_references"] == ["ADMIN_TOKEN", "API_KEY"]
+
+
+def test_a_config_whose_content_interpolates_a_secret_is_a_warning_and_masked_when_shown() -> None:
+    value = "pw-config-123456"
+    spec = svc(configs=[FileRef(source="app_conf", target="/etc/app.conf")])
+    p = project_of(
+        spec,
+        configs={"app_conf": TopLevelResource(name="app_conf", content=f"password={value}\n")},
+        secret_uses=[SecretUse(field="configs", key="app_conf", variable="DB_PASSWORD", value=value)],
+    )
+    c = build(spec, p)
+    assert find(c, "ConfigMap", "app-conf")["data"] == {"app_conf": f"password={value}\n"}  # deploy needs it
+    assert any("config app_conf interpolates DB_PASSWORD" in w for w in c.warnings)
+    assert value not in to_yaml(c.redacted()) and value not in repr(c.to_json())
+    unused = build(svc(), project_of(svc(), secret_uses=p.secret_uses))  # a config it does not mount
+    assert not any("interpolates" in w for w in unused.warnings)

@@ -444,3 +444,26 @@ def test_the_demo_registry(settings: Settings, monkeypatch: pytest.MonkeyPatch, 
     assert keys == ["services_download_bundle", "services_download_yaml"]
     files = zip_texts(downloads(at, "services_download_bundle"))
     assert {"k8s/infra/ushadow/mongo.yaml", "k8s/base/ushadow/notes-api.yaml"} <= set(files)
+
+
+def test_secrets_on_command_lines_are_read_from_the_secret_never_shown(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, downloads: Downloads
+) -> None:
+    """tests/fixtures/compiler/secrets.yml: a password only on a command line and in a CMD probe."""
+    monkeypatch.setenv("USHADOW_COMPOSE_DIR", str(ROOT / "tests" / "fixtures" / "compiler"))
+    password = "rEd1s-only-in-command-8812"
+    at = open_page(service="secrets:keyed-cache")
+    assert not at.exception
+    assert not at.error, errors(at)
+    yaml_text = codes(at)
+    assert "- $(REDIS_PASSWORD)" in yaml_text and "${REDIS_PASSWORD}" in yaml_text
+    assert f"REDIS_PASSWORD: '{MASK}'" in yaml_text
+    wire = wire_bytes(at._tree) + repr(at.session_state.to_dict()).encode()
+    bundle = zip_texts(downloads(at, "services_download_bundle"))
+    blobs = [wire, downloads(at, "services_download_yaml"), *(t.encode() for t in bundle.values())]
+    for form in secret_forms(password):
+        assert not any(form in blob for blob in blobs)
+    assert bundle["k8s/secrets/ushadow/keyed-cache-secrets.env"] == "REDIS_PASSWORD=\n"
+    assert any(
+        "infra/ushadow/keyed-cache.yaml" in plain(w.value) and "REDIS_PASSWORD" in w.value for w in at.warning
+    )

@@ -8,12 +8,19 @@ import pytest
 
 from core.sensitivity import (
     MASK,
+    conceal,
+    distinctive,
+    env_refs,
+    in_container,
     is_sensitive,
     is_sensitive_name,
     is_sensitive_value,
     mask_environment,
     name_words,
     redact,
+    scrub_text,
+    secret_refs,
+    secret_values,
     split_environment,
 )
 
@@ -146,3 +153,165 @@ def test_redact_lists_and_kube_lists_and_leaves_other_kinds_alone() -> None:
 def test_mask_environment() -> None:
     masked = mask_environment({"API_KEY": "k", "MODE": "x", "BARE": None, "U": "http://a:b@c"})
     assert masked == {"API_KEY": MASK, "MODE": "x", "BARE": None, "U": MASK}
+
+
+# -- hunting secret values down outside Secrets (moved here from the Services page) ---------------
+
+STRONG = "sk-live-0123456789abcdef"  # credential-shaped
+PASSWORD = "Hunter2-but-longer"
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _compiled() -> list[dict[str, object]]:
+    """A Secret, a ConfigMap and a Deployment whose container leaks both values."""
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "web-secrets"},
+        "data": {"API_KEY": _b64(STRONG), "my-pass": _b64(PASSWORD), "WEAK": _b64("postgres")},
+    }
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "web-config"},
+        "data": {"X": STRONG},
+    }
+    container = {
+        "name": "web",
+        "image": "postgres:17",
+        "command": ["postgres", f"--key={STRONG}"],
+        "args": [f"--pw={PASSWORD}", "cost $$5"],
+        "envFrom": [{"secretRef": {"name": "web-secrets"}}],
+        "env": [
+            {"name": "MY_PASS", "valueFrom": {"secretKeyRef": {"name": "web-secrets", "key": "my-pass"}}},
+            {"name": "URL", "value": f"http://u:{STRONG}@h"},
+        ],
+        "readinessProbe": {"exec": {"command": ["redis-cli", "-a", STRONG, "ping"]}},
+        "livenessProbe": {"exec": {"command": ["sh", "-c", f"check --pw '{PASSWORD}'"]}},
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}, "annotations": {"note": f"key {STRONG}"}},
+        "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}},
+    }
+    return [secret, config, deployment]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("postgres", False),  # a well-known default: also an image, a command, a user
+        ("changeme", False),
+        ("password", False),
+        ("hunter2", False),  # too short
+        ("abcdefghij", False),  # one kind of character only
+        ("12345678", False),
+        ("hunter2hunter2", True),
+        ("pw-in-url-5150", True),
+        ("Sup3r-redis-pw", True),
+        ("sk-" + "a" * 24, True),  # credential-shaped, whatever its length
+        ("postgres://u:p@db/x", True),
+    ],
+)
+def test_distinctive(value: str, expected: bool) -> None:
+    assert distinctive(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("env", "objects", "expected"),
+    [
+        ({"API_KEY": STRONG, "MODE": "prod-2024-ok"}, [], {STRONG}),  # only the secret side
+        ({"POSTGRES_PASSWORD": "postgres"}, [], set()),  # not distinctive
+        ({"TOKEN": None, "EMPTY_PASSWORD": ""}, [], set()),
+        ({}, _compiled(), {STRONG, PASSWORD}),  # from Secret data, weak "postgres" left out
+        ({}, [{"kind": "Secret", "stringData": {"A": PASSWORD, "B": MASK}}], {PASSWORD}),
+        ({}, [{"kind": "Secret", "data": {"A": "not base64!"}}], set()),
+        ({}, [{"kind": "ConfigMap", "data": {"A": STRONG}}], set()),  # ConfigMaps hold no secrets
+    ],
+)
+def test_secret_values(
+    env: dict[str, str | None], objects: list[dict[str, object]], expected: set[str]
+) -> None:
+    assert secret_values(env, objects) == expected
+
+
+def test_env_refs_name_the_variables_that_hold_secret_values() -> None:
+    env = {"API_KEY": STRONG, "MODE": "x", "my password": PASSWORD, "DB_PASSWORD": "postgres"}
+    assert env_refs(env) == {STRONG: "API_KEY", "postgres": "DB_PASSWORD"}  # "my password" is no $(name)
+
+
+def test_secret_refs_follow_env_from_and_secret_key_refs() -> None:
+    assert secret_refs(_compiled()) == {STRONG: "API_KEY", "postgres": "WEAK", PASSWORD: "MY_PASS"}
+    assert secret_refs(_compiled()[:2]) == {}  # no container loads the Secret
+
+
+@pytest.mark.parametrize(
+    ("text", "hide", "expected"),
+    [
+        ("nothing here", {STRONG}, "nothing here"),
+        (f"key={STRONG}!", {STRONG}, f"key={MASK}!"),
+        (f"{PASSWORD}{PASSWORD}", {PASSWORD, "Hunter2"}, MASK * 2),  # the longest value first
+        ("", {STRONG}, ""),
+    ],
+)
+def test_scrub_text(text: str, hide: set[str], expected: str) -> None:
+    assert scrub_text(text, hide) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"--key={STRONG}", "--key=$(API_KEY)"),
+        (f"--pw={PASSWORD}", f"--pw={MASK}"),  # no variable known for it: masked
+        ("cost $$5", "cost $$5"),
+        ("--tok=a$$b-1234567", "--tok=$(TOK)"),  # compiled text escapes the value's `$`
+    ],
+)
+def test_in_container(text: str, expected: str) -> None:
+    refs = {STRONG: "API_KEY", "a$b-1234567": "TOK"}
+    assert in_container(text, {STRONG, PASSWORD, "a$b-1234567"}, refs) == expected
+
+
+def test_conceal_keeps_containers_working_and_masks_the_rest() -> None:
+    objects = redact(_compiled())  # redact alone already hunts (see below); conceal is its engine
+    original = _compiled()
+    out = conceal(original[1:], {STRONG, PASSWORD}, secret_refs(original))
+    config, deployment = out
+    assert config["data"] == {"X": MASK}
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["command"] == ["postgres", "--key=$(API_KEY)"]
+    assert container["args"] == ["--pw=$(MY_PASS)", "cost $$5"]
+    assert container["env"][1]["value"] == "http://u:$(API_KEY)@h"
+    assert container["readinessProbe"]["exec"]["command"] == [
+        "sh",
+        "-c",
+        'exec redis-cli -a "${API_KEY}" ping',
+    ]  # probes are not expanded by Kubernetes: the shell reads the variable
+    assert container["livenessProbe"]["exec"]["command"] == ["sh", "-c", "check --pw ''\"${MY_PASS}\"''"]
+    assert deployment["metadata"]["annotations"]["note"] == f"key {MASK}"
+    assert deployment["metadata"]["labels"] == {"app": "web"}
+    assert original == _compiled()  # the input is untouched
+    assert objects[1:] == out
+
+
+def test_conceal_leaves_names_and_labels_and_weak_values_alone() -> None:
+    objects = [{"kind": "Service", "metadata": {"name": "postgres", "labels": {"app": "postgres"}}}]
+    assert conceal(objects, {"postgres"}) == objects
+    assert conceal(objects, set()) == objects
+
+
+def test_redact_of_a_list_hunts_its_secret_values_down() -> None:
+    masked = redact(_compiled())
+    text = repr(masked)
+    for value in (STRONG, PASSWORD, _b64(STRONG), _b64(PASSWORD)):
+        assert value not in text
+    assert masked[0]["stringData"] == {"API_KEY": MASK, "my-pass": MASK, "WEAK": MASK}
+    assert masked[2]["spec"]["template"]["spec"]["containers"][0]["image"] == "postgres:17"
+    kube_list = redact({"kind": "List", "items": _compiled()})
+    assert STRONG not in repr(kube_list)
+    assert STRONG in repr(redact(_compiled()[1]))  # one object alone: no Secret to learn values from

@@ -20,6 +20,9 @@ evaluated when used. A ``$`` not followed by a name, ``{`` or ``$`` stays as it 
 ``$(cmd)``), as in compose. ``${`` without a valid name and closing brace is a syntax error
 (:class:`core.errors.InvalidInput`). ``variables`` lists every name the template mentions, in
 order, including those in defaults that were not needed: the deploy form shows them all.
+``values`` pairs each reference that was expanded with the text it put in the result (the
+variable's value, or the default that stood in for it; ``${VAR:+alt}`` puts no value of VAR in):
+the loader uses it to find where secret values ended up.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class Interpolation:
     variables: tuple[str, ...] = ()
     unset: tuple[str, ...] = ()
     missing: tuple[MissingVariable, ...] = ()
+    values: tuple[tuple[str, str], ...] = ()  # (variable, the text it expanded to), per reference
 
 
 @dataclass
@@ -60,6 +64,7 @@ class _State:
     variables: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
     missing: list[MissingVariable] = field(default_factory=list)
+    values: list[tuple[str, str]] = field(default_factory=list)
 
     def note(self, names: list[str], name: str) -> None:
         if name not in names:
@@ -138,6 +143,7 @@ def _plain(name: str, state: _State, evaluate: bool) -> str:
     if value is None:
         state.note(state.unset, name)
         return ""
+    state.values.append((name, value))
     return value
 
 
@@ -169,10 +175,13 @@ def _braced(text: str, pos: int, state: _State, evaluate: bool, template: str) -
         if use_arg:
             state.missing.append(MissingVariable(name, arg))
             return "", after
+        state.values.append((name, value or ""))
         return value or "", after
-    if use_arg:
-        return arg, after
-    return value or "", after
+    if operator in (":+", "+"):  # the alternative is not VAR's value (its own references are recorded)
+        return (arg if use_arg else ""), after
+    result = arg if use_arg else value or ""
+    state.values.append((name, result))
+    return result, after
 
 
 def interpolate(value: str, lookup: Lookup) -> Interpolation:
@@ -181,7 +190,9 @@ def interpolate(value: str, lookup: Lookup) -> Interpolation:
         return Interpolation(value)
     state = _State(lookup)
     text, _ = _expand(value, 0, state, True, False, value)
-    return Interpolation(text, tuple(state.variables), tuple(state.unset), tuple(state.missing))
+    return Interpolation(
+        text, tuple(state.variables), tuple(state.unset), tuple(state.missing), tuple(state.values)
+    )
 
 
 def mapping_lookup(*sources: Mapping[str, str]) -> Lookup:

@@ -27,8 +27,9 @@ unless ``read_files=True``: an uploaded file must not make the server read its o
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,11 @@ from core.compose.documents import parse_yaml
 from core.compose.dotenv import parse_dotenv
 from core.compose.interpolation import MissingVariable, interpolate, mapping_lookup
 from core.compose.metadata import parse_ushadow
-from core.compose.model import ComposeProject, ServiceSpec, TopLevelResource
+from core.compose.model import ComposeProject, SecretUse, ServiceSpec, TopLevelResource
 from core.compose.raw import RawExtends, RawService, RawTopLevel, validate
 from core.compose.services import ServiceInputs, build_service, merge_service, rebase_paths, sort_keys
 from core.errors import InvalidInput
+from core.sensitivity import is_sensitive
 
 _TOP_LEVEL = {
     "services",
@@ -58,16 +60,29 @@ _MAX_NODES = 1_000_000
 _VARIABLE_HINT = "set it in the deploy settings, in the environment, or in .env beside the compose file"
 
 
+@dataclass(frozen=True)
+class _Use:
+    """One expanded reference: where (a path such as ``services.x.command[1]``), the string it
+    was in as written, the variable, and the text it expanded to."""
+
+    where: str
+    template: str
+    variable: str
+    value: str
+
+
 @dataclass
 class _Track:
     variables: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
     missing: list[MissingVariable] = field(default_factory=list)
+    uses: list[_Use] = field(default_factory=list)
 
     def merge(self, other: _Track) -> None:
         self.variables += [v for v in other.variables if v not in self.variables]
         self.unset += [v for v in other.unset if v not in self.unset]
         self.missing += [m for m in other.missing if m not in self.missing]
+        self.uses += other.uses
 
 
 @dataclass
@@ -129,7 +144,8 @@ class _Loader:
                 result = interpolate(node, self.lookup)
             except InvalidInput as exc:
                 raise self.fail(where, exc.message, exc.hint, display) from exc
-            track.merge(_Track(list(result.variables), list(result.unset), list(result.missing)))
+            uses = [_Use(where, node, name, value) for name, value in result.values]
+            track.merge(_Track(list(result.variables), list(result.unset), list(result.missing), uses))
             if result.missing and self.strict:
                 missing = result.missing[0]
                 raise self.fail(where, missing.describe(), f"{missing.name}: {_VARIABLE_HINT}", display)
@@ -208,7 +224,12 @@ class _Loader:
             written = {}
         if not isinstance(written, dict):
             raise self.fail(f"services.{name}", "a service must be a mapping", display=scope.display)
-        service: dict[str, Any] = self.interpolate(written, f"services.{name}", track, scope.display)
+        prefix = f"services.{name}"
+        local = _Track()
+        service: dict[str, Any] = self.interpolate(written, prefix, local, scope.display)
+        # uses are kept relative to the service (``command[1]``), whichever file defined them
+        local.uses = [replace(u, where=u.where[len(prefix) + 1 :]) for u in local.uses]
+        track.merge(local)
         extends = service.get("extends")
         if extends is None:
             return service
@@ -261,12 +282,46 @@ class _Loader:
             env_file_vars=env_file_vars,
             variables=list(track.variables),
             unset=list(dict.fromkeys([*track.unset, *(m.name for m in track.missing)])),
+            secret_uses=secret_uses(track.uses),
             warnings=warnings,
         )
         try:
             return build_service(name, raw, inputs)
         except InvalidInput as exc:
             raise InvalidInput(f"services.{name}.{exc.message}", hint=exc.hint) from exc
+
+
+def _use_field(use: _Use) -> tuple[str, str | None]:
+    """The service key a use is in, and the environment variable when that key is ``environment``."""
+    head = re.match(r"[^.\[]*", use.where)
+    field_name = head.group(0) if head else use.where
+    if field_name != "environment":
+        return field_name, None
+    rest = use.where[len(field_name) :]
+    if rest.startswith("."):  # the mapping form: environment.KEY
+        return field_name, rest[1:] or None
+    key, sep, _ = use.template.partition("=")  # the list form: environment[0] is "KEY=value"
+    return field_name, key.strip() if sep and "$" not in key and key.strip() else None
+
+
+def _top_level_field(use: _Use) -> tuple[str, str | None]:
+    """``configs.NAME.content`` -> ``("configs", "NAME")``: the section and the entry a use is in."""
+    section, _, rest = use.where.partition(".")
+    return section, rest.partition(".")[0] or None
+
+
+def secret_uses(uses: list[_Use], *, top_level: bool = False) -> list[SecretUse]:
+    """The expanded references that put a secret value somewhere: a variable with a sensitive
+    name, or a value that is a credential (``core.sensitivity``); empty values hide nothing."""
+    found: list[SecretUse] = []
+    for use in uses:
+        if not use.value or not is_sensitive(use.variable, use.value):
+            continue
+        field_name, key = _top_level_field(use) if top_level else _use_field(use)
+        item = SecretUse(field=field_name, variable=use.variable, value=use.value, key=key)
+        if item not in found:
+            found.append(item)
+    return found
 
 
 def _chain(lookup: Any, extra: Mapping[str, str]) -> Any:
@@ -485,6 +540,7 @@ def _load(
         required_variables=list(dict.fromkeys(required)),
         disabled_services=disabled,
         service_errors=service_errors,
+        secret_uses=secret_uses(loader.project_track.uses, top_level=True),
     )
 
 

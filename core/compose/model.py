@@ -71,6 +71,21 @@ class FileRef(_Frozen):
     mode: int | None = None
 
 
+class SecretUse(_Frozen):
+    """A secret value that interpolation put into one field of a service (or of the file).
+
+    ``field`` is the service key it is in (``command``, ``entrypoint``, ``healthcheck``,
+    ``environment``, ``labels``...); ``key`` the environment variable, for ``environment``. For
+    the file, ``field`` is the top-level section and ``key`` the entry (``configs``, ``app_conf``).
+    ``value`` is what ``${variable}`` expanded to there (its value, or the default used).
+    """
+
+    field: str
+    variable: str
+    value: str
+    key: str | None = None
+
+
 class ServiceSpec(_Frozen):
     name: str
     image: str | None = None
@@ -108,6 +123,13 @@ class ServiceSpec(_Frozen):
     # The deploy form asks for these.
     variables: list[str] = Field(default_factory=list)
     required_variables: list[str] = Field(default_factory=list)
+    # Secret values that interpolation put into the definition: variables with a sensitive name
+    # (``core.sensitivity``: PASSWORD, TOKEN, API_KEY...) or a credential value, referenced
+    # anywhere (command, healthcheck, environment...), each with the value it expanded to (the
+    # first, should defaults differ); ``secret_uses`` says where each one went. The compiler
+    # keeps these values in the service's Secret and out of everything else.
+    secret_variables: dict[str, str] = Field(default_factory=dict)
+    secret_uses: list[SecretUse] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -155,3 +177,6 @@ class ComposeProject(_Frozen):
     disabled_services: list[str] = Field(default_factory=list)
     # Lenient loading only: services that could not be read, with the reason (file-relative key).
     service_errors: dict[str, str] = Field(default_factory=dict)
+    # Secret values interpolated outside the services (``field`` is the section, ``configs``,
+    # ``key`` the entry): a top-level config's ``content`` becomes a ConfigMap, not a Secret.
+    secret_uses: list[SecretUse] = Field(default_factory=list)

@@ -15,7 +15,16 @@ from typing import Any
 
 from core.compose import syntax
 from core.compose.interpolation import Lookup
-from core.compose.model import DependsOn, FileRef, Healthcheck, Port, Resources, ServiceSpec, Volume
+from core.compose.model import (
+    DependsOn,
+    FileRef,
+    Healthcheck,
+    Port,
+    Resources,
+    SecretUse,
+    ServiceSpec,
+    Volume,
+)
 from core.compose.raw import RawDevice, RawService, RawVolume, validate
 from core.errors import InvalidInput
 
@@ -290,6 +299,7 @@ class ServiceInputs:
     env_file_vars: dict[str, str] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
+    secret_uses: list[SecretUse] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -398,6 +408,13 @@ def _file_mode(value: int | str | None, where: str) -> int | None:
         return int(value, 8)
     except ValueError:
         raise InvalidInput(f"{where}.mode: expected an octal file mode such as 0440, not {value!r}") from None
+
+
+def _first_values(uses: list[SecretUse]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for use in uses:
+        values.setdefault(use.variable, use.value)
+    return values
 
 
 def build_service(name: str, raw: RawService, inputs: ServiceInputs) -> ServiceSpec:
@@ -544,5 +561,7 @@ def build_service(name: str, raw: RawService, inputs: ServiceInputs) -> ServiceS
         networks=list(raw.networks),
         variables=variables,
         required_variables=required,
+        secret_variables=_first_values(inputs.secret_uses),
+        secret_uses=list(inputs.secret_uses),
         warnings=list(dict.fromkeys(warnings)),
     )
