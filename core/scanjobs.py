@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from core.errors import InvalidInput, UshadowError
 from core.kube import open_kube
+from core.reconciling import named
 from core.scanning import Progress, scan
 from core.scans import ScanResult
 from core.settings import Settings
@@ -33,7 +34,7 @@ def run_scan(
         raise InvalidInput("give either namespaces or all namespaces, not both")
     cluster = store.get_cluster(cluster_ref)
     wanted = [] if all_namespaces else list(namespaces or [cluster.namespace])
-    with open_kube(store.cluster_credential(cluster.cluster_id), settings) as kube:
+    with named(cluster.name), open_kube(store.cluster_credential(cluster.cluster_id), settings) as kube:
         result = scan(
             kube,
             cluster_id=cluster.cluster_id,

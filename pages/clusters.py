@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import clusters as ops
 from core.errors import UshadowError
+from core.links import cluster_scan_path
 from core.scans import ScanResult
 from core.settings import Settings
 from core.store import Cluster, Store
@@ -82,7 +83,7 @@ def cluster_table(clusters: list[Cluster], latest: dict[str, ScanResult]) -> pd.
             "namespace": c.namespace,
             "last_checked": _utc(c.last_checked),
             "latest_scan": scan_summary(latest.get(c.cluster_id)),
-            "scan": f"scan?cluster={c.cluster_id}",
+            "scan": cluster_scan_path(c.cluster_id),
             "problem": c.error or "",
         }
         for c in clusters

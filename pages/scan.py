@@ -1,6 +1,480 @@
-"""Scan: find the infrastructure running in a cluster (placeholder until the scan feature lands)."""
+"""Scan: find the infrastructure running in a cluster, keep every result, and share it by link.
 
+The URL says what is on show (the rule is ``core.links.scan_page_params``): a stored scan
+(``?scan=<id>``), which anyone who can reach the dashboard reopens from that link without
+rescanning, or, before there is a result, the cluster to scan (``?cluster=<id>``). Running a scan
+stores it and puts its id in the URL, so the address bar becomes the result's shareable link.
+Scans hold no credentials, and nothing from a kubeconfig is drawn here.
+"""
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from core.errors import UshadowError
+from core.links import (
+    CLUSTER_PARAM,
+    SCAN_PAGE_PARAMS,
+    SCAN_PARAM,
+    elsewhere,
+    parse_scan_id,
+    scan_link,
+    scan_page_params,
+    scan_path,
+)
+from core.reconciling import named
+from core.scandiff import ScanDiff
+from core.scanjobs import run_scan
+from core.scanreports import changes_since_previous, scan_document
+from core.scans import Match, ScanResult
+from core.settings import Settings
+from core.store import Cluster, Store
+from pages._ui import (
+    CONTROL_FLOW,
+    actor_for,
+    can_change,
+    code,
+    flash,
+    get_settings,
+    get_store,
+    md,
+    page_file,
+    show_error,
+    show_flashes,
+)
+
+FLASH = "scan_flash"
+CLUSTER = "scan_cluster"
+HISTORY_LIMIT = 25
+
+
+def set_view(*, scan_id: str | None = None, cluster_id: str | None = None) -> None:
+    """Make the URL say what is on show (and nothing else of this page's)."""
+    wanted = scan_page_params(scan_id=scan_id, cluster_id=cluster_id)
+    for name in SCAN_PAGE_PARAMS:
+        if name in wanted:
+            if st.query_params.get(name) != wanted[name]:
+                st.query_params[name] = wanted[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def open_stored(store: Store, value: str) -> ScanResult | None:
+    """The stored scan the link names; a malformed or unknown id is drawn as an error (None)."""
+    try:
+        return store.get_scan(parse_scan_id(value))
+    except UshadowError as exc:
+        show_error(exc)
+        return None
+
+
+def utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def when(value: datetime) -> str:
+    return f"{utc(value):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def where(scan: ScanResult) -> str:
+    return "all namespaces" if scan.all_namespaces else ", ".join(scan.namespaces)
+
+
+# -- the tables -----------------------------------------------------------------------------------
+
+
+def readiness(match: Match) -> str:
+    """ready (a ready endpoint), not ready (found, but none ready), or unknown (slices not readable)."""
+    if "ready" in match.extra and match.extra["ready"] is None:
+        return "unknown"
+    return "ready" if match.ready_endpoints > 0 else "not ready"
+
+
+def type_readiness(matches: list[Match]) -> str:
+    states = [readiness(m) for m in matches]
+    if not states:
+        return ""
+    if len(set(states)) == 1:
+        return states[0]
+    return f"{states.count('ready')} of {len(states)} ready"
+
+
+SUMMARY_COLUMNS = {
+    "type": st.column_config.TextColumn("type", width="small"),
+    "found": st.column_config.CheckboxColumn(
+        "found", help="at least one Service recognised as this type", width="small"
+    ),
+    "services": st.column_config.NumberColumn("services", format="%d", width="small"),
+    "default port": st.column_config.NumberColumn("default port", format="%d", width="small"),
+    "main endpoint": st.column_config.TextColumn(
+        "main endpoint", help="the primary Service's first endpoint", width="large"
+    ),
+    "ready endpoints": st.column_config.NumberColumn("ready endpoints", format="%d"),
+    "readiness": st.column_config.TextColumn("readiness", help="from the EndpointSlices of the Services"),
+}
+
+
+def summary_table(scan: ScanResult) -> pd.DataFrame:
+    """Every type of the catalog: found or not, its main endpoint and readiness (found ones first)."""
+    rows = []
+    for infra_type, port in scan.catalog.items():
+        matches = scan.matches_of(infra_type)
+        rows.append(
+            {
+                "type": infra_type,
+                "found": bool(matches),
+                "services": len(matches),
+                "default port": port,
+                "main endpoint": matches[0].endpoints[0] if matches and matches[0].endpoints else "",
+                "ready endpoints": sum(m.ready_endpoints for m in matches),
+                "readiness": type_readiness(matches),
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return table.sort_values("found", ascending=False, kind="stable").reset_index(drop=True)
+
+
+MATCH_COLUMNS = {
+    "type": st.column_config.TextColumn("type", width=90),
+    "service": st.column_config.TextColumn("service"),
+    "namespace": st.column_config.TextColumn("namespace", width=110),
+    "service type": st.column_config.TextColumn("service type", width=120),
+    "readiness": st.column_config.TextColumn("readiness", help="from the Service's EndpointSlices", width=95),
+    "ready endpoints": st.column_config.NumberColumn("ready endpoints", format="%d", width=125),
+    "endpoints": st.column_config.ListColumn("endpoints", help="the main port first"),
+    "connection string": st.column_config.TextColumn("connection string", help="never with credentials"),
+    "reason": st.column_config.TextColumn("reason", help="why this Service was recognised", width="large"),
+}
+
+
+def matches_table(scan: ScanResult) -> pd.DataFrame:
+    """One row per Service recognised (a Helm release's Services are one row, primary first)."""
+    rows = [
+        {
+            "type": m.infra_type,
+            "service": m.service,
+            "namespace": m.namespace,
+            "service type": m.service_type + (" (pending)" if m.extra.get("pending") else ""),
+            "endpoints": list(m.endpoints),
+            "ready endpoints": m.ready_endpoints,
+            "readiness": readiness(m),
+            "reason": m.reason,
+            "connection string": m.connection_string or "",
+        }
+        for m in scan.matches
+    ]
+    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
+
+
+def matches_csv(table: pd.DataFrame) -> str:
+    flat = table.copy()
+    flat["endpoints"] = flat["endpoints"].map(" ".join)
+    return flat.to_csv(index=False)
+
+
+def history_table(scans: list[ScanResult], shown: ScanResult | None) -> pd.DataFrame:
+    rows = [
+        {
+            "shown": s.scan_id == (shown.scan_id if shown else None),
+            "when": utc(s.scanned_at),
+            "namespaces": where(s),
+            "found": s.found_types(),
+            "services": len(s.matches),
+            "errors": len(s.errors),
+            "by": s.created_by or "",
+            "link": scan_path(s.scan_id),
+        }
+        for s in scans
+    ]
+    return pd.DataFrame(
+        rows, columns=["shown", "when", "namespaces", "found", "services", "errors", "by", "link"]
+    )
+
+
+HISTORY_COLUMNS = {
+    "shown": st.column_config.CheckboxColumn("shown", help="the result shown above", width="small"),
+    "when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
+    "found": st.column_config.ListColumn("found"),
+    "services": st.column_config.NumberColumn("services", format="%d"),
+    "errors": st.column_config.NumberColumn("errors", format="%d", help="namespaces that could not be read"),
+    "link": st.column_config.LinkColumn("link", display_text="Open ↗", help="this scan's own link"),
+}
+
+
+# -- the form -------------------------------------------------------------------------------------
+
+
+def _cluster_picked() -> None:
+    """Another cluster: the URL names it (a result of the old one no longer applies)."""
+    set_view(cluster_id=st.session_state[CLUSTER])
+
+
+def pick_cluster(clusters: list[Cluster], shown: ScanResult | None) -> Cluster:
+    """The cluster selectbox, following the URL: the shown scan's cluster, else ``?cluster=``."""
+    by_id = {c.cluster_id: c for c in clusters}
+    wanted = st.query_params.get(CLUSTER_PARAM)
+    if wanted and wanted not in by_id and shown is None:
+        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
+    target = shown.cluster_id if shown is not None else wanted
+    if target in by_id:
+        st.session_state[CLUSTER] = target
+    elif st.session_state.get(CLUSTER) not in by_id:
+        st.session_state.pop(CLUSTER, None)
+    chosen = st.selectbox(
+        "Cluster",
+        list(by_id),
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}" if cid in by_id else cid,
+        key=CLUSTER,
+        on_change=_cluster_picked,
+    )
+    return by_id[chosen]
+
+
+def known_namespaces(cluster: Cluster, scans: list[ScanResult]) -> list[str]:
+    """The namespaces to offer: the cluster's own, then those scanned before (others can be typed)."""
+    return list(dict.fromkeys([cluster.namespace, *(ns for s in scans for ns in s.namespaces)]))
+
+
+def scan_form(
+    cluster: Cluster, shown: ScanResult | None, recent: list[ScanResult], columns: list[DeltaGenerator]
+) -> tuple[list[str], bool, bool]:
+    """Namespaces, all namespaces, and whether Scan was pressed (drawn into three ``columns``)."""
+    ns_col, all_col, go_col = columns
+    own = shown if shown is not None and shown.cluster_id == cluster.cluster_id else None
+    every = all_col.checkbox(
+        "All namespaces",
+        value=bool(own and own.all_namespaces),
+        key=f"scan_all_{cluster.cluster_id}",
+        help="every namespace the cluster's credential may list",
+    )
+    default = own.namespaces if own and own.namespaces else [cluster.namespace]
+    namespaces = ns_col.multiselect(
+        "Namespaces",
+        known_namespaces(cluster, [*([own] if own else []), *recent]),
+        default=default,
+        key=f"scan_namespaces_{cluster.cluster_id}",
+        accept_new_options=True,
+        disabled=every,
+        help="the cluster's namespace first, then namespaces scanned before; type a name to add one",
+    )
+    allowed = can_change()
+    pressed = go_col.button(
+        "Scan",
+        type="primary",
+        key="scan_run",
+        disabled=not allowed or not (every or namespaces),
+        help=None if allowed else "read-only access: you may open stored scans, not run one",
+        width="stretch",
+    )
+    if not allowed:
+        st.caption(
+            "You have read-only access: stored scans and their links are open to you, new scans are not."
+        )
+    return [str(n) for n in namespaces], every, pressed
+
+
+def scan_now(
+    settings: Settings, store: Store, cluster: Cluster, namespaces: list[str], every: bool
+) -> ScanResult | None:
+    """Scan with a progress bar and store it; errors (the cluster named) are drawn, None returned."""
+    target = "all namespaces" if every else ", ".join(namespaces)
+    result: ScanResult | None = None
+    failure: BaseException | None = None
+    with st.status(f"Scanning {cluster.name} ({target})…", expanded=True) as box:
+        bar = st.progress(0.0, text="connecting")
+        try:
+            actor = actor_for("scan")
+            with named(cluster.name):
+                result = run_scan(
+                    store,
+                    settings,
+                    cluster.cluster_id,
+                    namespaces=[] if every else namespaces,
+                    all_namespaces=every,
+                    progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
+                    actor=actor,
+                )
+        except CONTROL_FLOW:
+            raise
+        except Exception as exc:
+            failure = exc
+            box.update(label=f"Scanning {cluster.name} failed", state="error", expanded=False)
+        else:
+            box.update(label=f"Scanned {cluster.name} ({target})", state="complete", expanded=False)
+    if failure is not None:
+        show_error(failure)
+    return result
+
+
+# -- a result -------------------------------------------------------------------------------------
+
+
+def link_warning(link: str) -> None:
+    """When the link's address is not the one this browser uses, say where it comes from."""
+    try:
+        seen_at = st.context.url
+    except Exception:  # no browser context (a script run without one)
+        return
+    if elsewhere(link, seen_at):
+        there = urlsplit(link)
+        st.caption(
+            f"This link is built from USHADOW_PUBLIC_URL ({code(f'{there.scheme}://{there.netloc}')}), "
+            "not the address this browser uses: set USHADOW_PUBLIC_URL to the dashboard's address "
+            "as people reach it."
+        )
+
+
+def show_changes(diff: ScanDiff) -> None:
+    st.subheader("Changed since the previous scan")
+    if diff.first_scan:
+        st.caption("The first scan of these namespaces: nothing to compare with.")
+        return
+    previous = f"[the previous scan]({scan_path(diff.previous_scan_id or '')}) ({diff.previous_scanned_at})"
+    if diff.unchanged:
+        st.caption(f"Nothing changed since {previous}.")
+        return
+    st.caption(f"Compared with {previous}: `+` new, `-` gone, `~` changed.")
+    st.code("\n".join(diff.lines()), language="diff")
+
+
+def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: ScanDiff) -> None:
+    link = scan_link(settings.public_url, scan.scan_id)
+    st.subheader(f"Scan of {cluster.name}")
+    took = f" in {scan.duration_ms} ms" if scan.duration_ms is not None else ""
+    st.markdown(
+        f"**Cluster** {md(cluster.name)} · **Namespaces** {md(where(scan))} · "
+        f"**When** {when(scan.scanned_at)}{took} · **By** {md(scan.created_by or 'unknown')}"
+    )
+    st.markdown("**Shareable link**: anyone who can reach the dashboard reopens this result from it.")
+    st.code(link, language=None)
+    link_warning(link)
+
+    found = scan.found_types()
+    types, services, unread = st.columns(3)
+    types.metric("Types found", f"{len(found)} of {len(scan.catalog)}")
+    services.metric("Services recognised", len(scan.matches))
+    unread.metric("Namespaces not readable", len(scan.errors))
+
+    st.subheader("Infrastructure types")
+    st.dataframe(
+        summary_table(scan),
+        column_config=SUMMARY_COLUMNS,
+        hide_index=True,
+        width="stretch",
+        key="scan_summary",
+    )
+    table = matches_table(scan)
+    st.subheader("Services recognised")
+    if scan.matches:
+        st.dataframe(table, column_config=MATCH_COLUMNS, hide_index=True, width="stretch", key="scan_matches")
+    else:
+        st.caption("No infrastructure recognised in these namespaces.")
+    if scan.errors:
+        st.warning(
+            f"{len(scan.errors)} namespace(s) could not be read; the rest were scanned.",
+            icon=":material/warning:",
+        )
+        st.dataframe(
+            pd.DataFrame([e.model_dump() for e in scan.errors], columns=["namespace", "reason"]),
+            hide_index=True,
+            width="stretch",
+            key="scan_errors",
+        )
+
+    show_changes(diff)
+
+    stem = f"scan-{cluster.name}-{utc(scan.scanned_at):%Y%m%d-%H%M%S}"
+    document = scan_document(scan, link=link, cluster_name=cluster.name, changes=diff)
+    csv_col, json_col, _rest = st.columns([1, 1, 3])
+    csv_col.download_button(
+        "Download CSV",
+        matches_csv(table),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key="scan_download_csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    json_col.download_button(
+        "Download JSON",
+        json.dumps(document, indent=2),
+        file_name=f"{stem}.json",
+        mime="application/json",
+        key="scan_download_json",
+        icon=":material/data_object:",
+        on_click="ignore",
+        help="the same document as `ushadow-ops scans show --json`",
+    )
+
+
+def show_history(cluster: Cluster, scans: list[ScanResult], shown: ScanResult | None) -> None:
+    st.subheader(f"Recent scans of {cluster.name}")
+    if not scans:
+        st.caption("No scans of this cluster yet.")
+        return
+    table = history_table(scans, shown)
+    st.dataframe(
+        table,
+        column_config=HISTORY_COLUMNS,
+        column_order=[c for c in table.columns if shown is not None or c != "shown"],
+        hide_index=True,
+        width="stretch",
+        key="scan_history",
+    )
+
+
+# -- the page -------------------------------------------------------------------------------------
 
 st.title("Scan")
-st.info("Scanning a cluster for infrastructure, scan history and shareable links land with issue 4.")
+st.caption(
+    "Find the databases, caches and queues running in a cluster. Every scan is kept, with a link that "
+    "reopens it."
+)
+settings = get_settings()
+store = get_store()
+show_flashes(FLASH)
+
+asked = st.query_params.get(SCAN_PARAM)
+shown = open_stored(store, asked) if asked is not None else None
+
+clusters = store.list_clusters()
+if not clusters:
+    st.info("No clusters yet: add one on the Clusters page, then scan it here.", icon=":material/info:")
+    st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
+    st.stop()
+
+with st.container(border=True):
+    cluster_col, *form_cols = st.columns([2, 3.6, 1.6, 0.8], vertical_alignment="bottom")
+    with cluster_col:
+        cluster = pick_cluster(clusters, shown)
+    recent = store.list_scans(cluster.cluster_id, limit=HISTORY_LIMIT)
+    namespaces, every, pressed = scan_form(cluster, shown, recent, form_cols)
+if shown is not None:
+    set_view(scan_id=shown.scan_id)
+elif asked is None:
+    set_view(cluster_id=cluster.cluster_id)
+
+if pressed:
+    result = scan_now(settings, store, cluster, namespaces, every)
+    if result is not None:
+        found = ", ".join(result.found_types()) or "nothing"
+        link = scan_link(settings.public_url, result.scan_id)
+        flash(
+            FLASH,
+            "success",
+            f"Scanned **{md(cluster.name)}** ({md(where(result))}): found {md(found)}. "
+            f"Shareable link: {code(link, limit=500)}",
+        )
+        set_view(scan_id=result.scan_id)
+        st.rerun()
+
+if shown is not None:
+    show_result(settings, shown, cluster, changes_since_previous(store, shown))
+elif asked is None:
+    st.caption("Pick the namespaces and press **Scan**; or open a stored scan below.")
+
+show_history(cluster, recent, shown)

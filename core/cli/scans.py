@@ -9,7 +9,7 @@ from typing import Any
 from core.cli.base import Context, Result, add_command, print_table
 from core.errors import InvalidInput
 from core.links import parse_scan_id, scan_link
-from core.scandiff import diff_scans
+from core.scanreports import changes_since_previous, scan_document
 from core.scans import ScanResult
 
 LIST_COLUMNS = ("scan_id", "cluster", "namespaces", "scanned_at", "found", "errors")
@@ -18,10 +18,12 @@ MATCH_COLUMNS = ("type", "service", "namespace", "kind", "ready", "endpoint", "r
 
 def _document(ctx: Context, result: ScanResult, cluster_name: str | None) -> dict[str, Any]:
     """The CLI contract's scan JSON, plus the cluster name and what changed since the previous scan."""
-    data = result.to_json(scan_link(ctx.settings.public_url, result.scan_id))
-    data["cluster"] = cluster_name
-    data["changes"] = diff_scans(ctx.store.previous_scan(result), result).to_json()
-    return data
+    return scan_document(
+        result,
+        link=scan_link(ctx.settings.public_url, result.scan_id),
+        cluster_name=cluster_name,
+        changes=changes_since_previous(ctx.store, result),
+    )
 
 
 def _ready(match: dict[str, Any]) -> str:
