@@ -7,10 +7,11 @@ produce are listed in ``KINDS``; anything else is refused with a clear message r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from core.errors import InvalidInput
+from core.changes import Change, changed_paths
+from core.errors import InvalidInput, NotFound
 from core.kube import Kube
 
 FIELD_MANAGER = "ushadow"
@@ -41,19 +42,6 @@ KINDS: dict[str, tuple[str, str, bool]] = {
 }
 
 
-@dataclass(frozen=True)
-class Applied:
-    kind: str
-    name: str
-    namespace: str | None
-    action: str  # created, configured, unchanged
-    object: dict[str, Any]
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind}/{self.name}"
-
-
 def object_path(kind: str, name: str | None, namespace: str | None) -> str:
     try:
         prefix, plural, namespaced = KINDS[kind]
@@ -67,71 +55,54 @@ def object_path(kind: str, name: str | None, namespace: str | None) -> str:
     return f"{base}/{name}" if name else base
 
 
-def _live(kube: Kube, path: str) -> dict[str, Any] | None:
-    from core.errors import NotFound
-
-    try:
-        found: dict[str, Any] = kube.get_json(path)
-        return found
-    except NotFound:
-        return None
-
-
-def apply(
-    kube: Kube,
-    obj: dict[str, Any],
-    *,
-    namespace: str | None = None,
-    dry_run: bool = False,
-    field_manager: str = FIELD_MANAGER,
-    force: bool = True,
-) -> Applied:
-    """Server-side apply one object; report whether it was created, changed or left as it was."""
-    kind = str(obj.get("kind"))
-    meta = obj.get("metadata") or {}
-    name = meta.get("name")
-    if not name:
-        raise InvalidInput(f"a {kind} manifest has no metadata.name")
-    _prefix, _plural, namespaced = KINDS.get(kind, ("", "", True))
-    ns = (meta.get("namespace") or namespace) if namespaced else None
-    if namespaced and ns and meta.get("namespace") != ns:
-        obj = {**obj, "metadata": {**meta, "namespace": ns}}
-    path = object_path(kind, name, ns)
-    before = _live(kube, path)
-    query = {"fieldManager": field_manager, "force": "true" if force else "false"}
+def apply_object(
+    kube: Kube, obj: Mapping[str, Any], *, live: Mapping[str, Any] | None, dry_run: bool, force: bool = True
+) -> tuple[Change, dict[str, Any]]:
+    """Server-side apply one object (its namespace set); the change against ``live``, and the result."""
+    kind = str(obj["kind"])
+    meta = obj["metadata"]
+    path = object_path(kind, meta["name"], meta.get("namespace"))
+    query = {"fieldManager": FIELD_MANAGER, "force": "true" if force else "false"}
     if dry_run:
         query["dryRun"] = "All"
-    after = kube.request_json(
+    where = f" in {meta['namespace']}" if meta.get("namespace") else ""
+    after: dict[str, Any] = kube.request_json(
         "PATCH",
         path,
         query=query,
         body=json.dumps(obj),
         content_type=APPLY_PATCH,
-        what=f"applying {kind} {name}" + (f" in {ns}" if ns else ""),
+        what=f"applying {kind} {meta['name']}{where}",
     )
-    if before is None:
-        action = "created"
-    elif _spec_of(before) == _spec_of(after):
-        action = "unchanged"
-    else:
-        action = "configured"
-    return Applied(kind, name, ns, action, after)
+    paths = tuple(changed_paths(live, after)) if live is not None else ()
+    action = "created" if live is None else ("configured" if paths else "unchanged")
+    return Change(kind, meta["name"], meta.get("namespace"), action, paths), after
 
 
-def _spec_of(obj: dict[str, Any]) -> Any:
-    """What counts as a change: everything but status and server-managed metadata."""
+def apply(
+    kube: Kube, obj: Mapping[str, Any], *, namespace: str | None = None, dry_run: bool = False
+) -> Change:
+    """Read the live object, then server-side apply ``obj`` (in ``namespace`` when it has none)."""
+    kind = str(obj.get("kind"))
     meta = dict(obj.get("metadata") or {})
-    for key in ("resourceVersion", "managedFields", "generation", "creationTimestamp", "uid"):
-        meta.pop(key, None)
-    return {k: v for k, v in obj.items() if k not in ("status", "metadata")} | {"metadata": meta}
+    if not meta.get("name"):
+        raise InvalidInput(f"a {kind} manifest has no metadata.name")
+    namespaced = KINDS.get(kind, ("", "", True))[2]
+    if namespaced and not meta.get("namespace") and namespace:
+        obj = {**obj, "metadata": {**meta, "namespace": namespace}}
+        meta = dict(obj["metadata"])
+    try:
+        live: dict[str, Any] | None = kube.get_json(object_path(kind, meta["name"], meta.get("namespace")))
+    except NotFound:
+        live = None
+    change, _after = apply_object(kube, obj, live=live, dry_run=dry_run)
+    return change
 
 
 def delete(
     kube: Kube, kind: str, name: str, namespace: str | None, *, propagation: str = "Background"
 ) -> bool:
     """Delete one object; False when it was already gone."""
-    from core.errors import NotFound
-
     body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
     try:
         kube.request_json(

@@ -87,7 +87,7 @@ def run(settings: Settings, say: Any = print) -> str:
     kubeconfig = state.kubeconfig.read_bytes()
     with open_kube(kubeconfig, settings) as kube:
         for obj in sample_manifests():
-            apply(kube, obj, field_manager="ushadow-demo")
+            apply(kube, obj)
         say(
             f"sample infrastructure applied to namespace {NAMESPACE}: {', '.join(n for n, _i, _p in SAMPLE_INFRA)}"
         )

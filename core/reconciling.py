@@ -13,18 +13,16 @@ is half-applied. Every cluster error raised inside :func:`connect` names the clu
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlencode
 
-from core.applying import APPLY_PATCH, FIELD_MANAGER, KINDS, object_path
-from core.changes import Change, changed_paths
+from core.applying import FIELD_MANAGER, KINDS, apply_object, object_path
+from core.changes import Change
 from core.clusters import validate_namespace
 from core.errors import ClusterError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unreachable
-from core.kube import Kube, http_error, open_kube
+from core.kube import Kube, open_kube
 from core.settings import Settings
 from core.store import Cluster, Store
 
@@ -45,23 +43,10 @@ def send(
     query: Mapping[str, str] | None = None,
     what: str,
 ) -> Any:
-    """One request with a JSON body (an object or a JSON-patch list), returning parsed JSON.
-
-    (``Kube.request_json`` serialises the body itself, which the client library then encodes a
-    second time for JSON content types; this passes the object through once.)
-    """
-    url_path = path + ("?" + urlencode(query) if query else "")
-    headers = {"Accept": "application/json", "Content-Type": content_type}
-    _m, url, headers, _b, _p = kube.api.param_serialize(
-        method, url_path, header_params=headers, auth_settings=["BearerToken"]
+    """One request with a JSON body (an object or a JSON-patch list), returning parsed JSON."""
+    return kube.request_json(
+        method, path, query=dict(query) if query else None, body=body, content_type=content_type, what=what
     )
-    response = kube.call(
-        what, kube.api.call_api, method, url, header_params=headers, body=body, _request_timeout=kube.timeout
-    )
-    data = kube.call(what, response.read)
-    if response.status >= 400:
-        raise http_error(response.status, data, server=kube.server, what=what)
-    return json.loads(data) if data else None
 
 
 @contextmanager
@@ -141,30 +126,6 @@ def check_access(kube: Kube, namespace: str, wanted: Sequence[tuple[str, str, st
             "(nothing was changed)",
             hint="ask a cluster admin for a Role that allows these verbs on these resources",
         )
-
-
-def apply_object(
-    kube: Kube, obj: Mapping[str, Any], *, live: Mapping[str, Any] | None, dry_run: bool, force: bool = True
-) -> tuple[Change, dict[str, Any]]:
-    """Server-side apply one object (its namespace set); the change against ``live``, and the result."""
-    kind = str(obj["kind"])
-    meta = obj["metadata"]
-    path = object_path(kind, meta["name"], meta.get("namespace"))
-    query = {"fieldManager": FIELD_MANAGER, "force": "true" if force else "false"}
-    if dry_run:
-        query["dryRun"] = "All"
-    where = f" in {meta['namespace']}" if meta.get("namespace") else ""
-    after = kube.request_json(
-        "PATCH",
-        path,
-        query=query,
-        body=json.dumps(obj),
-        content_type=APPLY_PATCH,
-        what=f"applying {kind} {meta['name']}{where}",
-    )
-    paths = tuple(changed_paths(live, after)) if live is not None else ()
-    action = "created" if live is None else ("configured" if paths else "unchanged")
-    return Change(kind, meta["name"], meta.get("namespace"), action, paths), after
 
 
 def drop_stray_keys(kube: Kube, obj: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:

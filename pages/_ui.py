@@ -20,9 +20,10 @@ from streamlit.errors import FragmentHandledException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.access import OPERATOR, VIEWER, Policy
+from core.clusters import validate_namespace
 from core.errors import InvalidInput, UshadowError
 from core.settings import SETTINGS, Settings
-from core.store import Store
+from core.store import Cluster, Store
 
 log = logging.getLogger("ushadow.dashboard")
 
@@ -261,6 +262,44 @@ def server_address() -> str:
     """Where the dashboard listens ('127.0.0.1' unless configured otherwise)."""
     address = st.get_option("server.address")
     return str(address) if address else "every interface"
+
+
+# -- pickers shared by the Deploy and Workloads pages --------------------------------------------
+
+
+def pick_cluster(clusters: list[Cluster], *, key: str) -> Cluster:
+    """A cluster selectbox kept in ``?cluster=`` (a link naming a removed cluster says so)."""
+    by_id = {c.cluster_id: c for c in clusters}
+    ids = list(by_id)
+    wanted = st.query_params.get("cluster")
+    if wanted and wanted not in by_id:
+        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
+    chosen = st.selectbox(
+        "Cluster",
+        ids,
+        index=ids.index(wanted) if wanted in by_id else 0,
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}",
+        key=key,
+    )
+    st.query_params["cluster"] = chosen
+    return by_id[chosen]
+
+
+def pick_namespace(cluster: Cluster, *, key: str, help: str | None = None) -> str:
+    """A namespace input kept in ``?namespace=``, validated (an invalid name stops the page)."""
+    typed = st.text_input(
+        "Namespace",
+        value=st.query_params.get("namespace") or cluster.namespace,
+        key=f"{key}_{cluster.cluster_id}",
+        help=help,
+    )
+    try:
+        namespace = validate_namespace(typed)
+    except InvalidInput as exc:
+        show_error(exc)
+        st.stop()
+    st.query_params["namespace"] = namespace
+    return namespace
 
 
 # -- status ------------------------------------------------------------------------------------

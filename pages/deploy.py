@@ -13,15 +13,25 @@ import re
 import pandas as pd
 import streamlit as st
 
-from core.clusters import validate_namespace
 from core.compose.registry import RegistryEntry
 from core.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
 from core.envwiring import EnvRow, missing_required
-from core.errors import InvalidInput, UshadowError
+from core.errors import UshadowError
 from core.scans import ScanResult
 from core.settings import Settings
 from core.store import Cluster, Store
-from pages._ui import actor_for, code, get_settings, get_store, md, page_file, run_action, show_error
+from pages._ui import (
+    actor_for,
+    code,
+    get_settings,
+    get_store,
+    md,
+    page_file,
+    pick_cluster,
+    pick_namespace,
+    run_action,
+    show_error,
+)
 
 SOURCE_TEXT = {
     "default": "compose default",
@@ -31,39 +41,6 @@ SOURCE_TEXT = {
     "unset": "not set",
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def pick_cluster(clusters: list[Cluster]) -> Cluster:
-    by_id = {c.cluster_id: c for c in clusters}
-    wanted = st.query_params.get("cluster")
-    if wanted and wanted not in by_id:
-        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
-    ids = list(by_id)
-    chosen = st.selectbox(
-        "Cluster",
-        ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
-        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}",
-        key="deploy_cluster",
-    )
-    st.query_params["cluster"] = chosen
-    return by_id[chosen]
-
-
-def pick_namespace(cluster: Cluster) -> str:
-    typed = st.text_input(
-        "Namespace",
-        value=st.query_params.get("namespace") or cluster.namespace,
-        key=f"deploy_namespace_{cluster.cluster_id}",
-        help="created (and labelled managed-by: ushadow) when it does not exist",
-    )
-    try:
-        namespace = validate_namespace(typed)
-    except InvalidInput as exc:
-        show_error(exc)
-        st.stop()
-    st.query_params["namespace"] = namespace
-    return namespace
 
 
 def pick_service(entries: list[RegistryEntry]) -> RegistryEntry:
@@ -248,9 +225,13 @@ if not clusters:
 
 left, middle = st.columns(2)
 with left:
-    cluster = pick_cluster(clusters)
+    cluster = pick_cluster(clusters, key="deploy_cluster")
 with middle:
-    namespace = pick_namespace(cluster)
+    namespace = pick_namespace(
+        cluster,
+        key="deploy_namespace",
+        help="created (and labelled managed-by: ushadow) when it does not exist",
+    )
 entries: list[RegistryEntry] = (
     run_action("Reading the compose registry…", lambda: load_entry_list(settings.compose_dirs)) or []
 )

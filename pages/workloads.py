@@ -9,47 +9,26 @@ URL (``?cluster=<id>&namespace=<ns>&service=<name>``).
 import pandas as pd
 import streamlit as st
 
-from core.clusters import validate_namespace
-from core.errors import InvalidInput, UshadowError
+from core.errors import UshadowError
 from core.operating import Operator, WorkloadStatus
 from core.settings import Settings
 from core.store import Cluster, Store
-from pages._ui import actor_for, code, flash, get_settings, get_store, md, page_file, show_error, show_flashes
+from pages._ui import (
+    actor_for,
+    code,
+    flash,
+    get_settings,
+    get_store,
+    md,
+    page_file,
+    pick_cluster,
+    pick_namespace,
+    show_error,
+    show_flashes,
+)
 
 FLASH = "workloads_flash"
 UNDEPLOYING = "workloads_undeploying"
-
-
-def pick_cluster(clusters: list[Cluster]) -> Cluster:
-    by_id = {c.cluster_id: c for c in clusters}
-    ids = list(by_id)
-    wanted = st.query_params.get("cluster")
-    if wanted and wanted not in by_id:
-        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
-    chosen = st.selectbox(
-        "Cluster",
-        ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
-        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}",
-        key="workloads_cluster",
-    )
-    st.query_params["cluster"] = chosen
-    return by_id[chosen]
-
-
-def pick_namespace(cluster: Cluster) -> str:
-    typed = st.text_input(
-        "Namespace",
-        value=st.query_params.get("namespace") or cluster.namespace,
-        key=f"workloads_ns_{cluster.cluster_id}",
-    )
-    try:
-        namespace = validate_namespace(typed)
-    except InvalidInput as exc:
-        show_error(exc)
-        st.stop()
-    st.query_params["namespace"] = namespace
-    return namespace
 
 
 def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
@@ -251,9 +230,9 @@ if not clusters:
 
 left, right = st.columns(2)
 with left:
-    cluster = pick_cluster(clusters)
+    cluster = pick_cluster(clusters, key="workloads_cluster")
 with right:
-    namespace = pick_namespace(cluster)
+    namespace = pick_namespace(cluster, key="workloads_ns")
 st.button("Refresh", key="workloads_refresh", icon=":material/refresh:")
 try:
     with with_operator(settings, store, cluster) as operator:
