@@ -234,6 +234,10 @@ class VolumePlan:
             )
         return size
 
+    def _holds_secret(self, config: str) -> bool:
+        uses = self.project.secret_uses if self.project is not None else []
+        return any(u.field == "configs" and u.key == config for u in uses)
+
     def _file_ref(self, what: Literal["secret", "config"], ref: FileRef) -> None:
         declared: dict[str, TopLevelResource] = {}
         if self.project is not None:
@@ -244,6 +248,14 @@ class VolumePlan:
                 f"{what} {ref.source} is not declared at the top level and was skipped"
             )
             return
+        if what == "config" and self._holds_secret(ref.source):
+            # A config whose content interpolates a secret is stored (and mounted) as a Secret,
+            # so the value never sits in a ConfigMap, a saved manifest or a deploy record.
+            self.report.notes.append(
+                f"config {ref.source} carries a secret value: it is mounted from a Secret, not a ConfigMap"
+            )
+            what = "secret"
+            ref = FileRef(source=ref.source, target=ref.target or f"/{ref.source}", mode=ref.mode)
         kind = "Secret" if what == "secret" else "ConfigMap"
         obj_name = dns_label(ref.source)
         key = config_key(ref.source)
