@@ -1070,7 +1070,7 @@ def test_bundle_files_and_zip_hold_no_secret_value(cli_env: Path, capsys: pytest
     assert services["secrets:keyed-api"]["secret_references"] == ["ADMIN_TOKEN", "API_KEY"]
 
 
-def test_a_config_whose_content_interpolates_a_secret_is_a_warning_and_masked_when_shown() -> None:
+def test_a_config_whose_content_interpolates_a_secret_is_a_secret_and_masked_when_shown() -> None:
     value = "pw-config-123456"
     spec = svc(configs=[FileRef(source="app_conf", target="/etc/app.conf")])
     p = project_of(
@@ -1079,8 +1079,11 @@ def test_a_config_whose_content_interpolates_a_secret_is_a_warning_and_masked_wh
         secret_uses=[SecretUse(field="configs", key="app_conf", variable="DB_PASSWORD", value=value)],
     )
     c = build(spec, p)
-    assert find(c, "ConfigMap", "app-conf")["data"] == {"app_conf": f"password={value}\n"}  # deploy needs it
-    assert any("config app_conf interpolates DB_PASSWORD" in w for w in c.warnings)
+    assert find(c, "Secret", "app-conf")["data"] == {
+        "app_conf": base64.b64encode(f"password={value}\n".encode()).decode()
+    }  # deploy needs it
+    assert not [o for o in c.objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "app-conf"]
+    assert any("mounted from a Secret" in n for n in c.notes)
     assert value not in to_yaml(c.redacted()) and value not in repr(c.to_json())
     unused = build(svc(), project_of(svc(), secret_uses=p.secret_uses))  # a config it does not mount
     assert not any("interpolates" in w for w in unused.warnings)
