@@ -17,7 +17,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.crypto import Cipher
 from core.errors import Conflict, InvalidInput, NotFound, UshadowError
@@ -427,7 +427,12 @@ class Store:
 
     def list_scans(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanResult]:
         with self._session() as session:
-            query = select(ScanRow).order_by(ScanRow.scanned_at.desc()).limit(limit)
+            query = (
+                select(ScanRow)
+                .options(selectinload(ScanRow.matches))
+                .order_by(ScanRow.scanned_at.desc())
+                .limit(limit)
+            )
             if cluster_ref is not None:
                 query = query.where(ScanRow.cluster_id == self._cluster_row(session, cluster_ref).id)
             return [_scan(r) for r in session.scalars(query).all()]
@@ -458,7 +463,9 @@ class Store:
                 .subquery()
             )
             rows = session.scalars(
-                select(ScanRow).join(
+                select(ScanRow)
+                .options(selectinload(ScanRow.matches))
+                .join(
                     newest, (ScanRow.cluster_id == newest.c.cluster_id) & (ScanRow.scanned_at == newest.c.at)
                 )
             ).all()
