@@ -61,7 +61,12 @@ def check(credential: Credential, settings: Settings) -> Health:
     """Connect once and report; never raises for cluster trouble (that is the status)."""
     started = time.monotonic()
     try:
-        with Kube(credential, timeout=settings.request_timeout, workdir=settings.data_dir / "tmp") as kube:
+        with Kube(
+            credential,
+            timeout=settings.request_timeout,
+            workdir=settings.data_dir / "tmp",
+            exec_allowlist=settings.exec_allowlist,
+        ) as kube:
             info = kube.get_json("/version", what="reading the server version")
             version = str(info.get("gitVersion") or "")
             nodes = count_nodes(kube)

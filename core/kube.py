@@ -9,6 +9,7 @@ into ``core.errors`` here and nowhere else.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import shutil
@@ -25,6 +26,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from core.errors import ClusterError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unreachable
+from core.execplugins import run_exec_plugin
 from core.kubeconfigs import Credential
 from core.settings import Settings
 
@@ -112,11 +114,26 @@ def api_error(exc: ApiException, *, server: str, what: str, timeout: float) -> E
 class Kube:
     """An API client for one credential. Use as a context manager (or call ``close``)."""
 
-    def __init__(self, credential: Credential, *, timeout: float, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        credential: Credential,
+        *,
+        timeout: float,
+        workdir: Path | None = None,
+        exec_allowlist: frozenset[str] = frozenset(),
+    ) -> None:
         if credential.exec_spec:
-            raise InvalidInput(
-                "exec credential plugins are not supported by this connection",
-                hint="use a token or client certificate",
+            got = run_exec_plugin(
+                credential.exec_spec,
+                allowlist=exec_allowlist,
+                cluster_server=credential.server,
+                timeout=timeout,
+            )
+            credential = dataclasses.replace(
+                credential,
+                token=got.token or credential.token,
+                client_cert=got.client_cert or credential.client_cert,
+                client_key=got.client_key or credential.client_key,
             )
         self.credential = credential
         self.server = credential.server
@@ -260,7 +277,12 @@ def open_kube(credential: bytes | Credential, settings: Settings) -> Iterator[Ku
     """A :class:`Kube` for a stored credential (bytes) or a parsed one, closed afterwards."""
     if isinstance(credential, bytes):
         credential = Credential.from_bytes(credential, exec_allowlist=settings.exec_allowlist)
-    kube = Kube(credential, timeout=settings.request_timeout, workdir=settings.data_dir / "tmp")
+    kube = Kube(
+        credential,
+        timeout=settings.request_timeout,
+        workdir=settings.data_dir / "tmp",
+        exec_allowlist=settings.exec_allowlist,
+    )
     try:
         yield kube
     finally:
