@@ -17,6 +17,7 @@ from core.compose.registry import RegistryEntry
 from core.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
 from core.envwiring import EnvRow, missing_required
 from core.errors import UshadowError
+from core.operating import deploy_group
 from core.scans import ScanResult
 from core.settings import Settings
 from core.store import Cluster, Store
@@ -213,6 +214,79 @@ def deployments_table(store: Store, cluster: Cluster) -> None:
     )
 
 
+def group_section(settings: Settings, store: Store, cluster: Cluster, namespace: str) -> None:
+    """deploy-infra / deploy-app / deploy-all, as the CLI has them."""
+    with st.expander(
+        "Deploy many: the registry's infrastructure, its apps, or both", icon=":material/stacks:"
+    ):
+        st.caption(
+            "Infrastructure goes first and is waited for; then the namespace is scanned again and the "
+            "apps are wired to it. A service that cannot be deployed is reported and the rest go on."
+        )
+        text = st.text_area(
+            "Environment for every service that asks (KEY=VALUE per line)",
+            key=f"deploy_group_env_{cluster.cluster_id}",
+            help="e.g. an API key that the apps require; Secret values stay masked everywhere",
+        )
+        env: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not _NAME.match(key.strip()):
+                st.error(f"Line {number} is not KEY=VALUE.")
+                return
+            env[key.strip()] = value.strip()
+        which = st.segmented_control(
+            "What", ["infra", "app", "all"], default="all", key="deploy_group_which",
+            format_func={"infra": "Infrastructure", "app": "Apps", "all": "Everything"}.get,
+        )  # fmt: skip
+        wait = st.checkbox("Wait until ready", value=True, key="deploy_group_wait")
+        if not st.button(
+            "Deploy them", key="deploy_group_go", icon=":material/rocket_launch:", disabled=not which
+        ):
+            return
+        with st.status(f"Deploying {which} to {cluster.name}/{namespace}…", expanded=True) as box:
+            bar = st.progress(0.0)
+            try:
+                items = deploy_group(
+                    store,
+                    settings,
+                    cluster=cluster.cluster_id,
+                    group=which,  # type: ignore[arg-type]
+                    namespace=namespace,
+                    env=env,
+                    wait=wait,
+                    progress=lambda t, f: bar.progress(min(max(f, 0.0), 1.0), text=md(t)),
+                    actor=actor_for("deploy"),
+                )
+            except UshadowError as exc:
+                box.update(label="Deploy failed", state="error")
+                show_error(exc)
+                return
+            failed = [i for i in items if i.status == "failed"]
+            box.update(
+                label=f"{len(items) - len(failed)} of {len(items)} services deployed",
+                state="error" if failed else "complete",
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "service": i.service_id,
+                            "infra": i.infra,
+                            "status": i.status,
+                            "message": i.message or "",
+                        }
+                        for i in items
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+                key="deploy_group_result",
+            )
+
+
 st.title("Deploy")
 st.caption("Put a compose service on a cluster, wired to the infrastructure a scan found there.")
 settings = get_settings()
@@ -232,6 +306,7 @@ with middle:
         key="deploy_namespace",
         help="created (and labelled managed-by: ushadow) when it does not exist",
     )
+group_section(settings, store, cluster, namespace)
 entries: list[RegistryEntry] = (
     run_action("Reading the compose registry…", lambda: load_entry_list(settings.compose_dirs)) or []
 )

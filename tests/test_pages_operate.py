@@ -168,3 +168,20 @@ def test_workloads_page_status_logs_scale_and_undeploy(
     assert left["Deployment"] == left["ConfigMap"] == left["Secret"] == []
     actions = [e.action for e in store.list_audit()]
     assert "scale" in actions and "undeploy" in actions
+
+
+def test_deploy_the_registry_infrastructure_from_the_page(
+    cluster_id: str, kube_api: client.ApiClient, namespace: str
+) -> None:
+    at = open_page("deploy", cluster=cluster_id, namespace=namespace, service="shop:shop-api")
+    at.segmented_control(key="deploy_group_which").set_value("infra").run()
+    at.button(key="deploy_group_go").click().run()
+    assert not at.exception, at.exception
+    result = next(
+        df.value for df in at.dataframe if "infra" in df.value.columns and "status" in df.value.columns
+    )
+    assert len(result) >= 1
+    assert set(result["infra"]) == {True}
+    assert set(result["status"]) == {"ready"}
+    deployed = object_names(kube_api, namespace)
+    assert deployed["Deployment"] or deployed.get("StatefulSet")
