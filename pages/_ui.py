@@ -267,6 +267,16 @@ def server_address() -> str:
 # -- pickers shared by the Deploy and Workloads pages --------------------------------------------
 
 
+def require_clusters(store: Store, message: str = "No clusters yet: add one first.") -> list[Cluster]:
+    """The registered clusters; with none, say what to do (with a link) and stop the page."""
+    clusters = store.list_clusters()
+    if not clusters:
+        st.info(message, icon=":material/info:")
+        st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
+        st.stop()
+    return clusters
+
+
 def pick_cluster(clusters: list[Cluster], *, key: str) -> Cluster:
     """A cluster selectbox kept in ``?cluster=`` (a link naming a removed cluster says so)."""
     by_id = {c.cluster_id: c for c in clusters}

@@ -30,6 +30,7 @@ from pages._ui import (
     page_file,
     pick_cluster,
     pick_namespace,
+    require_clusters,
     run_action,
     show_error,
 )
@@ -291,11 +292,7 @@ st.title("Deploy")
 st.caption("Put a compose service on a cluster, wired to the infrastructure a scan found there.")
 settings = get_settings()
 store = get_store()
-clusters = store.list_clusters()
-if not clusters:
-    st.info("No clusters yet: add one first.", icon=":material/info:")
-    st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
-    st.stop()
+clusters = require_clusters(store)
 
 left, middle = st.columns(2)
 with left:

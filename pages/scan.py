@@ -42,7 +42,7 @@ from pages._ui import (
     get_settings,
     get_store,
     md,
-    page_file,
+    require_clusters,
     show_error,
     show_flashes,
 )
@@ -441,11 +441,7 @@ show_flashes(FLASH)
 asked = st.query_params.get(SCAN_PARAM)
 shown = open_stored(store, asked) if asked is not None else None
 
-clusters = store.list_clusters()
-if not clusters:
-    st.info("No clusters yet: add one on the Clusters page, then scan it here.", icon=":material/info:")
-    st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
-    st.stop()
+clusters = require_clusters(store, "No clusters yet: add one on the Clusters page, then scan it here.")
 
 with st.container(border=True):
     cluster_col, *form_cols = st.columns([2, 3.6, 1.6, 0.8], vertical_alignment="bottom")

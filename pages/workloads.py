@@ -23,6 +23,7 @@ from pages._ui import (
     page_file,
     pick_cluster,
     pick_namespace,
+    require_clusters,
     show_error,
     show_flashes,
 )
@@ -222,11 +223,7 @@ st.caption("What ushadow deployed, and looking after it: logs, restart, scale, u
 settings = get_settings()
 store = get_store()
 show_flashes(FLASH)
-clusters = store.list_clusters()
-if not clusters:
-    st.info("No clusters yet: add one first.", icon=":material/info:")
-    st.page_link(page_file("clusters"), label="Clusters", icon=":material/lan:")
-    st.stop()
+clusters = require_clusters(store)
 
 left, right = st.columns(2)
 with left:

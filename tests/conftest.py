@@ -98,6 +98,18 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings.load()
 
 
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches() -> Iterator[None]:
+    """Cached settings and stores belong to one test's data dir: never let them leak between tests."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
     opened = Store.open(settings)

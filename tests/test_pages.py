@@ -5,14 +5,11 @@ against the real local control plane (paste-add, a bad kubeconfig, re-check one 
 from __future__ import annotations
 
 import base64
-import re
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 import yaml
 from kubernetes import client
 from streamlit.testing.v1 import AppTest
@@ -20,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 from core.settings import Settings
 from core.store import Store
 from pages._ui import page_file
+from tests.pagekit import open_page, plain, texts
 
 ROOT = Path(__file__).resolve().parent.parent
-ENTRY = Path(__file__).resolve().parent / "dashboard_entry.py"  # why not dashboard.py: see that file
 PAGES = {
     "home": "ushadow ops",
     "clusters": "Clusters",
@@ -31,42 +28,6 @@ PAGES = {
     "deploy": "Deploy",
     "workloads": "Workloads",
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """The cached settings and store belong to one test's data dir: never let them leak."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-def open_page(
-    page: str,
-    *,
-    secrets: dict[str, object] | None = None,
-    user: dict[str, object] | None = None,
-    **query: str,
-) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=60)
-    at.secrets.update(secrets or {})
-    if user is not None:
-        at.user = user
-    at.run()
-    assert not at.exception, at.exception
-    at.query_params.update(query)
-    return at.switch_page(page_file(page)).run()
-
-
-def plain(markdown: str) -> str:
-    """Markdown as read: without the backslashes that keep ``_`` or ``<`` literal."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def texts(at: AppTest) -> list[str]:
-    return [plain(e.value) for kind in (at.error, at.warning, at.info, at.success) for e in kind]
 
 
 def wire_bytes(node: object) -> bytes:

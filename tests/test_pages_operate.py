@@ -3,7 +3,6 @@ the page and see it ready, then look after it (status, logs, scale, restart, und
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +14,11 @@ from streamlit.testing.v1 import AppTest
 from core.deploying import deploy_service
 from core.settings import Settings
 from core.store import Store
-from pages._ui import page_file
 from tests.deploykit import REGISTRY, object_names, register
+from tests.pagekit import open_page as open_any_page
+from tests.pagekit import plain
 
 pytestmark = pytest.mark.cluster
-
-ENTRY = Path(__file__).resolve().parent / "dashboard_entry.py"
 
 
 @pytest.fixture(autouse=True)
@@ -42,15 +40,7 @@ def cluster_id(store: Store, settings: Settings, admin_kubeconfig: str, namespac
 
 
 def open_page(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    at.query_params.update(query)
-    return at.switch_page(page_file(page)).run()
-
-
-def plain(markdown: str) -> str:
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return open_any_page(page, timeout=120, **query)
 
 
 # (AppTest's dataframes carry no key: they are found by position, rows first, records last.)

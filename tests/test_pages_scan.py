@@ -9,14 +9,12 @@ import csv
 import io
 import json
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from kubernetes import client
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
@@ -28,22 +26,13 @@ from core.scans import Match, NamespaceError, ScanResult
 from core.settings import Settings
 from core.store import Cluster, Store, new_id
 from tests.kubeconfig_factory import dump, kubeconfig
-from tests.test_pages import AUTH, open_page, plain, texts
+from tests.pagekit import open_page, plain, texts
+from tests.test_pages import AUTH
 from tests.test_scanning import deployment, svc, wait_ready
 
 PUBLIC_URL = "https://ops.example.com"
 SECRETS = {"USHADOW_PUBLIC_URL": PUBLIC_URL}
 T = 10
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """The cached settings and store belong to one test's data dir: never let them leak."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def add_row(store: Store, name: str = "prod", namespace: str = "shop") -> Cluster:

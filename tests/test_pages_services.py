@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
 import streamlit.testing.v1.app_test as app_test_module
 import yaml
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -24,10 +22,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.sensitivity import MASK
 from core.settings import Settings
-from pages._ui import page_file
+from tests.pagekit import open_page as open_services_page
+from tests.pagekit import plain
 
 ROOT = Path(__file__).resolve().parent.parent
-ENTRY = Path(__file__).resolve().parent / "dashboard_entry.py"  # why not dashboard.py: see that file
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "services_page"
 REGISTRY = FIXTURES / "registry"
 
@@ -42,16 +40,6 @@ IDS = [
     "tools-compose:good",
     "tools-compose:bad",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """The cached settings, registry and bundle belong to one test's folders: never let them leak."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 @pytest.fixture
@@ -84,16 +72,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
 
 
 def open_page(**query: str) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    at.query_params.update(query)
-    return at.switch_page(page_file("services")).run()
-
-
-def plain(markdown: str) -> str:
-    """Markdown as read: without the backslashes that keep ``_`` or ``<`` literal."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return open_services_page("services", **query)
 
 
 def errors(at: AppTest) -> list[str]:
