@@ -157,3 +157,25 @@ def test_cli_settings_error_has_the_same_shape(
     assert out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("error: USHADOW_REQUEST_TIMEOUT must be a number of seconds, not 'soon' (")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["clusters", "add"], "the following arguments are required: name, --kubeconfig"),
+        (["nope"], "invalid choice: 'nope'"),
+        (["scale", "c", "svc", "three"], "invalid int value: 'three'"),
+    ],
+)
+def test_cli_usage_errors_are_one_line_too(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("error: ushadow-ops")
+    assert expected in line
+    assert "--help" in line

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.cli.base import Context, Result, common_parser
+from core.cli.base import Context, Parser, Result, common_parser
 from core.errors import UshadowError
 
 log = logging.getLogger("ushadow")
@@ -26,7 +26,7 @@ AREAS = ("local", "clusters", "scans", "compose", "operate")
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ushadow-ops",
         description="Run the ushadow services on Kubernetes: clusters, scans, compose, deploys.",
         parents=[common_parser()],

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.settings import Settings
 
@@ -14,9 +14,17 @@ if TYPE_CHECKING:
     from core.store import Store
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (the contract), with where to look for help."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
 def common_parser() -> argparse.ArgumentParser:
     """Flags every command takes (``--json``, ``--debug``), usable before or after the command."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print exactly one JSON document"
     )
