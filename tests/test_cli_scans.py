@@ -161,7 +161,10 @@ def test_failures_are_one_clear_line(cluster: str, args: list[str], message: str
     for extra in ([], ["--json"]):
         done = cli(*args, *extra, check=False)
         assert done.returncode != 0
-        assert done.stdout == ""
+        if extra:  # stdout stays one JSON document: the error
+            assert message in json.loads(done.stdout)["error"]["message"]
+        else:
+            assert done.stdout == ""
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1, done.stderr
         assert lines[0].startswith("error: ") and message in lines[0]

@@ -4,6 +4,7 @@ the catch-all around every page) and on the command line (one line on stderr, no
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -154,7 +155,14 @@ def test_cli_settings_error_has_the_same_shape(
     code = main(["clusters", "list", "--json"])
     out, err = capsys.readouterr()
     assert code == 2
-    assert out == ""
+    # with --json, stdout is still exactly one JSON document: the error
+    assert json.loads(out) == {
+        "error": {
+            "type": "Invalid input",
+            "message": "USHADOW_REQUEST_TIMEOUT must be a number of seconds, not 'soon'",
+            "hint": "set it to e.g. 5",
+        }
+    }
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("error: USHADOW_REQUEST_TIMEOUT must be a number of seconds, not 'soon' (")
 

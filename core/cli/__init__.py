@@ -62,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             line += f" ({exc.hint})"
         sys.stderr.write(line + "\n")
+        if args.json:  # stdout stays exactly one JSON document, failures included
+            _print_json({"error": {"type": exc.title, "message": exc.message, "hint": exc.hint}})
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
@@ -72,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(
             f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the full trace)\n"
         )
+        if args.json:
+            _print_json({"error": {"type": type(exc).__name__, "message": str(exc), "hint": None}})
         return 1
     finally:
         ctx.close()
