@@ -8,10 +8,8 @@ Scans hold no credentials, and nothing from a kubeconfig is drawn here.
 """
 
 import json
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -30,7 +28,19 @@ from core.reconciling import named
 from core.scandiff import ScanDiff
 from core.scanjobs import run_scan
 from core.scanreports import changes_since_previous, scan_document
-from core.scans import Match, ScanResult
+from core.scans import ScanResult
+from core.scanviews import (
+    download_stem,
+    errors_table,
+    history_table,
+    known_namespaces,
+    matches_csv,
+    matches_table,
+    namespaces_text,
+    summary_table,
+    when,
+    where,
+)
 from core.settings import Settings
 from core.store import Cluster, Store
 from pages._ui import (
@@ -72,38 +82,9 @@ def open_stored(store: Store, value: str) -> ScanResult | None:
         return None
 
 
-def utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+# -- how the tables are drawn (what they hold: core.scanviews) ------------------------------------
 
-
-def when(value: datetime) -> str:
-    return f"{utc(value):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def where(scan: ScanResult) -> str:
-    return "all namespaces" if scan.all_namespaces else ", ".join(scan.namespaces)
-
-
-# -- the tables -----------------------------------------------------------------------------------
-
-
-def readiness(match: Match) -> str:
-    """ready (a ready endpoint), not ready (found, but none ready), or unknown (slices not readable)."""
-    if "ready" in match.extra and match.extra["ready"] is None:
-        return "unknown"
-    return "ready" if match.ready_endpoints > 0 else "not ready"
-
-
-def type_readiness(matches: list[Match]) -> str:
-    states = [readiness(m) for m in matches]
-    if not states:
-        return ""
-    if len(set(states)) == 1:
-        return states[0]
-    return f"{states.count('ready')} of {len(states)} ready"
-
-
-SUMMARY_COLUMNS = {
+SUMMARY_CONFIG = {
     "type": st.column_config.TextColumn("type", width="small"),
     "found": st.column_config.CheckboxColumn(
         "found", help="at least one Service recognised as this type", width="small"
@@ -117,28 +98,7 @@ SUMMARY_COLUMNS = {
     "readiness": st.column_config.TextColumn("readiness", help="from the EndpointSlices of the Services"),
 }
 
-
-def summary_table(scan: ScanResult) -> pd.DataFrame:
-    """Every type of the catalog: found or not, its main endpoint and readiness (found ones first)."""
-    rows = []
-    for infra_type, port in scan.catalog.items():
-        matches = scan.matches_of(infra_type)
-        rows.append(
-            {
-                "type": infra_type,
-                "found": bool(matches),
-                "services": len(matches),
-                "default port": port,
-                "main endpoint": matches[0].endpoints[0] if matches and matches[0].endpoints else "",
-                "ready endpoints": sum(m.ready_endpoints for m in matches),
-                "readiness": type_readiness(matches),
-            }
-        )
-    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    return table.sort_values("found", ascending=False, kind="stable").reset_index(drop=True)
-
-
-MATCH_COLUMNS = {
+MATCH_CONFIG = {
     "type": st.column_config.TextColumn("type", width=90),
     "service": st.column_config.TextColumn("service"),
     "namespace": st.column_config.TextColumn("namespace", width=110),
@@ -150,52 +110,7 @@ MATCH_COLUMNS = {
     "reason": st.column_config.TextColumn("reason", help="why this Service was recognised", width="large"),
 }
 
-
-def matches_table(scan: ScanResult) -> pd.DataFrame:
-    """One row per Service recognised (a Helm release's Services are one row, primary first)."""
-    rows = [
-        {
-            "type": m.infra_type,
-            "service": m.service,
-            "namespace": m.namespace,
-            "service type": m.service_type + (" (pending)" if m.extra.get("pending") else ""),
-            "endpoints": list(m.endpoints),
-            "ready endpoints": m.ready_endpoints,
-            "readiness": readiness(m),
-            "reason": m.reason,
-            "connection string": m.connection_string or "",
-        }
-        for m in scan.matches
-    ]
-    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
-
-
-def matches_csv(table: pd.DataFrame) -> str:
-    flat = table.copy()
-    flat["endpoints"] = flat["endpoints"].map(" ".join)
-    return flat.to_csv(index=False)
-
-
-def history_table(scans: list[ScanResult], shown: ScanResult | None) -> pd.DataFrame:
-    rows = [
-        {
-            "shown": s.scan_id == (shown.scan_id if shown else None),
-            "when": utc(s.scanned_at),
-            "namespaces": where(s),
-            "found": s.found_types(),
-            "services": len(s.matches),
-            "errors": len(s.errors),
-            "by": s.created_by or "",
-            "link": scan_path(s.scan_id),
-        }
-        for s in scans
-    ]
-    return pd.DataFrame(
-        rows, columns=["shown", "when", "namespaces", "found", "services", "errors", "by", "link"]
-    )
-
-
-HISTORY_COLUMNS = {
+HISTORY_CONFIG = {
     "shown": st.column_config.CheckboxColumn("shown", help="the result shown above", width="small"),
     "when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
     "found": st.column_config.ListColumn("found"),
@@ -234,11 +149,6 @@ def pick_cluster(clusters: list[Cluster], shown: ScanResult | None) -> Cluster:
     return by_id[chosen]
 
 
-def known_namespaces(cluster: Cluster, scans: list[ScanResult]) -> list[str]:
-    """The namespaces to offer: the cluster's own, then those scanned before (others can be typed)."""
-    return list(dict.fromkeys([cluster.namespace, *(ns for s in scans for ns in s.namespaces)]))
-
-
 def scan_form(
     cluster: Cluster, shown: ScanResult | None, recent: list[ScanResult], columns: list[DeltaGenerator]
 ) -> tuple[list[str], bool, bool]:
@@ -254,7 +164,7 @@ def scan_form(
     default = own.namespaces if own and own.namespaces else [cluster.namespace]
     namespaces = ns_col.multiselect(
         "Namespaces",
-        known_namespaces(cluster, [*([own] if own else []), *recent]),
+        known_namespaces(cluster.namespace, [*([own] if own else []), *recent]),
         default=default,
         key=f"scan_namespaces_{cluster.cluster_id}",
         accept_new_options=True,
@@ -281,7 +191,7 @@ def scan_now(
     settings: Settings, store: Store, cluster: Cluster, namespaces: list[str], every: bool
 ) -> ScanResult | None:
     """Scan with a progress bar and store it; errors (the cluster named) are drawn, None returned."""
-    target = "all namespaces" if every else ", ".join(namespaces)
+    target = namespaces_text(namespaces, every)
     result: ScanResult | None = None
     failure: BaseException | None = None
     with st.status(f"Scanning {cluster.name} ({target})…", expanded=True) as box:
@@ -362,7 +272,7 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
     st.subheader("Infrastructure types")
     st.dataframe(
         summary_table(scan),
-        column_config=SUMMARY_COLUMNS,
+        column_config=SUMMARY_CONFIG,
         hide_index=True,
         width="stretch",
         key="scan_summary",
@@ -370,7 +280,7 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
     table = matches_table(scan)
     st.subheader("Services recognised")
     if scan.matches:
-        st.dataframe(table, column_config=MATCH_COLUMNS, hide_index=True, width="stretch", key="scan_matches")
+        st.dataframe(table, column_config=MATCH_CONFIG, hide_index=True, width="stretch", key="scan_matches")
     else:
         st.caption("No infrastructure recognised in these namespaces.")
     if scan.errors:
@@ -379,7 +289,7 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
             icon=":material/warning:",
         )
         st.dataframe(
-            pd.DataFrame([e.model_dump() for e in scan.errors], columns=["namespace", "reason"]),
+            errors_table(scan),
             hide_index=True,
             width="stretch",
             key="scan_errors",
@@ -387,7 +297,7 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
 
     show_changes(diff)
 
-    stem = f"scan-{cluster.name}-{utc(scan.scanned_at):%Y%m%d-%H%M%S}"
+    stem = download_stem(cluster.name, scan)
     document = scan_document(scan, link=link, cluster_name=cluster.name, changes=diff)
     csv_col, json_col, _rest = st.columns([1, 1, 3])
     csv_col.download_button(
@@ -419,7 +329,7 @@ def show_history(cluster: Cluster, scans: list[ScanResult], shown: ScanResult | 
     table = history_table(scans, shown)
     st.dataframe(
         table,
-        column_config=HISTORY_COLUMNS,
+        column_config=HISTORY_CONFIG,
         column_order=[c for c in table.columns if shown is not None or c != "shown"],
         hide_index=True,
         width="stretch",

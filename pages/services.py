@@ -8,17 +8,15 @@ reads it as ``$(VAR)`` from the Secret (the compiler does that, see ``core.secre
 typed into the Variables box are hunted down once more here (``core.sensitivity.conceal``).
 """
 
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 import yaml
 
 from core.bundles import plan_bundle, refs_of_registry, zip_bundle
-from core.cli.compose import DEFAULT_NAMESPACE, port_text
+from core.cli.compose import DEFAULT_NAMESPACE
 from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.errors import InvalidInput, NotFound
 from core.manifests import compile_service, to_yaml
@@ -31,12 +29,22 @@ from core.sensitivity import (
     scrub_text,
     secret_values,
 )
+from core.serviceviews import (
+    file_choices,
+    filter_entries,
+    inline_code,
+    parse_overrides,
+    registry_counts,
+    registry_table,
+    service_label,
+    word_list,
+    yaml_file_name,
+)
 from pages._ui import CONTROL_FLOW, get_settings, md, show_error
 
 PARAM, NS_PARAM = "service", "namespace"
 SELECTED, SHOWN = "services_selected", "services_shown"  # SHOWN: the ?service= the selection follows
 ENV, NAMESPACE, TABLE = "services_env", "services_namespace", "services_table"
-_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # -- the registry, cached on its folders' contents ------------------------------------------------
@@ -64,27 +72,6 @@ def cached_registry(
 
 def _load(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> Registry:
     return cached_registry(dirs, registry_stamp(dirs), env)
-
-
-def parse_overrides(text: str) -> tuple[dict[str, str], list[str]]:
-    """``KEY=VALUE`` lines (blank lines and ``#`` comments skipped), and what is wrong with the rest.
-
-    Problems name the line, never its text: a mistyped line may hold a secret value.
-    """
-    env: dict[str, str] = {}
-    problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        if not sep:
-            problems.append(f"line {number} has no `=`")
-        elif not _VARIABLE.match(key):
-            problems.append(f"line {number}: the name before `=` is not a variable name")
-        else:
-            env[key] = value
-    return env, problems
 
 
 @st.cache_data(show_spinner="Compiling the bundle…", max_entries=8)
@@ -126,10 +113,9 @@ def cached_bundle(
     }
 
 
-# -- the table ------------------------------------------------------------------------------------
+# -- the table (what it holds and how it filters: core.serviceviews) ------------------------------
 
-
-COLUMNS = {
+REGISTRY_CONFIG = {
     "id": st.column_config.TextColumn("Service id", help="<file-stem>:<service>, as the CLI takes it"),
     "file": st.column_config.TextColumn("File"),
     "image": st.column_config.TextColumn("Image"),
@@ -142,49 +128,15 @@ COLUMNS = {
 }
 
 
-def file_label(entry: RegistryEntry) -> str:
-    path = Path(entry.file)
-    return f"{path.parent.name}/{path.name}"
-
-
-def registry_table(entries: list[RegistryEntry]) -> pd.DataFrame:
-    rows = [
-        {
-            "id": e.service_id,
-            "file": file_label(e),
-            "image": e.spec.image if e.spec else None,
-            "ports": [port_text(p) for p in e.spec.ports] if e.spec else [],
-            "infra": e.infra,
-            "infra_type": e.infra_type or "",
-            "required": e.required_variables,
-            "warnings": len(e.warnings),
-            "error": e.error or "",
-        }
-        for e in entries
-    ]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def matches(entry: RegistryEntry, search: str) -> bool:
-    meta = entry.meta
-    haystack = [entry.service_id, file_label(entry), entry.spec.image if entry.spec else "", entry.error]
-    haystack += [meta.display_name, meta.description, *meta.tags, *meta.provides, entry.infra_type]
-    return all(word in " ".join(h or "" for h in haystack).lower() for word in search.lower().split())
-
-
 def filtered(registry: Registry) -> list[RegistryEntry]:
     search_col, file_col, infra_col = st.columns([3, 2, 1], vertical_alignment="bottom")
     search = search_col.text_input(
         "Search", key="services_search", placeholder="id, image, name, tag…", icon=":material/search:"
     )
-    files = sorted({file_label(e) for e in registry.entries})
+    files = file_choices(registry.entries)
     file = file_col.selectbox("File", files, index=None, key="services_file", placeholder="All files")
     infra_only = infra_col.toggle("Infra only", key="services_infra")
-    return [
-        e
-        for e in registry.entries
-        if (not infra_only or e.infra) and (file is None or file_label(e) == file) and matches(e, search)
-    ]
+    return filter_entries(registry.entries, search=search, file=file, infra_only=infra_only)
 
 
 def _picker(ids: list[str]) -> Callable[[], None]:
@@ -204,7 +156,7 @@ def registry_view(registry: Registry, entries: list[RegistryEntry]) -> None:
     chosen = st.session_state.get(SELECTED)
     st.dataframe(
         registry_table(entries).style.map(lambda v: "color: #b91c1c" if v else "", subset=["error"]),
-        column_config=COLUMNS,
+        column_config=REGISTRY_CONFIG,
         hide_index=True,
         width="stretch",
         placeholder="",
@@ -237,18 +189,12 @@ def selected_entry(registry: Registry) -> RegistryEntry | None:
         except NotFound as exc:
             show_error(exc)
 
-    def label(sid: str) -> str:
-        entry = by_id[sid]
-        if entry.error:
-            return f"{sid} (cannot be read)"
-        return f"{sid} · {entry.meta.display_name}" if entry.meta.display_name else sid
-
     chosen = st.selectbox(
         "Service",
         list(by_id),
         index=None,
         key=SELECTED,
-        format_func=label,
+        format_func=lambda sid: service_label(by_id[sid]),
         placeholder="Choose a service (or select a row in the table)",
     )
     if chosen is not None:
@@ -263,28 +209,19 @@ def selected_entry(registry: Registry) -> RegistryEntry | None:
 # -- one service ------------------------------------------------------------------------------------
 
 
-def code(text: str) -> str:
-    """``text`` as an inline code span (shown literally; md() would show its backslashes there)."""
-    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
-
-
-def _words(items: list[str]) -> str:
-    return ", ".join(code(i) for i in items) if items else "none"
-
-
 def metadata(entry: RegistryEntry) -> None:
     meta = entry.meta
     st.subheader(meta.display_name or entry.service)
-    st.caption(f"{code(entry.service_id)} from {code(entry.file)}")
+    st.caption(f"{inline_code(entry.service_id)} from {inline_code(entry.file)}")
     if meta.description:
         st.markdown(md(meta.description))
-    facts = [f"**Requires:** {_words(meta.requires)}", f"**Provides:** {_words(meta.provides)}"]
+    facts = [f"**Requires:** {word_list(meta.requires)}", f"**Provides:** {word_list(meta.provides)}"]
     if meta.tags:
-        facts.append(f"**Tags:** {_words(meta.tags)}")
+        facts.append(f"**Tags:** {word_list(meta.tags)}")
     if entry.infra:
         facts.append(f"**Infrastructure:** {md(entry.infra_type or 'yes')}")
     if entry.profiles:
-        facts.append(f"**Compose profiles:** {_words(entry.profiles)}")
+        facts.append(f"**Compose profiles:** {word_list(entry.profiles)}")
     st.markdown(" · ".join(facts))
 
 
@@ -292,9 +229,9 @@ def settings_inputs(entry: RegistryEntry, problems: list[str]) -> str:
     """The variables editor and the namespace; returns the namespace to compile for."""
     spec = entry.spec
     if spec is not None and spec.variables:
-        required = f"; **required, without a value:** {_words(spec.required_variables)}"
+        required = f"; **required, without a value:** {word_list(spec.required_variables)}"
         st.markdown(
-            f"**Variables it reads:** {_words(spec.variables)}"
+            f"**Variables it reads:** {word_list(spec.variables)}"
             + (required if spec.required_variables else "")
         )
     example = [f"{v}=" for v in (spec.required_variables if spec else [])] or ["LOG_LEVEL=debug"]
@@ -321,10 +258,6 @@ def settings_inputs(entry: RegistryEntry, problems: list[str]) -> str:
     else:
         st.query_params.pop(NS_PARAM, None)
     return typed.strip() or default
-
-
-def _file_name(service_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", service_id).strip("-") + ".yaml"
 
 
 def service_panel(
@@ -363,7 +296,7 @@ def service_panel(
         with st.expander(f"Notes ({len(compiled.notes)})", icon=":material/info:"):
             st.markdown("\n".join(f"- {md(scrub_text(n, hide))}" for n in compiled.notes))
     st.markdown(
-        f"**Manifests:** {compiled.kind} {code(compiled.name)} in namespace {code(compiled.namespace)}"
+        f"**Manifests:** {compiled.kind} {inline_code(compiled.name)} in namespace {inline_code(compiled.namespace)}"
     )
     if any(o["kind"] == "Secret" for o in objects):
         st.caption(f"Secret values are masked ({MASK}); `ushadow-ops deploy` writes the real ones.")
@@ -371,7 +304,7 @@ def service_panel(
     st.download_button(
         "Download this service's YAML",
         text,
-        file_name=_file_name(entry.service_id),
+        file_name=yaml_file_name(entry.service_id),
         mime="application/yaml",
         key="services_download_yaml",
         on_click="ignore",
@@ -413,14 +346,14 @@ def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> N
         st.caption(f"With {len(env)} variable(s) from the Variables box.")
     for rel, names in bundle["by_reference"].items():
         st.warning(
-            f"{code(rel)}: a secret value is passed outside the environment (a command line, a "
-            f"healthcheck). It is read as `$(VAR)` ({_words(names)}) from the Secret in the bundle "
+            f"{inline_code(rel)}: a secret value is passed outside the environment (a command line, a "
+            f"healthcheck). It is read as `$(VAR)` ({word_list(names)}) from the Secret in the bundle "
             "instead: fill it in with the others.",
             icon=":material/key:",
         )
     for rel in bundle["concealed"]:
         st.warning(
-            f"{code(rel)}: a secret value was found outside its Secret. It reads `$(VAR)` from the "
+            f"{inline_code(rel)}: a secret value was found outside its Secret. It reads `$(VAR)` from the "
             "Secret in the bundle instead, or is masked: check that file.",
             icon=":material/key:",
         )
@@ -429,7 +362,8 @@ def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> N
     if bundle["skipped"]:
         with st.expander(f"Left out of the bundle ({len(bundle['skipped'])})", icon=":material/block:"):
             lines = [
-                f"- {code(sid)}: {md(why.removeprefix(f'{sid}: '))}" for sid, why in bundle["skipped"].items()
+                f"- {inline_code(sid)}: {md(why.removeprefix(f'{sid}: '))}"
+                for sid, why in bundle["skipped"].items()
             ]
             st.markdown("\n".join(lines))
 
@@ -454,7 +388,7 @@ overrides, problems = parse_overrides(st.session_state.get(ENV) or "")
 env = tuple(sorted(overrides.items()))
 
 where, reload = st.columns([5, 1], vertical_alignment="center")
-where.caption("Registry folders: " + ", ".join(code(d) for d in dirs))
+where.caption("Registry folders: " + ", ".join(inline_code(d) for d in dirs))
 if reload.button("Reload", key="services_reload", icon=":material/refresh:", help="read the files again"):
     cached_registry.clear()
     cached_bundle.clear()
@@ -477,9 +411,7 @@ if not registry.entries:
     )
     st.stop()
 
-broken = sum(1 for e in registry.entries if e.error)
-infra = sum(1 for e in registry.entries if e.infra)
-st.caption(f"{len(registry.entries)} services, {infra} infrastructure, {broken} cannot be read.")
+st.caption(registry_counts(registry.entries))
 follow_link(registry)
 registry_view(registry, filtered(registry))
 entry = selected_entry(registry)
