@@ -1,234 +1,48 @@
 """The one object that owns the database. Pages and the CLI call its methods; nothing else opens
 sessions. Alembic migrations run when a store is opened, so the schema is always at head.
+
+The records it returns live in ``core.records`` and the engine and migrations in ``core.databases``;
+both are re-exported here, so ``from core.store import Cluster, Store, new_id`` keeps working.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.crypto import Cipher
-from core.errors import Conflict, InvalidInput, NotFound, UshadowError
+from core.databases import MIGRATIONS, alembic_config, make_engine, migrate
+from core.errors import Conflict, NotFound, UshadowError
 from core.models import AuditRow, ClusterRow, DeploymentRow, ScanMatchRow, ScanRow, utcnow
-from core.scans import Match, NamespaceError, ScanResult
+from core.records import (
+    AuditEvent,
+    Cluster,
+    Deployment,
+    audit_from_row,
+    cluster_from_row,
+    deployment_from_row,
+    new_id,
+    scan_from_row,
+)
+from core.scans import ScanResult
 from core.settings import Settings
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def new_id(nbytes: int = 16) -> str:
-    """An id nobody can guess (128 random bits, URL-safe)."""
-    return secrets.token_urlsafe(nbytes)
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """A stored cluster, without its credential."""
-
-    cluster_id: str
-    name: str
-    context: str
-    server: str
-    namespace: str
-    labels: dict[str, str]
-    status: str
-    version: str | None
-    node_count: int | None
-    error: str | None
-    last_checked: datetime | None
-    created_at: datetime
-    created_by: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "cluster_id": self.cluster_id,
-            "name": self.name,
-            "context": self.context,
-            "server": self.server,
-            "status": self.status,
-            "version": self.version,
-            "node_count": self.node_count,
-            "namespace": self.namespace,
-            "labels": dict(self.labels),
-            "last_checked": _iso(self.last_checked),
-            "error": self.error,
-        }
-
-
-@dataclass(frozen=True)
-class Deployment:
-    deployment_id: str
-    cluster_id: str
-    namespace: str
-    service_id: str
-    name: str
-    manifests: str
-    resources: list[Any]
-    status: str
-    message: str | None
-    dry_run: bool
-    created_at: datetime
-    created_by: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "deployment_id": self.deployment_id,
-            "cluster_id": self.cluster_id,
-            "namespace": self.namespace,
-            "service_id": self.service_id,
-            "name": self.name,
-            "resources": list(self.resources),
-            "status": self.status,
-            "message": self.message,
-            "dry_run": self.dry_run,
-            "created_at": _iso(self.created_at),
-            "created_by": self.created_by,
-        }
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    at: datetime
-    actor: str
-    action: str
-    target: str
-    detail: dict[str, Any]
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:  # SQLite gives naive datetimes back; we only ever store UTC
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _cluster(row: ClusterRow) -> Cluster:
-    return Cluster(
-        cluster_id=row.id,
-        name=row.name,
-        context=row.context,
-        server=row.server,
-        namespace=row.namespace,
-        labels=dict(row.labels or {}),
-        status=row.status,
-        version=row.version,
-        node_count=row.node_count,
-        error=row.error,
-        last_checked=row.last_checked,
-        created_at=row.created_at,
-        created_by=row.created_by,
-    )
-
-
-def _scan(row: ScanRow) -> ScanResult:
-    return ScanResult(
-        scan_id=row.id,
-        cluster_id=row.cluster_id,
-        namespaces=list(row.namespaces),
-        all_namespaces=row.all_namespaces,
-        scanned_at=row.scanned_at,
-        catalog=dict(row.catalog),
-        matches=[
-            Match(
-                infra_type=m.infra_type,
-                service=m.service,
-                namespace=m.namespace,
-                service_type=m.service_type,
-                reason=m.reason,
-                ready_endpoints=m.ready_endpoints,
-                endpoints=list(m.endpoints),
-                connection_string=m.connection_string,
-                extra=dict(m.extra or {}),
-            )
-            for m in row.matches
-        ],
-        errors=[NamespaceError(**e) for e in row.errors],
-        duration_ms=row.duration_ms,
-        created_by=row.created_by,
-    )
-
-
-def _deployment(row: DeploymentRow) -> Deployment:
-    return Deployment(
-        deployment_id=row.id,
-        cluster_id=row.cluster_id,
-        namespace=row.namespace,
-        service_id=row.service_id,
-        name=row.name,
-        manifests=row.manifests,
-        resources=list(row.resources),
-        status=row.status,
-        message=row.message,
-        dry_run=row.dry_run,
-        created_at=row.created_at,
-        created_by=row.created_by,
-    )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA secure_delete=ON")  # removed credentials do not linger in free pages
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise InvalidInput(
-            f"USHADOW_DATABASE_URL is not a database URL: {exc}",
-            hint="e.g. sqlite:///path/ushadow.db or postgresql+psycopg://user@host/db",
-        ) from exc
-    try:
-        parsed.get_dialect()
-    except Exception as exc:  # NoSuchModuleError, or a driver that is not installed
-        raise InvalidInput(
-            f"USHADOW_DATABASE_URL names a database driver that is not available: {parsed.drivername}",
-            hint="use sqlite:///path/ushadow.db, or postgresql+psycopg://user@host/db (pip install '.[postgres]')",
-        ) from exc
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            db_file = Path(parsed.database).expanduser()
-            db_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not db_file.exists():
-                db_file.touch(mode=0o600)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-def alembic_config() -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return cfg
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (head by default), in one transaction where possible."""
-    cfg = alembic_config()
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two processes starting at once must not race to create the same tables.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(74831)")
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+__all__ = [
+    "MIGRATIONS",
+    "AuditEvent",
+    "Cluster",
+    "Deployment",
+    "Store",
+    "alembic_config",
+    "make_engine",
+    "migrate",
+    "new_id",
+]
 
 
 class Store:
@@ -305,7 +119,7 @@ class Store:
             raise Conflict(
                 f"a cluster named {name!r} already exists", hint="pick another name or remove the old one"
             ) from exc
-        return _cluster(row)
+        return cluster_from_row(row)
 
     def _cluster_row(self, session: Session, ref: str) -> ClusterRow:
         row = session.get(ClusterRow, ref)
@@ -319,12 +133,12 @@ class Store:
 
     def get_cluster(self, ref: str) -> Cluster:
         with self._session() as session:
-            return _cluster(self._cluster_row(session, ref))
+            return cluster_from_row(self._cluster_row(session, ref))
 
     def list_clusters(self) -> list[Cluster]:
         with self._session() as session:
             rows = session.scalars(select(ClusterRow).order_by(ClusterRow.name)).all()
-            return [_cluster(r) for r in rows]
+            return [cluster_from_row(r) for r in rows]
 
     def cluster_credential(self, ref: str) -> bytes:
         with self._session() as session:
@@ -352,12 +166,12 @@ class Store:
             if server:
                 row.server = server
             session.flush()
-            return _cluster(row)
+            return cluster_from_row(row)
 
     def remove_cluster(self, ref: str, *, actor: str | None = None) -> Cluster:
         with self._session() as session:
             row = self._cluster_row(session, ref)
-            cluster = _cluster(row)
+            cluster = cluster_from_row(row)
             session.execute(delete(ScanMatchRow).where(ScanMatchRow.scan.has(ScanRow.cluster_id == row.id)))
             session.execute(delete(ScanRow).where(ScanRow.cluster_id == row.id))
             session.execute(delete(DeploymentRow).where(DeploymentRow.cluster_id == row.id))
@@ -423,7 +237,7 @@ class Store:
                     hint="the link may be mistyped, or its cluster was removed; `ushadow-ops scans list` "
                     "shows the stored scans",
                 )
-            return _scan(row)
+            return scan_from_row(row)
 
     def list_scans(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanResult]:
         with self._session() as session:
@@ -435,7 +249,7 @@ class Store:
             )
             if cluster_ref is not None:
                 query = query.where(ScanRow.cluster_id == self._cluster_row(session, cluster_ref).id)
-            return [_scan(r) for r in session.scalars(query).all()]
+            return [scan_from_row(r) for r in session.scalars(query).all()]
 
     def previous_scan(self, scan: ScanResult) -> ScanResult | None:
         """The scan of the same cluster and namespaces just before ``scan``."""
@@ -451,7 +265,7 @@ class Store:
                     sorted(row.namespaces) == sorted(scan.namespaces)
                     and row.all_namespaces == scan.all_namespaces
                 ):
-                    return _scan(row)
+                    return scan_from_row(row)
         return None
 
     def latest_scans(self) -> dict[str, ScanResult]:
@@ -469,7 +283,7 @@ class Store:
                     newest, (ScanRow.cluster_id == newest.c.cluster_id) & (ScanRow.scanned_at == newest.c.at)
                 )
             ).all()
-            return {r.cluster_id: _scan(r) for r in rows}
+            return {r.cluster_id: scan_from_row(r) for r in rows}
 
     def latest_scan_for(self, cluster_ref: str, namespace: str) -> ScanResult | None:
         """The newest scan of ``cluster_ref`` that covered ``namespace``."""
@@ -483,7 +297,7 @@ class Store:
             ).all()
             for row in rows:
                 if row.all_namespaces or namespace in row.namespaces:
-                    return _scan(row)
+                    return scan_from_row(row)
         return None
 
     def count_scans(self) -> int:
@@ -525,14 +339,14 @@ class Store:
             self._audit(
                 session, actor, "deploy", f"{namespace}/{name}", {"service_id": service_id, "status": status}
             )
-        return _deployment(row)
+        return deployment_from_row(row)
 
     def list_deployments(self, cluster_ref: str | None = None, *, limit: int = 200) -> list[Deployment]:
         with self._session() as session:
             query = select(DeploymentRow).order_by(DeploymentRow.created_at.desc()).limit(limit)
             if cluster_ref is not None:
                 query = query.where(DeploymentRow.cluster_id == self._cluster_row(session, cluster_ref).id)
-            return [_deployment(r) for r in session.scalars(query).all()]
+            return [deployment_from_row(r) for r in session.scalars(query).all()]
 
     # -- audit ------------------------------------------------------------------------------
 
@@ -549,4 +363,4 @@ class Store:
     def list_audit(self, *, limit: int = 200) -> list[AuditEvent]:
         with self._session() as session:
             rows = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)).all()
-            return [AuditEvent(r.at, r.actor, r.action, r.target, dict(r.detail)) for r in rows]
+            return [audit_from_row(r) for r in rows]

@@ -1,0 +1,72 @@
+"""Opening a database and bringing its schema to head: the engine for ``USHADOW_DATABASE_URL``
+(SQLite with its pragmas, or a pooled server database) and the Alembic migrations. Calls out.
+
+Only :class:`core.store.Store` opens databases; it runs :func:`migrate` when it is opened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from core.errors import InvalidInput
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")  # removed credentials do not linger in free pages
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise InvalidInput(
+            f"USHADOW_DATABASE_URL is not a database URL: {exc}",
+            hint="e.g. sqlite:///path/ushadow.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    try:
+        parsed.get_dialect()
+    except Exception as exc:  # NoSuchModuleError, or a driver that is not installed
+        raise InvalidInput(
+            f"USHADOW_DATABASE_URL names a database driver that is not available: {parsed.drivername}",
+            hint="use sqlite:///path/ushadow.db, or postgresql+psycopg://user@host/db (pip install '.[postgres]')",
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            db_file = Path(parsed.database).expanduser()
+            db_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not db_file.exists():
+                db_file.touch(mode=0o600)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (head by default), in one transaction where possible."""
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once must not race to create the same tables.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(74831)")
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)

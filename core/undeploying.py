@@ -1,0 +1,81 @@
+"""Removing what ushadow deployed for a service. Calls out.
+
+Undeploy removes the objects labelled ``app.kubernetes.io/managed-by=ushadow`` and
+``app.kubernetes.io/instance=<name>``; claims (PVCs, also those of a StatefulSet's claim
+templates) are kept unless ``delete_volumes``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.applying import object_path
+from core.changes import Change
+from core.errors import NotFound
+from core.finding import OURS, WORKLOADS, Workload, find_workload, list_labelled
+from core.kube import Kube
+from core.reconciling import INSTANCE, MANAGED_BY, MANAGER_VALUE, check_access, resource_of, send
+
+# What undeploy removes, in order (workloads first, so their pods stop before their config goes).
+UNDEPLOY_KINDS = ("Deployment", "StatefulSet", "Service", "ConfigMap", "Secret")
+
+
+def _claims(kube: Kube, namespace: str, name: str, workloads: list[Workload]) -> list[dict[str, Any]]:
+    """Our PVCs, and those made from our StatefulSets' claim templates (``<tpl>-<sts>-<n>``)."""
+    prefixes = [
+        f"{(t.get('metadata') or {}).get('name')}-{w.name}-"
+        for w in workloads
+        if w.kind == "StatefulSet"
+        for t in (w.obj.get("spec") or {}).get("volumeClaimTemplates") or ()
+    ]
+    found = list_labelled(kube, "PersistentVolumeClaim", namespace, f"{INSTANCE}={name}")
+    out = []
+    for pvc in found:
+        meta = pvc.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if labels.get(MANAGED_BY) == MANAGER_VALUE or any(
+            str(meta.get("name")).startswith(p) for p in prefixes
+        ):
+            out.append(pvc)
+    return out
+
+
+def undeploy(kube: Kube, namespace: str, service: str, *, delete_volumes: bool = False) -> list[Change]:
+    """Delete what we created for a service; claims are ``kept`` unless ``delete_volumes``."""
+    try:
+        name = find_workload(kube, namespace, service).name
+    except NotFound:
+        if ":" in service:
+            raise
+        name = service  # the workload may be gone already; its config may not
+    selector = f"{OURS},{INSTANCE}={name}"
+    targets: list[tuple[str, dict[str, Any]]] = [
+        (kind, obj) for kind in UNDEPLOY_KINDS for obj in list_labelled(kube, kind, namespace, selector)
+    ]
+    workloads = [Workload(k, str(o["metadata"]["name"]), namespace, o) for k, o in targets if k in WORKLOADS]
+    claims = _claims(kube, namespace, name, workloads)
+    if not targets and not claims:
+        raise NotFound(f"nothing of {service!r} deployed by ushadow in namespace {namespace}")
+    doomed = targets + ([("PersistentVolumeClaim", c) for c in claims] if delete_volumes else [])
+    check_access(kube, namespace, [("delete", *resource_of(kind)) for kind, _ in doomed])
+    changes: list[Change] = []
+    for kind, obj in doomed:
+        obj_name = str(obj["metadata"]["name"])
+        try:
+            send(
+                kube,
+                "DELETE",
+                object_path(kind, obj_name, namespace),
+                body={"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"},
+                what=f"deleting {kind} {obj_name} in {namespace}",
+            )
+        except NotFound:
+            continue
+        changes.append(Change(kind, obj_name, namespace, "deleted"))
+    if not delete_volumes:
+        note = "kept (give --delete-volumes to remove its data)"
+        changes += [
+            Change("PersistentVolumeClaim", str(c["metadata"]["name"]), namespace, "kept", note=note)
+            for c in claims
+        ]
+    return changes
