@@ -115,7 +115,7 @@ def test_a_missing_image_fails_with_one_line_and_the_document(
 
 def test_a_required_variable_is_asked_for(capsys: pytest.CaptureFixture[str], cluster: str) -> None:
     code, doc, err = run(capsys, *deploy_args(cluster))
-    assert code == 2 and doc is None
+    assert code == 2 and doc["error"]["type"] == "Invalid input"
     assert err.strip().splitlines() == [
         "error: required variables have no value: SHOP_API_KEY "
         "(give them with --env KEY=VALUE (or fill them in the deploy form))"
@@ -135,7 +135,7 @@ def test_a_read_only_credential_gets_a_forbidden_line(
     )
     before = object_names(kube_api, namespace)
     code, doc, err = run(capsys, *deploy_args(reader, "shop:broken"))
-    assert code == 5 and doc is None
+    assert code == 5 and doc["error"]["type"] == "Forbidden"
     (line,) = err.strip().splitlines()
     assert line.startswith("error: cluster reader: forbidden") and "patch configmaps" not in line
     assert "create deployments.apps" in line and "patch services" in line
@@ -193,6 +193,6 @@ def test_a_cluster_that_does_not_answer_is_named(
         )
         for argv in (["status", "far-away"], deploy_args("far-away", "shop:broken")):
             code, doc_out, err = run(capsys, *argv)
-            assert code == 5 and doc_out is None
+            assert code == 5 and "did not answer within 1s" in doc_out["error"]["message"]
             (line,) = err.strip().splitlines()
             assert line.startswith("error: cluster far-away: ") and "did not answer within 1s" in line

@@ -9,7 +9,7 @@ from core.models import Base
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:  # pragma: no cover - we never run alembic from its own CLI
-    raise RuntimeError("run migrations through core.store.migrate()")
+    raise RuntimeError("run migrations through core.databases.migrate()")
 
 context.configure(
     connection=connection,
