@@ -1,4 +1,4 @@
-"""Database tables, as typed SQLAlchemy 2 models. Only ``core.store`` and the migrations use them."""
+"""Database tables, as typed SQLAlchemy 2 models. Only the store (``core.store`` with ``core.records``) and the migrations use them."""
 
 from __future__ import annotations
 

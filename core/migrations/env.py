@@ -1,4 +1,4 @@
-"""Alembic environment: always run programmatically by ``core.store`` with a live connection."""
+"""Alembic environment: always run programmatically by ``core.databases.migrate`` with a live connection."""
 
 from __future__ import annotations
 
