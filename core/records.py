@@ -134,16 +134,8 @@ def scan_from_row(row: ScanRow) -> ScanResult:
         scanned_at=row.scanned_at,
         catalog=dict(row.catalog),
         matches=[
-            Match(
-                infra_type=m.infra_type,
-                service=m.service,
-                namespace=m.namespace,
-                service_type=m.service_type,
-                reason=m.reason,
-                ready_endpoints=m.ready_endpoints,
-                endpoints=list(m.endpoints),
-                connection_string=m.connection_string,
-                extra=dict(m.extra or {}),
+            Match.model_validate(
+                {field: getattr(m, field) for field in Match.model_fields} | {"extra": m.extra or {}}
             )
             for m in row.matches
         ],

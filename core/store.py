@@ -203,21 +203,7 @@ class Store:
                 duration_ms=result.duration_ms,
                 created_by=result.created_by,
             )
-            row.matches = [
-                ScanMatchRow(
-                    position=i,
-                    infra_type=m.infra_type,
-                    service=m.service,
-                    namespace=m.namespace,
-                    service_type=m.service_type,
-                    reason=m.reason,
-                    ready_endpoints=m.ready_endpoints,
-                    endpoints=list(m.endpoints),
-                    connection_string=m.connection_string,
-                    extra=dict(m.extra),
-                )
-                for i, m in enumerate(result.matches)
-            ]
+            row.matches = [ScanMatchRow(position=i, **m.model_dump()) for i, m in enumerate(result.matches)]
             session.add(row)
             self._audit(
                 session,

@@ -14,7 +14,7 @@ from kubernetes import client
 from core import clusters
 from core.settings import Settings
 from core.store import Store
-from tests.kubeconfig_factory import with_token
+from tests.kubeconfig_factory import service_account_token, with_token
 
 REGISTRY = Path(__file__).resolve().parent / "fixtures" / "deploy"
 T = TypeVar("T")
@@ -31,29 +31,9 @@ def register(
 def read_only_kubeconfig(kube_api: client.ApiClient, admin_kubeconfig: str, namespace: str) -> str:
     """A kubeconfig whose ServiceAccount may get, list and watch everything in ``namespace``, and
     change nothing (a token from the TokenRequest API)."""
-    core = client.CoreV1Api(kube_api)
-    rbac = client.RbacAuthorizationV1Api(kube_api)
-    core.create_namespaced_service_account(namespace, {"metadata": {"name": "viewer"}}, _request_timeout=10)
-    rbac.create_namespaced_role(
-        namespace,
-        {
-            "metadata": {"name": "viewer"},
-            "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]}],
-        },
-        _request_timeout=10,
-    )
-    rbac.create_namespaced_role_binding(
-        namespace,
-        {
-            "metadata": {"name": "viewer"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "viewer"},
-            "subjects": [{"kind": "ServiceAccount", "name": "viewer", "namespace": namespace}],
-        },
-        _request_timeout=10,
-    )
-    request = {"spec": {"audiences": [], "expirationSeconds": 3600}}
-    token = core.create_namespaced_service_account_token("viewer", namespace, request, _request_timeout=10)
-    return with_token(Path(admin_kubeconfig).read_text(), str(token.status.token))
+    rules = [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]
+    token = service_account_token(kube_api, namespace, "viewer", rules)
+    return with_token(Path(admin_kubeconfig).read_text(), token)
 
 
 def eventually(probe: Callable[[], T | None], what: str, *, timeout: float = 60.0) -> T:

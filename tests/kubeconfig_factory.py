@@ -50,3 +50,29 @@ def with_token(admin_kubeconfig_text: str, token: str, *, impersonate: str | Non
         user["as"] = impersonate
     doc["users"][0]["user"] = user
     return dump(doc)
+
+
+def service_account_token(
+    api: Any, namespace: str, name: str, rules: list[dict[str, Any]] | None = None
+) -> str:
+    """A token (TokenRequest API) for a new ServiceAccount bound to a Role with ``rules`` in ``namespace``."""
+    from kubernetes import client
+
+    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+    core.create_namespaced_service_account(namespace, {"metadata": {"name": name}}, _request_timeout=10)
+    if rules:
+        rbac.create_namespaced_role(
+            namespace, {"metadata": {"name": name}, "rules": rules}, _request_timeout=10
+        )
+        rbac.create_namespaced_role_binding(
+            namespace,
+            {
+                "metadata": {"name": name},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
+            },
+            _request_timeout=10,
+        )
+    request = {"spec": {"audiences": [], "expirationSeconds": 3600}}
+    token = core.create_namespaced_service_account_token(name, namespace, request, _request_timeout=10)
+    return str(token.status.token)

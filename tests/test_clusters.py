@@ -16,7 +16,7 @@ from core.errors import ClusterError, Conflict, InvalidInput, NotFound, Unauthor
 from core.localcluster.running import ClusterState
 from core.settings import Settings
 from core.store import Store
-from tests.kubeconfig_factory import dump, with_token
+from tests.kubeconfig_factory import dump, service_account_token, with_token
 
 pytestmark = pytest.mark.cluster
 
@@ -29,29 +29,8 @@ def admin_text(admin_kubeconfig: str) -> str:
 @pytest.fixture
 def scoped_token(kube_api: client.ApiClient, namespace: str) -> str:
     """A ServiceAccount token that may only read Services and Pods in one namespace."""
-    core = client.CoreV1Api(kube_api)
-    rbac = client.RbacAuthorizationV1Api(kube_api)
-    core.create_namespaced_service_account(namespace, {"metadata": {"name": "reader"}}, _request_timeout=10)
-    rbac.create_namespaced_role(
-        namespace,
-        {
-            "metadata": {"name": "reader"},
-            "rules": [{"apiGroups": [""], "resources": ["services", "pods"], "verbs": ["get", "list"]}],
-        },
-        _request_timeout=10,
-    )
-    rbac.create_namespaced_role_binding(
-        namespace,
-        {
-            "metadata": {"name": "reader"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
-            "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": namespace}],
-        },
-        _request_timeout=10,
-    )
-    request = {"spec": {"audiences": [], "expirationSeconds": 3600}}
-    token = core.create_namespaced_service_account_token("reader", namespace, request, _request_timeout=10)
-    return str(token.status.token)
+    rules = [{"apiGroups": [""], "resources": ["services", "pods"], "verbs": ["get", "list"]}]
+    return service_account_token(kube_api, namespace, "reader", rules)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from core import clusters as ops
 from core.errors import InvalidInput
 from core.settings import Settings
 from core.store import Store
-from tests.kubeconfig_factory import dump
+from tests.kubeconfig_factory import dump, service_account_token
 
 pytestmark = pytest.mark.cluster
 
@@ -21,11 +21,7 @@ pytestmark = pytest.mark.cluster
 @pytest.fixture
 def plugin(tmp_path: Path, kube_api: client.ApiClient, namespace: str) -> tuple[Path, Path]:
     """A tiny plugin that prints an ExecCredential with a real ServiceAccount token, and logs each run."""
-    core = client.CoreV1Api(kube_api)
-    core.create_namespaced_service_account(namespace, {"metadata": {"name": "robot"}}, _request_timeout=10)
-    token = core.create_namespaced_service_account_token(
-        "robot", namespace, {"spec": {"expirationSeconds": 3600}}, _request_timeout=10
-    ).status.token
+    token = service_account_token(kube_api, namespace, "robot")
     runs = tmp_path / "runs.log"
     script = tmp_path / "fake-auth-plugin"
     answer = json.dumps(

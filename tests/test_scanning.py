@@ -21,7 +21,7 @@ from core.localcluster.running import free_port
 from core.scanning import scan
 from core.scans import ScanResult
 from core.settings import Settings
-from tests.kubeconfig_factory import with_token
+from tests.kubeconfig_factory import service_account_token, with_token
 
 pytestmark = pytest.mark.cluster
 
@@ -332,8 +332,6 @@ def other_namespace(kube_api: client.ApiClient) -> Iterator[str]:
 
 def scoped_kubeconfig(api: client.ApiClient, ns: str, admin_kubeconfig: str, *, slices: bool = True) -> bytes:
     """A ServiceAccount token that may read Services, Pods (and EndpointSlices) in ``ns`` only."""
-    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
-    core.create_namespaced_service_account(ns, {"metadata": {"name": "scanner"}}, _request_timeout=T)
     rules: list[dict[str, Any]] = [
         {"apiGroups": [""], "resources": ["services", "pods"], "verbs": ["get", "list"]}
     ]
@@ -341,19 +339,8 @@ def scoped_kubeconfig(api: client.ApiClient, ns: str, admin_kubeconfig: str, *, 
         rules.append(
             {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list"]}
         )
-    rbac.create_namespaced_role(ns, {"metadata": {"name": "scanner"}, "rules": rules}, _request_timeout=T)
-    rbac.create_namespaced_role_binding(
-        ns,
-        {
-            "metadata": {"name": "scanner"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "scanner"},
-            "subjects": [{"kind": "ServiceAccount", "name": "scanner", "namespace": ns}],
-        },
-        _request_timeout=T,
-    )
-    request = {"spec": {"audiences": [], "expirationSeconds": 3600}}
-    token = core.create_namespaced_service_account_token("scanner", ns, request, _request_timeout=T)
-    return with_token(Path(admin_kubeconfig).read_text(), str(token.status.token)).encode()
+    token = service_account_token(api, ns, "scanner", rules)
+    return with_token(Path(admin_kubeconfig).read_text(), token).encode()
 
 
 def test_an_unreadable_namespace_is_an_error_and_the_rest_completes(
