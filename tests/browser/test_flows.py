@@ -199,7 +199,12 @@ LINK = re.compile(r"https?://[^\s\"'<>]+/scan\?scan=[A-Za-z0-9_-]{16,64}")
 
 
 def shared_link(app: App) -> str:
-    """The shareable link the page shows (the page prints it as code, with USHADOW_PUBLIC_URL)."""
+    """The shareable link the page shows (the page prints it as code, with USHADOW_PUBLIC_URL).
+
+    A fresh browser loads the code block's renderer lazily, after the script run has ended, so
+    wait for the link to be drawn before reading it.
+    """
+    expect(app.main).to_contain_text(LINK)
     found = set(LINK.findall(app.main.inner_text()))
     assert len(found) == 1, f"want one shareable link on the page, found {found}"
     return found.pop()
