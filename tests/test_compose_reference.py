@@ -65,10 +65,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # A named volume used by a service but not declared at the top level.
     "kompose/volume-mounts/named-volume/docker-compose-v3.yml": (BOTH_REJECT, "volume db-config undeclared"),
     "kompose/volume-mounts/named-volume/docker-compose.yml": (BOTH_REJECT, "volume db-data undeclared"),
-    # include: compose-go loads compose/backend.yml and compose/frontend.yml relative to the file,
-    # which do not exist beside the corpus copy. We do not support include: the file loads with
-    # no services and a warning saying the included files are not loaded.
-    "ushadow/root-docker-compose.yml": (ONLY_REFERENCE_REJECTS, "include of files that are not there"),
+    # include: compose/backend.yml and compose/frontend.yml, relative to the file, are not beside
+    # the corpus copy.
+    "ushadow/root-docker-compose.yml": (BOTH_REJECT, "include of files that are not there"),
+    # An override file that the include fixture merges over web/base.yaml: no image on its own.
+    "include/web/override.yaml": (BOTH_REJECT, "an override: web has no image"),
     # Our own fixtures that are meant to be rejected.
     "invalid/bad-interpolation.yaml": (BOTH_REJECT, "${} is not a variable"),
     "invalid/required-variable.yaml": (BOTH_REJECT, "${DB_PASSWORD:?...} with no value"),

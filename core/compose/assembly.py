@@ -16,57 +16,14 @@ from typing import Any
 
 from core.compose import syntax
 from core.compose.consistency import check_consistency
-from core.compose.documents import parse_yaml
+from core.compose.documents import strip_tags
+from core.compose.including import SECTIONS, load_includes
 from core.compose.metadata import parse_ushadow
 from core.compose.model import ComposeProject, ServiceSpec, TopLevelResource
 from core.compose.raw import RawTopLevel, validate
 from core.compose.reading import Loader, Scope
 from core.compose.tracking import Track, secret_uses
 from core.errors import InvalidInput
-
-_TOP_LEVEL = {
-    "services",
-    "volumes",
-    "networks",
-    "secrets",
-    "configs",
-    "name",
-    "version",
-    "include",
-    "models",
-    "jobs",
-}
-
-
-def _read_document(loader: Loader, text: str, display: str) -> dict[Any, Any]:
-    """The file's top-level mapping; what it has that is not read goes on the loader's warnings."""
-    data, several = parse_yaml(text, display)
-    if data is None:
-        raise InvalidInput(f"{display}: empty compose file", hint="a compose file needs a services: section")
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{display}: the top level must be a mapping with a services: key")
-    warnings = loader.warnings
-    if several:
-        warnings.append("only the first YAML document of the file is read")
-    unknown = [k for k in data if not (isinstance(k, str) and (k in _TOP_LEVEL or k.startswith("x-")))]
-    if unknown and "services" not in data and any(isinstance(data[k], dict) for k in unknown):
-        raise InvalidInput(
-            f"{display}: this is the version 1 compose format (services at the top level: "
-            f"{', '.join(map(str, unknown[:5]))}), which compose no longer reads",
-            hint="move the services under a top-level services: key",
-        )
-    for key in unknown:
-        loader.problem("", f"unknown top-level key {key!r}", warnings)
-    if "version" in data:
-        warnings.append("the top-level version key is obsolete and ignored")
-    if data.get("include"):
-        warnings.append(
-            "include is not supported: the included files are not loaded (add them to the registry)"
-        )
-    for key in ("models", "jobs"):
-        if data.get(key):
-            warnings.append(f"top-level {key} are not supported and ignored")
-    return data
 
 
 def _drop_disabled(merged: dict[str, dict[str, Any]], profiles: Sequence[str] | None) -> list[str]:
@@ -145,7 +102,7 @@ def assemble(
         strict=strict,
         read_files=read_files,
     )
-    data = _read_document(loader, text, display)
+    data = loader.read_document(text)
     warnings = loader.warnings
 
     written = data.get("services") or {}
@@ -154,15 +111,21 @@ def assemble(
     for key in written:
         if not isinstance(key, str):
             raise loader.fail("services", f"service name {key!r} is not a string: quote it")
-    rest = loader.interpolate(
-        {k: v for k, v in data.items() if k not in ("services", "include")}, "", loader.project_track
+    rest = strip_tags(
+        loader.interpolate({k: v for k, v in data.items() if k != "services"}, "", loader.project_track)
     )
-    scope = Scope(display, base_dir, written)
+    imported = load_includes(loader, rest.pop("include", None), (_file_path(display, base_dir),))
+    for kind in SECTIONS:
+        if imported.sections[kind] and isinstance(rest.get(kind) or {}, dict):
+            rest[kind] = {**imported.sections[kind], **(rest.get(kind) or {})}
+    scope = Scope(display, base_dir, written, imported.services)
     tracks: dict[str, Track] = {}
     merged: dict[str, dict[str, Any]] = {}
-    service_errors: dict[str, str] = {}
-    for name in written:
+    service_errors: dict[str, str] = dict(imported.errors)
+    everything = {*imported.services, *imported.errors, *map(str, written)}
+    for name in {**imported.services, **written}:
         tracks[name] = Track()
+        tracks[name].merge(imported.tracks.get(name, Track()))
         try:
             merged[name] = loader.resolve(str(name), scope, tracks[name])
         except InvalidInput as exc:
@@ -183,11 +146,9 @@ def assemble(
             service_errors[name] = exc.message.removeprefix(f"{display}: ")
 
     top = _top_level_sections(loader, rest, warnings)
-    check_consistency(loader, specs, set(map(str, written)), top)
+    check_consistency(loader, specs, everything, top)
 
-    meta, service_meta, meta_warnings = parse_ushadow(
-        rest.get("x-ushadow"), set(map(str, written)), "x-ushadow"
-    )
+    meta, service_meta, meta_warnings = parse_ushadow(rest.get("x-ushadow"), everything, "x-ushadow")
     warnings += meta_warnings
     name = loader.lookup("COMPOSE_PROJECT_NAME") or rest.get("name") or os.path.basename(base_dir.rstrip("/"))
     variables = list(loader.project_track.variables)
@@ -213,3 +174,8 @@ def assemble(
         service_errors=service_errors,
         secret_uses=secret_uses(loader.project_track.uses, top_level=True),
     )
+
+
+def _file_path(display: str, base_dir: str) -> str:
+    """The compose file's absolute path, to catch a file that includes itself."""
+    return os.path.join(base_dir, os.path.basename(display))

@@ -4,16 +4,45 @@ The YAML 1.2 core schema: only ``true``/``false`` are booleans (``no`` and ``on`
 ``restart: no`` works), integers follow Go's rules (``0755`` octal, ``0x1F``, ``1_000``), and there
 are no base-60 numbers (``22:22`` stays a string). Anchors, aliases and ``<<`` merge keys work;
 a key written twice in one mapping is an error, as in compose.
+
+Compose's own tags are kept as markers for the merge that follows (``extends``, ``include`` and
+override files): ``!reset`` (:class:`Reset`) removes the value it is merged over, and
+``!override`` (:class:`Override`) replaces it instead of merging into it. Where nothing is merged,
+:func:`strip_tags` drops a reset key and unwraps an override.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from core.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Reset:
+    """``!reset``: the value this key would be merged over is removed."""
+
+
+@dataclass(frozen=True)
+class Override:
+    """``!override``: this value replaces the one it would be merged into."""
+
+    value: Any
+
+
+def strip_tags(node: Any) -> Any:
+    """``node`` with reset keys (and list items) dropped and overrides unwrapped."""
+    if isinstance(node, Override):
+        return strip_tags(node.value)
+    if isinstance(node, dict):
+        return {k: strip_tags(v) for k, v in node.items() if not isinstance(v, Reset)}
+    if isinstance(node, list):
+        return [strip_tags(item) for item in node if not isinstance(item, Reset)]
+    return node
 
 
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -61,6 +90,19 @@ for _tag, _pattern, _first in (
 ):
     _YamlLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
 _YamlLoader.add_constructor("tag:yaml.org,2002:int", _YamlLoader.construct_go_int)
+
+
+def _construct_untagged(loader: _YamlLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    tag = loader.resolve(yaml.ScalarNode, node.value, (True, False))
+    return loader.construct_object(yaml.ScalarNode(tag, node.value, node.start_mark, node.end_mark))
+
+
+_YamlLoader.add_constructor("!reset", lambda loader, node: Reset())
+_YamlLoader.add_constructor("!override", lambda loader, node: Override(_construct_untagged(loader, node)))
 
 
 def parse_yaml(text: str, display: str) -> tuple[object, bool]:

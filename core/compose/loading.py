@@ -24,9 +24,9 @@ never dropped silently. ``load_text`` reads no other file unless ``read_files=Tr
 file must not make the server read its own files.
 
 This module is the entry point; the work is done in :mod:`core.compose.assembly` (the project),
-:mod:`core.compose.reading` (files, interpolation, ``extends``), :mod:`core.compose.tracking`
-(variables and secret uses), :mod:`core.compose.consistency` (cross-references) and
-:mod:`core.compose.services` (each service).
+:mod:`core.compose.reading` (files, interpolation, ``extends``), :mod:`core.compose.including`
+(``include``), :mod:`core.compose.tracking` (variables and secret uses),
+:mod:`core.compose.consistency` (cross-references) and :mod:`core.compose.services` (each service).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``extends``: one service as written merged over another, with compose's rules. Pure.
 
 :func:`merge_service` merges the way compose does (``command`` replaced, ``environment`` and
-labels by key, lists appended without duplicates, mappings merged key by key);
+labels by key, lists appended without duplicates, mappings merged key by key; ``!reset`` and
+``!override`` as compose reads them);
 :func:`rebase_paths` makes the relative paths of a service from another file (``extends: file:``)
 absolute against that file's folder.
 """
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.compose import syntax
+from core.compose.documents import Override, Reset, strip_tags
 
 _OVERRIDE = {"command", "entrypoint"}
 _KEY_VALUE = {"environment", "labels", "sysctls", "annotations"}
@@ -54,10 +56,15 @@ def _append_unique(base: list[Any], extra: list[Any]) -> list[Any]:
 def _merge(base: Any, override: Any, key: str | None) -> Any:
     if override is None:
         return base
+    if isinstance(override, Reset | Override):  # kept as written; strip_tags settles them
+        return override
     if key in _OVERRIDE:
         return override
     if key in _KEY_VALUE:
-        return {**_as_key_values(base), **_as_key_values(override)}
+        merged = {**_as_key_values(base), **_as_key_values(override)}
+        if isinstance(base, list) and isinstance(override, list):  # bare keys stay bare, as written
+            return [name if value is None else f"{name}={value}" for name, value in merged.items()]
+        return merged
     if key in _SEQUENCE:
         return _append_unique(_as_list(base), _as_list(override))
     if key in _AS_MAPPING:
@@ -91,6 +98,7 @@ def merge_service(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[
     """``override`` extending ``base``, with compose's merge rules (environment by key, command
     replaced, lists appended without duplicates, mappings merged)."""
     merged = _merge_mappings(dict(base), {k: v for k, v in override.items() if k != "extends"})
+    merged = dict(strip_tags(merged))
     merged.pop("extends", None)
     if "extends" in override:
         merged["extends"] = override["extends"]

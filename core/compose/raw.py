@@ -296,6 +296,20 @@ class RawExtends(_Raw):
     file: str | None = None
 
 
+class RawInclude(_Raw):
+    """One ``include`` entry (a bare path is written as ``{"path": ...}`` before validation)."""
+
+    path: Annotated[list[str], _cast(_string_list)]
+    project_directory: str | None = None
+    env_file: Annotated[list[str], _cast(_string_list)] = []
+
+    @model_validator(mode="after")
+    def _some_path(self) -> RawInclude:
+        if not self.path:
+            raise ValueError("path must name at least one compose file")
+        return self
+
+
 class RawService(_Raw):
     """The keys this project reads; every other key is sorted out before validation."""
 

@@ -9,14 +9,15 @@ found, to :func:`core.compose.services.build_service`. Errors name the file and 
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from core.compose import syntax
-from core.compose.documents import parse_yaml
+from core.compose.documents import Override, parse_yaml, strip_tags
 from core.compose.dotenv import parse_dotenv
 from core.compose.interpolation import interpolate, mapping_lookup
 from core.compose.keys import sort_keys
@@ -31,13 +32,35 @@ _MAX_NODES = 1_000_000
 _VARIABLE_HINT = "set it in the deploy settings, in the environment, or in .env beside the compose file"
 
 
+_TOP_LEVEL = {
+    "services",
+    "volumes",
+    "networks",
+    "secrets",
+    "configs",
+    "name",
+    "version",
+    "include",
+    "models",
+    "jobs",
+}
+
+
 @dataclass
 class Scope:
-    """One compose file: its services as written, for ``extends``."""
+    """One compose file: its services as written, for ``extends``, and those it includes.
+
+    ``imported`` services come from the files of its ``include`` section, already interpolated
+    and with absolute paths; a service written here with the same name is merged over one.
+    """
 
     display: str
     base_dir: str
     services: dict[str, Any]
+    imported: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def defines(self, name: str) -> bool:
+        return name in self.services or name in self.imported
 
 
 class Loader:
@@ -52,7 +75,9 @@ class Loader:
         environ: Mapping[str, str],
         strict: bool,
         read_files: bool,
+        lookup: Any = None,
     ) -> None:
+        """``lookup`` replaces the variables of ``env``, ``environ`` and ``.env`` (an included file's)."""
         self.display, self.base_dir, self.strict, self.read_files = display, base_dir, strict, read_files
         self.environ = environ
         self.home = environ.get("HOME") or os.path.expanduser("~")
@@ -61,10 +86,13 @@ class Loader:
         self.nodes = 0
         self.path: set[int] = set()  # containers being interpolated, to catch self-referring aliases
         self.scopes: dict[str, Scope] = {}
+        if lookup is not None:
+            self.lookup = lookup
+            return
         dotenv: dict[str, str] = {}
         dotenv_path = Path(base_dir) / ".env"
         if read_files and dotenv_path.is_file():
-            dotenv = self._read_env(dotenv_path, mapping_lookup(env, environ), self.project_track)
+            dotenv = self.read_env(dotenv_path, mapping_lookup(env, environ), self.project_track)
         self.lookup = mapping_lookup(env, environ, dotenv)
 
     # --- errors ----------------------------------------------------------------------------
@@ -80,6 +108,37 @@ class Loader:
         if self.strict:
             raise self.fail(where, message)
         warnings.append(f"{where}: {message}" if where else message)
+
+    # --- the file's top level --------------------------------------------------------------
+
+    def read_document(self, text: str) -> dict[Any, Any]:
+        """The file's top-level mapping; what it has that is not read goes on the warnings."""
+        display = self.display
+        data, several = parse_yaml(text, display)
+        if data is None:
+            raise InvalidInput(
+                f"{display}: empty compose file", hint="a compose file needs a services: section"
+            )
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{display}: the top level must be a mapping with a services: key")
+        warnings = self.warnings
+        if several:
+            warnings.append("only the first YAML document of the file is read")
+        unknown = [k for k in data if not (isinstance(k, str) and (k in _TOP_LEVEL or k.startswith("x-")))]
+        if unknown and "services" not in data and any(isinstance(data[k], dict) for k in unknown):
+            raise InvalidInput(
+                f"{display}: this is the version 1 compose format (services at the top level: "
+                f"{', '.join(map(str, unknown[:5]))}), which compose no longer reads",
+                hint="move the services under a top-level services: key",
+            )
+        for key in unknown:
+            self.problem("", f"unknown top-level key {key!r}", warnings)
+        if "version" in data:
+            warnings.append("the top-level version key is obsolete and ignored")
+        for key in ("models", "jobs"):
+            if data.get(key):
+                warnings.append(f"top-level {key} are not supported and ignored")
+        return data
 
     # --- interpolation ---------------------------------------------------------------------
 
@@ -98,6 +157,8 @@ class Loader:
                 missing = result.missing[0]
                 raise self.fail(where, missing.describe(), f"{missing.name}: {_VARIABLE_HINT}", display)
             return result.value
+        if isinstance(node, Override):
+            return Override(self.interpolate(node.value, where, track, display))
         if isinstance(node, dict | list):
             if id(node) in self.path:
                 raise self.fail(where, "a YAML alias refers to itself", display=display)
@@ -122,7 +183,7 @@ class Loader:
 
     # --- files -----------------------------------------------------------------------------
 
-    def _read_env(self, path: Path, lookup: Any, track: Track, raw: bool = False) -> dict[str, str]:
+    def read_env(self, path: Path, lookup: Any, track: Track, raw: bool = False) -> dict[str, str]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -168,6 +229,9 @@ class Loader:
             cycle = " -> ".join(n for _, n in (*chain, key))
             raise self.fail(f"services.{name}.extends", f"extends cycle: {cycle}", display=scope.display)
         written = scope.services.get(name)
+        imported = scope.imported.get(name)
+        if written is None and imported is not None:
+            return copy.deepcopy(imported)
         if written is None:
             written = {}
         if not isinstance(written, dict):
@@ -178,13 +242,15 @@ class Loader:
         # uses are kept relative to the service (``command[1]``), whichever file defined them
         local.uses = [replace(u, where=u.where[len(prefix) + 1 :]) for u in local.uses]
         track.merge(local)
+        if imported is not None:  # written over the included service of that name, as compose does
+            service = merge_service(copy.deepcopy(imported), service)
         extends = service.get("extends")
         if extends is None:
-            return service
+            return strip_tags(service)  # type: ignore[no-any-return]
         where = f"services.{name}.extends"
         target = validate(RawExtends, {"service": extends} if isinstance(extends, str) else extends, where)
         base_scope = self.scope_for(target.file, scope.base_dir) if target.file else scope
-        if target.service not in base_scope.services:
+        if not base_scope.defines(target.service):
             raise self.fail(
                 where, f"service {target.service!r} not found in {base_scope.display}", display=scope.display
             )
@@ -205,7 +271,7 @@ class Loader:
         raw = validate(RawService, {k: v for k, v in keys.read.items() if k != "extends"}, f"services.{name}")
         env_file_vars: dict[str, str] = {}
         explicit = {k: v for k, v in raw.environment.items() if v is not None}
-        lookup = _chain(self.lookup, explicit)
+        lookup = chain_lookup(self.lookup, explicit)
         for env_file in raw.env_file:
             path = self.absolute(env_file.path)
             if not self.read_files:
@@ -220,7 +286,7 @@ class Loader:
                         warnings,
                     )
             else:
-                env_file_vars.update(self._read_env(Path(path), lookup, track, raw=env_file.format == "raw"))
+                env_file_vars.update(self.read_env(Path(path), lookup, track, raw=env_file.format == "raw"))
         if track.unset:
             warnings.append(f"variables not set, empty strings used: {', '.join(track.unset)}")
         inputs = ServiceInputs(
@@ -239,7 +305,9 @@ class Loader:
             raise InvalidInput(f"services.{name}.{exc.message}", hint=exc.hint) from exc
 
 
-def _chain(lookup: Any, extra: Mapping[str, str]) -> Any:
+def chain_lookup(lookup: Any, extra: Mapping[str, str]) -> Any:
+    """``lookup``, then ``extra`` for the names it does not have."""
+
     def find(name: str) -> str | None:
         found = lookup(name)
         return found if found is not None else extra.get(name)
