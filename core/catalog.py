@@ -98,6 +98,16 @@ class DenyList(_Strict):
 
 
 @dataclass(frozen=True)
+class ToolName:
+    """A name that reads as an admin UI, exporter, operator, companion tool or job: its deny token, and
+    whether that token follows a type token (``mongo-express`` is MongoDB's tool) or no type token is
+    there at all (``web``, ``dashboard``: a tool of nothing known)."""
+
+    token: str
+    of_type: bool
+
+
+@dataclass(frozen=True)
 class ImageClass:
     """What an image reference says: its repository, the catalog type it runs, or that it is denied."""
 
@@ -108,6 +118,7 @@ class ImageClass:
 
 class Catalog(_Strict):
     deny: DenyList
+    shared_images: list[str] = Field(default_factory=list)
     types: list[InfraType] = Field(min_length=1)
 
     _by_name: dict[str, InfraType] = PrivateAttr(default_factory=dict)
@@ -117,6 +128,7 @@ class Catalog(_Strict):
     _by_chart: dict[str, str] = PrivateAttr(default_factory=dict)
     _by_port: dict[int, set[str]] = PrivateAttr(default_factory=dict)
     _deny_images: set[str] = PrivateAttr(default_factory=set)
+    _shared_images: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")
     def _unique(self) -> Catalog:
@@ -147,6 +159,10 @@ class Catalog(_Strict):
         if overlap:
             raise ValueError(f"deny tokens {sorted(overlap)} are also type tokens")
         self._deny_images = set(self.deny.images)
+        self._shared_images = set(self.shared_images)
+        typed = self._shared_images & set(self._by_image)
+        if typed:
+            raise ValueError(f"shared images {sorted(typed)} are also a type's images")
         return self
 
     # -- lookups ------------------------------------------------------------------------------
@@ -176,6 +192,23 @@ class Catalog(_Strict):
                     return token
         return None
 
+    def tool_name(self, tokens: Sequence[str]) -> ToolName | None:
+        """Whether whole tokens name a tool rather than a datastore.
+
+        A deny token after the last type token names that type's tool (``postgres-exporter``,
+        ``mongo-express``, ``kafka-connect``); a deny token with no type token names a tool of nothing
+        known (``web``, ``dashboard``); a deny token before a type token only qualifies it
+        (``console-mongodb`` is the console's MongoDB, ``web-redis-master`` release ``web``'s Redis).
+        """
+        last_type = max((i for i, t in enumerate(tokens) if self._token_type(t)), default=-1)
+        for token in tokens[last_type + 1 :]:
+            if self.deny_token([token]):
+                return ToolName(token, of_type=last_type >= 0)
+        return None
+
+    def _token_type(self, token: str) -> str | None:
+        return next((self._by_token[f] for f in _forms(token) if f in self._by_token), None)
+
     def type_of_tokens(self, tokens: Sequence[str]) -> tuple[str, str] | None:
         """(type, token) named by whole tokens: a datastore beats a service, then the last one wins."""
         best: tuple[int, int, str, str] | None = None
@@ -195,19 +228,28 @@ class Catalog(_Strict):
         chart = m.group("chart") if m else chart_label.strip().lower()
         if chart in self._by_chart:
             return self._by_chart[chart]
-        if self.deny_token(name_tokens(chart)):
+        if self.tool_name(name_tokens(chart)):
             return None
         found = self.type_of_tokens(name_tokens(chart))
         return found[0] if found else None
 
+    def chart_listed(self, chart_label: str) -> bool:
+        """Whether a ``helm.sh/chart`` label names one of the catalog's charts exactly."""
+        m = _CHART_LABEL.match(chart_label.strip().lower())
+        return (m.group("chart") if m else chart_label.strip().lower()) in self._by_chart
+
     def classify_image(self, image: str) -> ImageClass:
+        """The type an image runs (listed, or named by its last path segment), that it is a tool's, or
+        neither (unknown images, and shared images that run several components)."""
         repo = image_repository(image)
         last = repo.rsplit("/", 1)[-1]
         if repo in self._deny_images or last in self._deny_images:
             return ImageClass(repo, denied=True)
+        if repo in self._shared_images:
+            return ImageClass(repo)
         if repo in self._by_image:
             return ImageClass(repo, infra_type=self._by_image[repo])
-        if self.deny_token(name_tokens(last)):
+        if self.tool_name(name_tokens(last)):
             return ImageClass(repo, denied=True)
         return ImageClass(repo, infra_type=self._by_image_name.get(last))
 
@@ -268,18 +310,22 @@ def recognise_compose_service(name: str, image: str | None, ports: list[int]) ->
 
     The image decides first (``redis:7-alpine``, ``quay.io/keycloak/keycloak:26.0``), then whole
     name tokens, then a distinctive default port when the image says nothing. Admin UIs, exporters and
-    one-shot jobs (``mongo-express``, ``redis-commander``, ``mongo-init``) are never infrastructure.
+    one-shot jobs (``mongo-express``, ``redis-commander``, ``mongo-init``) are never infrastructure; a
+    name that reads as a tool of nothing known (``dashboard``) is one only if its image is a datastore's.
     """
     catalog = load_catalog()
     tokens = name_tokens(name)
-    if catalog.deny_token(tokens):
+    tool = catalog.tool_name(tokens)
+    if tool is not None and tool.of_type:
         return None
-    if image:
-        verdict = catalog.classify_image(image)
-        if verdict.denied:
-            return None
-        if verdict.infra_type is not None:
-            return verdict.infra_type
+    verdict = catalog.classify_image(image) if image else None
+    if verdict is not None and verdict.denied:
+        return None
+    if tool is not None:
+        typed = verdict.infra_type if verdict is not None else None
+        return typed if typed is not None and catalog.get(typed).kind == "datastore" else None
+    if verdict is not None and verdict.infra_type is not None:
+        return verdict.infra_type
     by_name = catalog.type_of_tokens(tokens)
     if by_name is not None:
         return by_name[0]

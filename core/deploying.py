@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.applying import object_path
 from core.changes import Change, owns
 from core.clusters import validate_namespace
 from core.compose.loading import load_project
@@ -29,8 +28,8 @@ from core.envwiring import EnvRow, environment_for, overrides, requested_variabl
 from core.errors import InvalidInput, UshadowError
 from core.kube import Kube
 from core.manifests import CompiledService, CompileOptions, compile_service, to_yaml
-from core.naming import is_config_key
-from core.reconciling import INSTANCE, MANAGED_BY, MANAGER_VALUE, apply_all, connect, read
+from core.naming import is_config_key, is_dns_label
+from core.reconciling import INSTANCE, MANAGED_BY, MANAGER_VALUE, apply_all, connect, read_for_writing
 from core.rollouts import RolloutFailed, RolloutStatus
 from core.scans import ScanResult
 from core.sensitivity import MASK, redact, split_environment
@@ -109,8 +108,14 @@ def write_envmap(
 ) -> EnvmapResult:
     """Write ``<name>-config`` and ``<name>-secrets`` to hold exactly ``env``, split by sensitivity."""
     namespace = validate_namespace(namespace)
+    if not is_dns_label(name):
+        raise InvalidInput(
+            f"{name!r} is not a service's Kubernetes name",
+            hint="lowercase letters, digits and '-', starting and ending with a letter or digit, at most "
+            "63 characters (`ushadow-ops status` lists the names)",
+        )
     live = {
-        n: read(kube, object_path(kind, n, namespace), f"reading {kind} {n}")
+        n: read_for_writing(kube, namespace, kind, n, ["ConfigMap", "Secret"])
         for kind, n in (("ConfigMap", f"{name}-config"), ("Secret", f"{name}-secrets"))
     }
     objects = env_objects(name, namespace, env, live=live)
@@ -132,13 +137,14 @@ def prepare_objects(kube: Kube, objects: Sequence[Mapping[str, Any]], name: str,
     """The compiled objects adjusted to the live state: live replica counts kept where someone
     scaled, and our env ConfigMap/Secret emptied when the service no longer has one."""
     out: list[dict[str, Any]] = [dict(o) for o in objects]
+    kinds = [str(o["kind"]) for o in out] + ["ConfigMap", "Secret"]
     notes: list[str] = []
     present = {(o["kind"], o["metadata"]["name"]) for o in out}
     extra: list[dict[str, Any]] = []
     for kind, obj_name in (("ConfigMap", f"{name}-config"), ("Secret", f"{name}-secrets")):
         if (kind, obj_name) in present:
             continue
-        live = read(kube, object_path(kind, obj_name, namespace), f"reading {kind} {obj_name}")
+        live = read_for_writing(kube, namespace, kind, obj_name, kinds)
         labels = ((live or {}).get("metadata") or {}).get("labels") or {}
         if live is not None and labels.get(MANAGED_BY) == MANAGER_VALUE and labels.get(INSTANCE) == name:
             emptied: dict[str, Any] = {
@@ -154,9 +160,7 @@ def prepare_objects(kube: Kube, objects: Sequence[Mapping[str, Any]], name: str,
     for index, obj in enumerate(out):
         if obj["kind"] not in WORKLOAD_KINDS:
             continue
-        live = read(
-            kube, object_path(obj["kind"], obj["metadata"]["name"], namespace), f"reading {obj['kind']}"
-        )
+        live = read_for_writing(kube, namespace, obj["kind"], obj["metadata"]["name"], kinds)
         if live is not None and not owns(live, "spec", "replicas"):
             spec = {k: v for k, v in obj["spec"].items() if k != "replicas"}
             out[index] = {**obj, "spec": spec}

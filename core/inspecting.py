@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from core.errors import InvalidInput, NotFound
 from core.finding import Workload, find_workload, our_workloads
 from core.kube import Kube, http_error
+from core.reconciling import require_namespace
 from core.rollouts import PodSummary, RolloutStatus, pod_summary, rollout_status
 from core.watching import list_pods, selector_text
 
@@ -47,6 +48,8 @@ def status(
     """Desired and ready replicas and the pods of one workload, or of all we deployed."""
     now = now or datetime.now(UTC)
     workloads = [find_workload(kube, namespace, service)] if service else our_workloads(kube, namespace)
+    if not workloads:
+        require_namespace(kube, namespace)
     out: list[WorkloadStatus] = []
     for w in workloads:
         selector = selector_text(w.obj)

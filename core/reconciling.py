@@ -8,7 +8,10 @@ key left out of a ConfigMap or Secret disappears. Keys that another field manage
 
 Before anything changes, the credential's permissions are checked with SelfSubjectAccessReviews,
 so a credential that may only read is refused with the verbs and resources it lacks and nothing
-is half-applied. Every cluster error raised inside :func:`connect` names the cluster.
+is half-applied. An object that exists already must be ours (labelled
+``app.kubernetes.io/managed-by=ushadow``) and, when both say which registry service they are,
+the same service's: a ConfigMap someone made by hand, or a ``redis`` from another compose file,
+is never taken over. Every cluster error raised inside :func:`connect` names the cluster.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from core.applying import FIELD_MANAGER, KINDS, apply_object, object_path
 from core.changes import Change
 from core.clusters import validate_namespace
+from core.compilations import SERVICE_ID_ANNOTATION
 from core.errors import ClusterError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unreachable
 from core.kube import Kube, open_kube
 from core.settings import Settings
@@ -189,28 +193,98 @@ def ensure_namespace(kube: Kube, namespace: str, *, dry_run: bool = False) -> Ch
     return change
 
 
+def read_for_writing(
+    kube: Kube, namespace: str, kind: str, name: str, kinds: Sequence[str]
+) -> dict[str, Any] | None:
+    """The live object before a change to objects of ``kinds``. When the credential may not even
+    read it, the refusal names everything it lacks to make the change (get, create and patch on
+    each kind), not just the first read."""
+    try:
+        return read(kube, object_path(kind, name, namespace), f"reading {kind} {name}")
+    except Forbidden:
+        wanted = [
+            (verb, *resource_of(k)) for k in dict.fromkeys(kinds) for verb in ("get", "create", "patch")
+        ]
+        check_access(kube, namespace, wanted)
+        raise
+
+
+def _owner(live: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """(made by ushadow, the registry service it belongs to) of a live object."""
+    meta = live.get("metadata") or {}
+    ours = (meta.get("labels") or {}).get(MANAGED_BY) == MANAGER_VALUE
+    return ours, (meta.get("annotations") or {}).get(SERVICE_ID_ANNOTATION)
+
+
+def check_ownership(
+    objects: Sequence[Mapping[str, Any]], lives: Sequence[Mapping[str, Any] | None], namespace: str
+) -> None:
+    """Raise ``Conflict`` when an object to apply exists and belongs to someone or something else."""
+    foreign: list[str] = []
+    taken: list[tuple[str, str]] = []
+    for obj, live in zip(objects, lives, strict=True):
+        if live is None:
+            continue
+        what = f"{obj['kind']} {obj['metadata']['name']}"
+        ours, owner = _owner(live)
+        wanted = (obj["metadata"].get("annotations") or {}).get(SERVICE_ID_ANNOTATION)
+        if not ours:
+            foreign.append(what)
+        elif owner and wanted and owner != wanted:
+            taken.append((what, owner))
+    if foreign:
+        raise Conflict(
+            f"{', '.join(foreign)} in namespace {namespace} already exist and were not made by ushadow "
+            f"(no label {MANAGED_BY}={MANAGER_VALUE}); nothing was changed",
+            hint="deploy into another namespace, or remove those objects (or label them "
+            f"{MANAGED_BY}={MANAGER_VALUE} to hand them over)",
+        )
+    if taken:
+        owners = sorted({owner for _, owner in taken})
+        raise Conflict(
+            f"{', '.join(w for w, _ in taken)} in namespace {namespace} belong to {', '.join(owners)}; "
+            "nothing was changed",
+            hint=f"undeploy {owners[0]} first, or deploy this service into another namespace",
+        )
+
+
+def require_namespace(kube: Kube, namespace: str) -> None:
+    """Raise ``NotFound`` when the namespace does not exist (a credential that may not read
+    namespaces is given the benefit of the doubt)."""
+    try:
+        missing = read(kube, f"/api/v1/namespaces/{namespace}", f"reading namespace {namespace}") is None
+    except Forbidden:
+        return
+    if missing:
+        raise NotFound(
+            f"namespace {namespace} does not exist",
+            hint="check the name with `kubectl get namespaces`; `ushadow-ops deploy` creates it",
+        )
+
+
 def apply_all(
     kube: Kube, objects: Sequence[Mapping[str, Any]], namespace: str, *, dry_run: bool
 ) -> list[Change]:
-    """Check permissions, ensure the namespace, and apply ``objects`` in order (see the module doc)."""
+    """Check permissions and ownership, ensure the namespace, and apply ``objects`` in order (see the
+    module doc)."""
     ns_path = f"/api/v1/namespaces/{namespace}"
     try:
         ns_missing = read(kube, ns_path, f"reading namespace {namespace}") is None
     except Forbidden:
         ns_missing = False
+    kinds = [str(obj["kind"]) for obj in objects]
     lives: list[dict[str, Any] | None] = []
     wanted: list[tuple[str, str, str]] = []
     for obj in objects:
         kind, name = str(obj["kind"]), obj["metadata"]["name"]
-        live = (
-            None if ns_missing else read(kube, object_path(kind, name, namespace), f"reading {kind} {name}")
-        )
+        live = None if ns_missing else read_for_writing(kube, namespace, kind, name, kinds)
         lives.append(live)
         group, plural = resource_of(kind)
         wanted.append(("patch", group, plural))
         if live is None:
             wanted.append(("create", group, plural))
     check_access(kube, namespace, wanted)
+    check_ownership(objects, lives, namespace)
     changes = [ensure_namespace(kube, namespace, dry_run=dry_run)]
     for obj, live in zip(objects, lives, strict=True):
         obj = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}

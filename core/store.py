@@ -175,7 +175,15 @@ class Store:
             session.execute(delete(ScanMatchRow).where(ScanMatchRow.scan.has(ScanRow.cluster_id == row.id)))
             session.execute(delete(ScanRow).where(ScanRow.cluster_id == row.id))
             session.execute(delete(DeploymentRow).where(DeploymentRow.cluster_id == row.id))
-            session.execute(delete(AuditRow).where(AuditRow.target == row.id))
+            # what the trail said about it (its server and context on add, its scans, changes made
+            # through it) goes too; the removal itself is recorded, by name only
+            about = session.scalars(select(AuditRow)).all()
+            for event in about:
+                if event.target in (row.id, row.name) or (event.detail or {}).get("cluster") in (
+                    row.id,
+                    row.name,
+                ):
+                    session.delete(event)
             session.delete(row)
             self._audit(session, actor, "cluster.remove", cluster.name, {})
         self._forget_deleted()

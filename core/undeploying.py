@@ -2,18 +2,22 @@
 
 Undeploy removes the objects labelled ``app.kubernetes.io/managed-by=ushadow`` and
 ``app.kubernetes.io/instance=<name>``; claims (PVCs, also those of a StatefulSet's claim
-templates) are kept unless ``delete_volumes``.
+templates) are kept unless ``delete_volumes``. Claims kept by an earlier undeploy are still found
+(by their labels, or by the ``<template>-<name>-<ordinal>`` name of a StatefulSet's claims), so
+``undeploy --delete-volumes`` removes them once the workload is gone.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.applying import object_path
 from core.changes import Change
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from core.finding import OURS, WORKLOADS, Workload, find_workload, list_labelled
 from core.kube import Kube
+from core.manifests import kube_name
 from core.reconciling import INSTANCE, MANAGED_BY, MANAGER_VALUE, check_access, resource_of, send
 
 # What undeploy removes, in order (workloads first, so their pods stop before their config goes).
@@ -28,13 +32,17 @@ def _claims(kube: Kube, namespace: str, name: str, workloads: list[Workload]) ->
         if w.kind == "StatefulSet"
         for t in (w.obj.get("spec") or {}).get("volumeClaimTemplates") or ()
     ]
+    template_claim = re.compile(rf"^[a-z0-9][a-z0-9.-]*-{re.escape(name)}-[0-9]+$")
     found = list_labelled(kube, "PersistentVolumeClaim", namespace, f"{INSTANCE}={name}")
     out = []
     for pvc in found:
         meta = pvc.get("metadata") or {}
         labels = meta.get("labels") or {}
-        if labels.get(MANAGED_BY) == MANAGER_VALUE or any(
-            str(meta.get("name")).startswith(p) for p in prefixes
+        claim = str(meta.get("name"))
+        if (
+            labels.get(MANAGED_BY) == MANAGER_VALUE
+            or any(claim.startswith(p) for p in prefixes)
+            or (not workloads and template_claim.match(claim))
         ):
             out.append(pvc)
     return out
@@ -42,20 +50,33 @@ def _claims(kube: Kube, namespace: str, name: str, workloads: list[Workload]) ->
 
 def undeploy(kube: Kube, namespace: str, service: str, *, delete_volumes: bool = False) -> list[Change]:
     """Delete what we created for a service; claims are ``kept`` unless ``delete_volumes``."""
+    missing: NotFound | None = None
     try:
         name = find_workload(kube, namespace, service).name
-    except NotFound:
-        if ":" in service:
-            raise
-        name = service  # the workload may be gone already; its config may not
+    except NotFound as exc:
+        # the workload may be gone already (undeployed with its volumes kept); its claims may not
+        missing = exc
+        name = kube_name(service.split(":", 1)[1]) if ":" in service else service
     selector = f"{OURS},{INSTANCE}={name}"
-    targets: list[tuple[str, dict[str, Any]]] = [
-        (kind, obj) for kind in UNDEPLOY_KINDS for obj in list_labelled(kube, kind, namespace, selector)
-    ]
-    workloads = [Workload(k, str(o["metadata"]["name"]), namespace, o) for k, o in targets if k in WORKLOADS]
-    claims = _claims(kube, namespace, name, workloads)
+    try:
+        targets: list[tuple[str, dict[str, Any]]] = [
+            (kind, obj) for kind in UNDEPLOY_KINDS for obj in list_labelled(kube, kind, namespace, selector)
+        ]
+        workloads = [
+            Workload(k, str(o["metadata"]["name"]), namespace, o) for k, o in targets if k in WORKLOADS
+        ]
+        claims = _claims(kube, namespace, name, workloads)
+    except Forbidden:  # name everything the credential lacks to undeploy, not just this listing
+        claims_kind = ("PersistentVolumeClaim",)
+        listed = [("list", *resource_of(k)) for k in (*UNDEPLOY_KINDS, *claims_kind)]
+        doomed_kinds = (*UNDEPLOY_KINDS, *(claims_kind if delete_volumes else ()))
+        check_access(kube, namespace, listed + [("delete", *resource_of(k)) for k in doomed_kinds])
+        raise
     if not targets and not claims:
-        raise NotFound(f"nothing of {service!r} deployed by ushadow in namespace {namespace}")
+        raise NotFound(
+            f"nothing of {service!r} deployed by ushadow in namespace {namespace}",
+            hint=missing.hint if missing else None,
+        )
     doomed = targets + ([("PersistentVolumeClaim", c) for c in claims] if delete_volumes else [])
     check_access(kube, namespace, [("delete", *resource_of(kind)) for kind, _ in doomed])
     changes: list[Change] = []

@@ -210,9 +210,11 @@ class VolumePlan:
             claim_spec["storageClassName"] = self.settings.storage_class
         if kind == "StatefulSet" and not shared:
             name = self._free_name(source)
-            self.claim_templates.append(
-                {"metadata": {"name": name, "labels": dict(self.selector)}, "spec": claim_spec}
-            )
+            # labelled as everything of ours, so that its claims are found (and deleted on request)
+            # even once the StatefulSet is gone
+            meta = self.meta(name)
+            template = {"name": name, "labels": meta["labels"], "annotations": meta["annotations"]}
+            self.claim_templates.append({"metadata": template, "spec": claim_spec})
             return name
         if shared:
             self.report.warnings.append(

@@ -205,8 +205,11 @@ def test_remove_leaves_no_credential_or_scan(store: Store, settings: Settings, a
         matches=[Match(infra_type="redis", service="redis", namespace="ushadow", service_type="ClusterIP")],
     )
     store.save_scan(scan)
+    store.audit("restart", "ushadow/api", {"cluster": "gone", "kind": "Deployment"})
     ops.remove_cluster(store, "gone")
     assert store.list_clusters() == []
+    # the trail keeps only that it was removed: not its server, context, scans or changes
+    assert [(e.action, e.target) for e in store.list_audit()] == [("cluster.remove", "gone")]
     with pytest.raises(NotFound):
         store.get_scan(scan.scan_id)
     with pytest.raises(NotFound):
@@ -215,3 +218,4 @@ def test_remove_leaves_no_credential_or_scan(store: Store, settings: Settings, a
     wal = settings.data_dir / "ushadow.db-wal"
     blob = db + (wal.read_bytes() if wal.exists() else b"")
     assert scan.scan_id.encode() not in blob
+    assert cluster.server.encode() not in blob

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -79,12 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         ctx.close()
-    if args.json:
-        _print_json(result.data)
-    elif result.human is not None:
-        result.human(result.data)
-    elif result.data is not None:
-        _print_json(result.data)
+    try:
+        if args.json:
+            _print_json(result.data)
+        elif result.human is not None:
+            result.human(result.data)
+        elif result.data is not None:
+            _print_json(result.data)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return result.exit_code
 
 

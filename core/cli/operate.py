@@ -75,9 +75,8 @@ def _envmap(args: argparse.Namespace, ctx: Context) -> Result:
         print(
             f"config keys: {', '.join(d['config_keys']) or '-'}; secret keys: {', '.join(d['secret_keys']) or '-'}"
         )
-        print(
-            f"pods read their environment at start: `ushadow-ops restart {d['cluster']} {d['name']}` applies it"
-        )
+        restart = f"ushadow-ops restart {d['cluster']} {d['name']} -n {d['namespace']}"
+        print(f"pods read their environment at start: `{restart}` applies it")
 
     return Result(data, human)
 
@@ -364,7 +363,11 @@ def register(sub: Any) -> None:
     envmap.add_argument("name", metavar="SERVICE_NAME", help="the service's Kubernetes name")
     envmap.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: the cluster's)")
     envmap.add_argument(
-        "--env", action="append", metavar="KEY=VALUE", help="the whole environment (repeatable)"
+        "--env",
+        action="append",
+        required=True,
+        metavar="KEY=VALUE",
+        help="the whole environment (repeatable; keys left out are removed)",
     )
     envmap.add_argument("--dry-run", action="store_true", help="show what would change (server-side dry run)")
 
