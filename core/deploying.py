@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +248,32 @@ def plan_deploy(
     compiled = compile_service(
         spec, project=project, namespace=namespace, options=options, service_id=entry.service_id
     )
-    return DeployPlan(entry, namespace, rows, compiled, scan.scan_id if scan else None)
+    return DeployPlan(
+        entry,
+        namespace,
+        _as_deployed(rows, spec.environment, compiled),
+        compiled,
+        scan.scan_id if scan else None,
+    )
+
+
+def _as_deployed(
+    rows: Sequence[EnvRow], environment: Mapping[str, str | None], compiled: CompiledService
+) -> list[EnvRow]:
+    """The rows as deployed: a compose value built from other variables shows what they made of it
+    (``--password=${DB_PASSWORD}`` with the typed password), and a value that went into the Secret
+    is marked sensitive, so it is masked wherever rows are shown."""
+    secret_keys = {
+        key
+        for obj in compiled.objects
+        if obj.get("kind") == "Secret"
+        for key in (*(obj.get("data") or {}), *(obj.get("stringData") or {}))
+    }
+    out = []
+    for row in rows:
+        value = environment.get(row.name) if row.source == "default" and row.in_environment else row.value
+        out.append(replace(row, value=value, sensitive=row.sensitive or row.name in secret_keys))
+    return out
 
 
 # -- deploying ------------------------------------------------------------------------------------
