@@ -192,6 +192,31 @@ def test_render_errors_are_one_line(
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+REQUIRED = """
+services:
+  web:
+    image: "nginx:${NGINX_TAG:?pick the nginx release}"
+    environment:
+      GREETING: ${GREETING}
+"""
+
+
+def test_an_unmet_required_variable_stops_render_and_bundle_as_in_compose(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "required.yaml").write_text(REQUIRED)
+    registry = ["--registry", str(tmp_path)]
+    code, out, err = run(capsys, "render", "required:web", *registry)
+    assert code == 2 and out == ""
+    assert "required variable NGINX_TAG is missing a value: pick the nginx release" in err
+    assert "--env NGINX_TAG=VALUE" in err
+    # a plain ${GREETING} with no value is an empty string and a warning, as in compose
+    code, out, err = run(capsys, "render", "required:web", *registry, "--env", "NGINX_TAG=1.27")
+    assert code == 0 and "image: nginx:1.27" in out and "GREETING" in err
+    doc = run_json(capsys, "bundle", *registry, "--out", str(tmp_path / "k8s"))
+    assert doc["services"] == [] and "pick the nginx release" in doc["skipped"]["required:web"]
+
+
 def test_render_not_found_suggests_ids(capsys: pytest.CaptureFixture[str]) -> None:
     _, _, err = run(capsys, "render", "db")
     assert "tricky:db" in err

@@ -124,6 +124,14 @@ def _render(args: argparse.Namespace, ctx: Context) -> Result:
     project = registry.projects.get(entry.file)
     if entry.spec is None or project is None or entry.service not in project.services:
         raise InvalidInput(f"{entry.service_id} cannot be read: {entry.error}", hint="fix the compose file")
+    if entry.spec.unmet:  # as compose: ``${VAR:?message}`` with no value stops the service
+        names = [v for v in entry.spec.required_variables if any(f" {v} " in u for u in entry.spec.unmet)]
+        raise InvalidInput(
+            f"{entry.service_id}: {'; '.join(entry.spec.unmet)}",
+            hint="give it with "
+            + " ".join(f"--env {n}=VALUE" for n in names or ["VAR"])
+            + ", or set it in .env",
+        )
     namespace = args.namespace or entry.meta.namespace or DEFAULT_NAMESPACE
     compiled = compile_service(
         project.services[entry.service], project=project, namespace=namespace, service_id=entry.service_id

@@ -123,6 +123,9 @@ class ServiceSpec(_Frozen):
     # The deploy form asks for these.
     variables: list[str] = Field(default_factory=list)
     required_variables: list[str] = Field(default_factory=list)
+    # The unmet ``${VAR:?message}`` among them, described with their messages: compose refuses
+    # to run the service without these, so rendering it refuses too.
+    unmet: list[str] = Field(default_factory=list)
     # Secret values that interpolation put into the definition: variables with a sensitive name
     # (``core.sensitivity``: PASSWORD, TOKEN, API_KEY...) or a credential value, referenced
     # anywhere (command, healthcheck, environment...), each with the value it expanded to (the

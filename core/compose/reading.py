@@ -296,6 +296,7 @@ class Loader:
             env_file_vars=env_file_vars,
             variables=list(track.variables),
             unset=list(dict.fromkeys([*track.unset, *(m.name for m in track.missing)])),
+            unmet=list(dict.fromkeys(m.describe() for m in track.missing)),
             secret_uses=secret_uses(track.uses),
             warnings=warnings,
         )

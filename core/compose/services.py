@@ -43,6 +43,7 @@ class ServiceInputs:
     env_file_vars: dict[str, str] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
+    unmet: list[str] = field(default_factory=list)
     secret_uses: list[SecretUse] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -215,6 +216,7 @@ def build_service(name: str, raw: RawService, inputs: ServiceInputs) -> ServiceS
         networks=list(raw.networks),
         variables=variables,
         required_variables=required,
+        unmet=list(inputs.unmet),
         secret_variables=_first_values(inputs.secret_uses),
         secret_uses=list(inputs.secret_uses),
         warnings=list(dict.fromkeys(warnings)),
