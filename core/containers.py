@@ -59,10 +59,21 @@ def container(
     secret values they read from the Secret (``env.in_args``/``env.in_probes``).
     """
     out: Manifest = {"name": dns_label(spec.name), "image": image}
-    if spec.entrypoint is not None:
-        out["command"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.entrypoint]
-    if spec.command is not None:
-        out["args"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.command]
+    if spec.entrypoint == []:
+        # ``entrypoint: []`` clears the image's ENTRYPOINT: the command runs on its own. An empty
+        # ``command`` means "the image's" to Kubernetes, so the command becomes the command.
+        if spec.command:
+            out["command"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.command]
+        else:
+            report.warnings.append(
+                "entrypoint: [] with no command: Kubernetes cannot run the image's CMD without its "
+                "ENTRYPOINT, so the image's ENTRYPOINT still runs; give the command in compose"
+            )
+    else:
+        if spec.entrypoint is not None:
+            out["command"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.entrypoint]
+        if spec.command is not None:
+            out["args"] = [k8s_arg(a, env.refs, env.in_args) for a in spec.command]
     if spec.working_dir:
         out["workingDir"] = spec.working_dir
     if ports:

@@ -53,7 +53,8 @@ def probe_command(
 
 
 def _seconds(value: float | None, default: float) -> int:
-    return max(1, math.ceil(value if value is not None else default))
+    """Whole seconds, at least 1; ``0`` means the default, as it does to Docker."""
+    return max(1, math.ceil(value or default))
 
 
 def probes(
@@ -85,7 +86,7 @@ def probes(
         "exec": {"command": command},
         "periodSeconds": period,
         "timeoutSeconds": _seconds(hc.timeout, HC_TIMEOUT),
-        "failureThreshold": max(1, hc.retries if hc.retries is not None else HC_RETRIES),
+        "failureThreshold": hc.retries or HC_RETRIES,  # 0 means the default, as it does to Docker
     }
     out: Manifest = {"readinessProbe": copy.deepcopy(base)}
     if liveness:

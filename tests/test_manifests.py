@@ -218,6 +218,16 @@ def test_entrypoint_is_command_and_command_is_args() -> None:
     assert container(c)["args"] == ["echo $$HOME && echo $$(date)"]
 
 
+def test_an_empty_entrypoint_clears_the_images_and_runs_the_command_alone() -> None:
+    c = build(svc(entrypoint=[], command=["python", "-c", "print(1)"]))
+    # Kubernetes reads an empty `command` as "the image's ENTRYPOINT": the command must be the command
+    assert container(c)["command"] == ["python", "-c", "print(1)"]
+    assert "args" not in container(c)
+    alone = build(svc(entrypoint=[]))
+    assert "command" not in container(alone) and "args" not in container(alone)
+    assert any("entrypoint: []" in w for w in alone.warnings)
+
+
 def test_only_command() -> None:
     c = build(svc(command=["redis-server", "--appendonly", "yes"]))
     assert "command" not in container(c)
@@ -413,6 +423,16 @@ def test_compose_defaults_when_timings_are_missing() -> None:
     c = build(svc(healthcheck=Healthcheck(test=["CMD", "true"])))
     probe = container(c)["readinessProbe"]
     assert (probe["periodSeconds"], probe["timeoutSeconds"], probe["failureThreshold"]) == (30, 30, 3)
+
+
+def test_zero_timings_and_retries_mean_the_defaults_as_for_docker() -> None:
+    hc = Healthcheck(
+        test=["CMD", "true"], interval=0, timeout=0, retries=0, start_period=10, start_interval=0
+    )
+    c = build(svc(healthcheck=hc))
+    probe = container(c)["readinessProbe"]
+    assert (probe["periodSeconds"], probe["timeoutSeconds"], probe["failureThreshold"]) == (30, 30, 3)
+    assert container(c)["startupProbe"]["periodSeconds"] == 5
 
 
 def test_sub_second_timings_round_up_to_one() -> None:
