@@ -171,9 +171,11 @@ def plan_bundle(
         spec = project.services[source.service]
         ns = namespace if force_namespace else (source.namespace or project.meta.namespace or namespace)
         sid = source.service_id or service_id(project, source.service)
-        if spec.unmet:  # compose would not start it: ``${VAR:?message}`` has no value
-            plan.skipped[sid] = "; ".join(spec.unmet)
-            continue
+        if spec.unmet:  # kept: a secret's value goes into its secrets/ file, which people fill in
+            plan.warnings.append(
+                f"{sid}: {'; '.join(spec.unmet)} (empty in this bundle: fill it in under secrets/, "
+                "or give --env KEY=VALUE)"
+            )
         try:
             item = compile_service(spec, project=project, namespace=ns, options=options, service_id=sid)
         except NotConvertible as exc:

@@ -356,7 +356,11 @@ def wire(
             value, source, note = None, "missing", "required: compose gives no value or default"
         else:
             value, source = None, "unset"
-            note = None if variable.in_environment else "used in the compose file: its value there (.env or default) applies"
+            note = (
+                None
+                if variable.in_environment
+                else "used in the compose file: its value there (.env or default) applies"
+            )
         rows.append(
             EnvRow(
                 **common, value=value, source=source, note=note, sensitive=is_sensitive(variable.name, value)

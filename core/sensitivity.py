@@ -73,8 +73,24 @@ SENSITIVE_WORDS = frozenset(
 )
 # Words that are sensitive only as the last word (``NEO4J_AUTH``, ``BASIC_AUTH``).
 SENSITIVE_LAST_WORDS = frozenset({"AUTH", "DSN"})
-# Names that look sensitive but are well-known non-secrets.
+# Run-together names ending in one of these are sensitive too (``PGPASSWORD``, ``DBPASS``).
+SENSITIVE_ENDINGS = ("PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "APIKEY")
+NOT_SENSITIVE_WORDS = frozenset({"BYPASS", "COMPASS", "SURPASS", "OVERPASS", "UNDERPASS", "TRESPASS"})
+# A last word that makes the name a setting *about* a secret, not the secret (``KEY_PREFIX``,
+# ``PASSWORD_MIN_LENGTH``, ``TOKEN_URL``, ``PASSWORD_FILE``, ``SECRETS_DIR``).
+DESCRIBING_WORDS = frozenset(
+    {
+        "PREFIX", "SUFFIX", "LENGTH", "LEN", "MIN", "MAX", "TTL", "SECONDS", "SECS", "TIMEOUT",
+        "EXPIRY", "EXPIRES", "LIFETIME", "URL", "URI", "ENDPOINT", "PATH", "FILE", "DIR", "NAME",
+        "HEADER", "ENABLED", "ENABLE", "DISABLED", "REQUIRED", "SIZE", "COUNT", "LIMIT", "ALGORITHM",
+        "TYPE", "FORMAT", "VERSION", "POLICY", "LOCATION",
+    }
+)  # fmt: skip
+# With one of these words, TOKEN(S) counts tokens (``MAX_TOKENS``, ``TOKENS_PER_MINUTE``).
+QUANTITY_WORDS = frozenset({"MAX", "MIN", "NUM", "LIMIT", "PER", "COUNT", "TOTAL"})
+# Names that look sensitive but are well-known non-secrets, and secrets no rule catches.
 NOT_SENSITIVE_NAMES = frozenset({"PWD", "OLDPWD"})
+SENSITIVE_NAMES = frozenset({"DOCKER_AUTH_CONFIG"})
 
 _CREDENTIAL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
 _VALUE_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -86,6 +102,7 @@ _VALUE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key id
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),  # Slack
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),  # JWT
+    re.compile(r"(?i)(?:(?:^|[;\s-])(?:password|passwd)|;\s*pwd)=[^;\s'\"]+"),  # Password=x; --password=x
 )
 
 
@@ -102,13 +119,29 @@ def name_words(name: str) -> list[str]:
     return out
 
 
+def _sensitive_word(word: str) -> bool:
+    if word in SENSITIVE_WORDS:
+        return True
+    return word not in NOT_SENSITIVE_WORDS and word.endswith(SENSITIVE_ENDINGS)
+
+
 def is_sensitive_name(name: str) -> bool:
     if name.upper() in NOT_SENSITIVE_NAMES:
         return False
-    words = name_words(name)
-    if any(w in SENSITIVE_WORDS for w in words):
+    if name.upper() in SENSITIVE_NAMES:
         return True
-    return bool(words) and words[-1] in SENSITIVE_LAST_WORDS
+    words = name_words(name)
+    if not words:
+        return False
+    sensitive = [w for w in words if _sensitive_word(w)]
+    if words[-1] in SENSITIVE_LAST_WORDS:
+        return True
+    if not sensitive:
+        return False
+    if words[-1] in DESCRIBING_WORDS and not _sensitive_word(words[-1]):
+        return False  # a setting about a secret: KEY_PREFIX, PASSWORD_MIN_LENGTH, TOKEN_URL
+    counted = {"TOKEN", "TOKENS"}
+    return not (set(sensitive) <= counted and QUANTITY_WORDS & set(words))  # MAX_TOKENS counts
 
 
 def is_sensitive_value(value: str | None) -> bool:

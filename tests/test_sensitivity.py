@@ -60,6 +60,28 @@ from core.sensitivity import (
         ("REDIS_URL", False),
         ("KC_HOSTNAME_STRICT", False),
         ("NEXT_PUBLIC_USER_ID", False),
+        # run-together words
+        ("PGPASSWORD", True),
+        ("DBPASS", True),
+        ("ROOTPASSWORD", True),
+        ("GITHUBTOKEN", True),
+        ("DOCKER_AUTH_CONFIG", True),
+        ("CACHE_BYPASS", False),
+        # settings about a secret, not the secret
+        ("KEY_PREFIX", False),
+        ("PASSWORD_MIN_LENGTH", False),
+        ("TOKEN_TTL_SECONDS", False),
+        ("OPENAI_MAX_TOKENS", False),
+        ("TOKENS_PER_MINUTE", False),
+        ("TOKEN_URL", False),
+        ("PASSWORD_RESET_URL", False),
+        ("PUBLIC_KEY_PATH", False),
+        ("PASSWORD_FILE", False),
+        ("SECRETS_DIR", False),
+        ("API_KEY_HEADER", False),
+        ("SECRET_KEY_BASE", True),
+        ("AWS_SECRET_ACCESS_KEY", True),
+        ("ACCESS_TOKEN_SECRET", True),
     ],
 )
 def test_sensitive_names(name: str, sensitive: bool) -> None:
@@ -85,6 +107,11 @@ def test_sensitive_names(name: str, sensitive: bool) -> None:
         ("", False),
         (None, False),
         ("desk-lamp", False),
+        ("Server=db;Database=app;User Id=sa;Password=Str0ng-pw;", True),
+        ("Server=db;Uid=sa;Pwd=Str0ng-pw", True),
+        ("--password=Str0ng-pw --ssl", True),
+        ("--password= --ssl", False),
+        ("PWD=/app", False),
     ],
 )
 def test_sensitive_values(value: str | None, sensitive: bool) -> None:
