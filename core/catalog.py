@@ -129,6 +129,7 @@ class Catalog(_Strict):
     _by_port: dict[int, set[str]] = PrivateAttr(default_factory=dict)
     _deny_images: set[str] = PrivateAttr(default_factory=set)
     _shared_images: set[str] = PrivateAttr(default_factory=set)
+    _deny_tokens: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @model_validator(mode="after")
     def _unique(self) -> Catalog:
@@ -159,6 +160,7 @@ class Catalog(_Strict):
         if overlap:
             raise ValueError(f"deny tokens {sorted(overlap)} are also type tokens")
         self._deny_images = set(self.deny.images)
+        self._deny_tokens = frozenset(self.deny.tokens)
         self._shared_images = set(self.shared_images)
         typed = self._shared_images & set(self._by_image)
         if typed:
@@ -185,29 +187,30 @@ class Catalog(_Strict):
 
     def deny_token(self, tokens: Iterable[str]) -> str | None:
         """The first token that marks an admin UI, exporter, operator or job, if any."""
-        deny = self.deny.tokens
+        deny = self._deny_tokens
         for token in tokens:
             for form in _forms(token):
                 if form in deny:
                     return token
         return None
 
-    def tool_name(self, tokens: Sequence[str]) -> ToolName | None:
+    def tool_name(self, tokens: Sequence[str], *, skip: int = 0) -> ToolName | None:
         """Whether whole tokens name a tool rather than a datastore.
 
         A deny token after the last type token names that type's tool (``postgres-exporter``,
         ``mongo-express``, ``kafka-connect``); a deny token with no type token names a tool of nothing
         known (``web``, ``dashboard``); a deny token before a type token only qualifies it
-        (``console-mongodb`` is the console's MongoDB, ``web-redis-master`` release ``web``'s Redis).
+        (``console-mongodb`` is the console's MongoDB). With no type token, deny tokens among the first
+        ``skip`` tokens (a Helm release's name: ``web``, ``web-headless`` of release ``web``) do not
+        count; after a type token they always do (``redis-commander`` of release ``redis-commander``).
         """
-        last_type = max((i for i, t in enumerate(tokens) if self._token_type(t)), default=-1)
-        for token in tokens[last_type + 1 :]:
-            if self.deny_token([token]):
+        by_token, deny = self._by_token, self._deny_tokens
+        typed = [i for i, t in enumerate(tokens) if any(f in by_token for f in _forms(t))]
+        last_type = typed[-1] if typed else -1
+        for token in tokens[last_type + 1 if typed else skip :]:
+            if any(f in deny for f in _forms(token)):
                 return ToolName(token, of_type=last_type >= 0)
         return None
-
-    def _token_type(self, token: str) -> str | None:
-        return next((self._by_token[f] for f in _forms(token) if f in self._by_token), None)
 
     def type_of_tokens(self, tokens: Sequence[str]) -> tuple[str, str] | None:
         """(type, token) named by whole tokens: a datastore beats a service, then the last one wins."""

@@ -8,10 +8,19 @@ A Service is read through four signals, strongest first:
 3. whole tokens of its name (``keycloak-postgres`` -> ``postgres``: a datastore beats a service);
 4. well-known ports and port names, only when nothing else speaks.
 
-Admin UIs, exporters, operators and jobs (the catalog's deny list: ``mongo-express``,
-``redis-commander``, ``*-exporter``, ``*-metrics``, ...) are never matched. Each recognition records
-why it was made. Services of one Helm release and type (``redis-master``, ``redis-replicas``,
-``redis-headless``) become one match, the primary Service first (see ``match_services``).
+Admin UIs, exporters, operators, companion tools and jobs (the catalog's deny list: ``mongo-express``,
+``redis-commander``, ``*-exporter``, ``kafka-connect``, ...) are never matched: a deny word after the
+type's word (``postgres-exporter``) always rules a Service out; a deny word with no type word
+(``web``, ``dashboard``) does unless a datastore image serves the Service's port; a deny word before
+the type's word (``console-mongodb``) or inside the Helm release's name (``web-redis-master``) only
+qualifies it. A Service whose ports all land on an admin UI's or exporter's container is that tool's.
+When the selected pods run nothing recognised, a type read from a word of a longer name or label
+(``kafka-manager``) must agree with one of the type's ports. Each recognition records why it was made.
+
+Services of one Helm release and type (``redis-master``, ``redis-replicas``, ``redis-headless``), or
+of one base name (CloudNativePG's ``pg-rw``, ``pg-ro``, ``pg-r``), become one match, the primary
+Service first; so does a Service exposing only a secondary port (``rabbitmq-management`` at 15672) of
+the very pods behind the type's main port (see ``match_services``).
 """
 
 from __future__ import annotations
@@ -20,8 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.catalog import Catalog, load_catalog, name_tokens
-from core.endpoints import SERVICE_NAME_LABEL, ServiceEndpoints, service_endpoints
+from core.catalog import Catalog, ImageClass, ToolName, load_catalog, name_tokens
+from core.endpoints import SERVICE_NAME_LABEL, ServiceEndpoints, ordered_ports, service_endpoints
 from core.scans import Match
 
 NAME_LABELS = ("app.kubernetes.io/name", "app", "k8s-app")
@@ -70,22 +79,38 @@ class PodIndex:
         return [self._pods[i] for i in sorted(found or ())]
 
 
-def _images(pods: Sequence[Json]) -> list[tuple[str, list[int]]]:
-    """(image, declared container ports) of every container of the pods, without repeats."""
-    seen: dict[str, list[int]] = {}
+@dataclass(frozen=True)
+class _Image:
+    """One image of the selected pods, with the container ports declared for it (numbers and names)."""
+
+    image: str
+    numbers: frozenset[int]
+    names: frozenset[str]
+
+
+def _images(pods: Sequence[Json]) -> list[_Image]:
+    """Every image of the pods' containers, once, with its declared container ports."""
+    seen: dict[str, tuple[set[int], set[str]]] = {}
     for pod in pods:
         for container in (pod.get("spec") or {}).get("containers") or ():
             image = container.get("image")
             if not image:
                 continue
-            ports = [p.get("containerPort") for p in container.get("ports") or () if p.get("containerPort")]
-            seen.setdefault(image, []).extend(ports)
-    return list(seen.items())
+            numbers, names = seen.setdefault(image, (set(), set()))
+            for p in container.get("ports") or ():
+                if isinstance(p.get("containerPort"), int):
+                    numbers.add(p["containerPort"])
+                if p.get("name"):
+                    names.add(str(p["name"]))
+    return [_Image(image, frozenset(n), frozenset(m)) for image, (n, m) in seen.items()]
 
 
-def _service_ports(spec: Json) -> tuple[set[int], set[str]]:
+def _service_ports(spec: Json) -> tuple[set[int], set[str], list[int | str]]:
+    """Port numbers (port and numeric targetPort), port names (and named targetPorts), and the
+    container port each Service port lands on."""
     numbers: set[int] = set()
     names: set[str] = set()
+    targets: list[int | str] = []
     for port in spec.get("ports") or ():
         for value in (port.get("port"), port.get("targetPort")):
             if isinstance(value, int):
@@ -94,37 +119,98 @@ def _service_ports(spec: Json) -> tuple[set[int], set[str]]:
                 names.add(value)
         if port.get("name"):
             names.add(str(port["name"]))
-    return numbers, names
+        target = port.get("targetPort") or port.get("port")
+        if isinstance(target, int | str):
+            targets.append(target)
+    return numbers, names, targets
+
+
+@dataclass(frozen=True)
+class _Cue:
+    """A type read from a label or the name; ``exact`` when the value ends in the type's word (``redis``,
+    ``app-postgres``, ``mongodb-headless``) or names a catalog chart, rather than naming something of
+    the type (``kafka-manager``, ``redis-proxy``)."""
+
+    infra: str
+    reason: str
+    exact: bool
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How the catalog reads one name or label value."""
+
+    tool: ToolName | None
+    type_hit: tuple[str, str] | None  # (type, token)
+    ends_in_type: bool
+
+
+class _Words:
+    """The catalog's readings of names, label values and images, remembered over one scan (a Service's
+    ``app`` label is mostly its name; images and port names repeat)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._readings: dict[tuple[str, int], _Reading] = {}
+        self._images: dict[str, ImageClass] = {}
+
+    def read(self, value: str, skip: int = 0) -> _Reading:
+        found = self._readings.get((value, skip))
+        if found is None:
+            tokens = name_tokens(value)
+            hit = self.catalog.type_of_tokens(tokens)
+            ends = hit is not None and _ends_in_type(self.catalog, tokens)
+            found = self._readings[(value, skip)] = _Reading(
+                self.catalog.tool_name(tokens, skip=skip), hit, ends
+            )
+        return found
+
+    def image(self, image: str) -> ImageClass:
+        found = self._images.get(image)
+        if found is None:
+            found = self._images[image] = self.catalog.classify_image(image)
+        return found
 
 
 class _Reader:
     """Reads one Service against the catalog."""
 
-    def __init__(self, catalog: Catalog, service: Json, pods: Sequence[Json]) -> None:
-        self.catalog = catalog
+    def __init__(self, words: _Words, service: Json, pods: Sequence[Json]) -> None:
+        self.words = words
+        self.catalog = words.catalog
         self.meta = service.get("metadata") or {}
         self.spec = service.get("spec") or {}
         self.pods = pods
+        self.name = str(self.meta.get("name", ""))
         self.labels: Mapping[str, str] = self.meta.get("labels") or {}
         self.selector: Mapping[str, str] = self.spec.get("selector") or {}
-        self.port_numbers, self.port_names = _service_ports(self.spec)
+        self.port_numbers, self.port_names, self.targets = _service_ports(self.spec)
+        self.images = [(i, words.image(i.image)) for i in _images(pods)]
+        sources = (self.labels, self.selector)
+        self.instance = next((s[k] for s in sources for k in INSTANCE_LABELS if s.get(k)), None)
 
-    def denied(self) -> str | None:
-        """Why this Service is an admin UI, exporter, operator or job, if it is one."""
-        name = self.meta.get("name", "")
-        token = self.catalog.deny_token(name_tokens(name))
-        if token:
-            return f"name token {token}"
+    def tool(self) -> tuple[str, bool] | None:
+        """Why this Service reads as an admin UI, exporter, operator, companion tool or job, if it does,
+        and whether as a tool of a type (``mongo-express``) rather than of nothing known (``web``).
+        Deny words inside the Helm release's name (``web`` in ``web-redis-master``) do not count."""
+        found: list[tuple[str, bool]] = []
+        skip = 0
+        if self.instance and (self.name == self.instance or self.name.startswith(self.instance + "-")):
+            skip = len(name_tokens(self.instance))
+        by_name = self.words.read(self.name, skip).tool
+        if by_name:
+            found.append((f"name token {by_name.token}", by_name.of_type))
         for source in (self.labels, self.selector):
             for key in (*NAME_LABELS, COMPONENT_LABEL):
                 value = source.get(key)
-                if value and self.catalog.deny_token(name_tokens(value)):
-                    return f"label {key}={value}"
-        return None
+                by_label = self.words.read(value).tool if value else None
+                if by_label:
+                    found.append((f"label {key}={value}", by_label.of_type))
+        return max(found, key=lambda f: f[1], default=None)
 
-    def label_types(self) -> list[tuple[str, str]]:
-        """(type, reason) from labels: the Service's own, its selector, then its pods'."""
-        found: list[tuple[str, str]] = []
+    def label_types(self) -> list[_Cue]:
+        """Types from labels: the Service's own, its selector, then its pods'."""
+        found: list[_Cue] = []
         sources: list[Mapping[str, str]] = [self.labels, self.selector]
         sources += [(p.get("metadata") or {}).get("labels") or {} for p in self.pods]
         for source in sources:
@@ -134,13 +220,21 @@ class _Reader:
                     continue
                 if key == CHART_LABEL:
                     infra = self.catalog.type_of_chart(value)
+                    exact = self.catalog.chart_listed(value)
                 else:
-                    tokens = name_tokens(value)
-                    hit = None if self.catalog.deny_token(tokens) else self.catalog.type_of_tokens(tokens)
-                    infra = hit[0] if hit else None
-                if infra and not any(t == infra and r.startswith(f"label {key}=") for t, r in found):
-                    found.append((infra, f"label {key}={value}"))
+                    reading = self.words.read(value)
+                    hit = None if reading.tool else reading.type_hit
+                    infra, exact = (hit[0] if hit else None), reading.ends_in_type
+                if infra and not any(
+                    c.infra == infra and c.reason.startswith(f"label {key}=") for c in found
+                ):
+                    found.append(_Cue(infra, f"label {key}={value}", exact))
         return found
+
+    def name_types(self) -> list[_Cue]:
+        reading = self.words.read(self.name)
+        hit = reading.type_hit
+        return [_Cue(hit[0], f"name token {hit[1]}", reading.ends_in_type)] if hit else []
 
     def foreign_name_label(self) -> bool:
         """Whether ``app.kubernetes.io/name`` or a chart label names something outside the catalog."""
@@ -148,41 +242,69 @@ class _Reader:
         return any(s.get(NAME_LABELS[0]) or s.get(CHART_LABEL) for s in sources)
 
     def image_types(self, hinted: set[str]) -> tuple[list[tuple[str, str]], bool]:
-        """(type, reason) from the pods' images that plausibly serve this Service, and whether every
-        recognised image is an admin UI or exporter (then the Service is not a datastore)."""
-        images = _images(self.pods)
-        typed: list[tuple[str, str, list[int]]] = []
-        denied = unknown = 0
-        for image, ports in images:
-            verdict = self.catalog.classify_image(image)
-            if verdict.denied:
-                denied += 1
-            elif verdict.infra_type:
-                typed.append((verdict.infra_type, image, ports))
-            else:
-                unknown += 1
+        """(type, reason) from the pods' images that plausibly serve this Service, and whether the
+        Service fronts an admin UI or exporter instead (every recognised image is one, or every port
+        of the Service lands on a port such a container declares)."""
+        typed = [(v.infra_type, i) for i, v in self.images if v.infra_type and not v.denied]
+        denied = [i for i, v in self.images if v.denied]
+        unknown = len(self.images) - len(typed) - len(denied)
+        if denied and (not typed or self._lands_only_on(denied)):
+            return [], True
+        kinds = {t for t, _ in typed}
         accepted: list[tuple[str, str]] = []
-        kinds = {t for t, _, _ in typed}
-        for infra, image, ports in typed:
-            catalog_ports = {p.port for p in self.catalog.get(infra).ports}
+        for infra, image in typed:
             catalog_names = {p.name for p in self.catalog.get(infra).ports}
             serves = (
-                (len(kinds) == 1 and unknown == 0)
+                (len(kinds) == 1 and not unknown and not denied)
                 or infra in hinted
-                or bool(self.port_numbers & (catalog_ports | set(ports)))
+                or self._serves(infra, image)
                 or bool(self.port_names & catalog_names)
             )
-            if serves and (infra, f"pod image {image}") not in accepted:
-                accepted.append((infra, f"pod image {image}"))
-        return accepted, denied > 0 and not typed
+            if serves and (infra, f"pod image {image.image}") not in accepted:
+                accepted.append((infra, f"pod image {image.image}"))
+        return accepted, False
+
+    def serving_datastores(self) -> list[tuple[str, str]]:
+        """(type, reason) of the datastore images whose ports this Service exposes: by number (the
+        catalog's or the container's) or by the container port name it targets."""
+        found: list[tuple[str, str]] = []
+        for image, verdict in self.images:
+            infra = verdict.infra_type
+            if not infra or verdict.denied or self.catalog.get(infra).kind != "datastore":
+                continue
+            if self._serves(infra, image) and (infra, f"pod image {image.image}") not in found:
+                found.append((infra, f"pod image {image.image}"))
+        return found
+
+    def _serves(self, infra: str, image: _Image) -> bool:
+        catalog_ports = {p.port for p in self.catalog.get(infra).ports}
+        named = {t for t in self.targets if isinstance(t, str)}
+        return bool(self.port_numbers & (catalog_ports | image.numbers) or named & image.names)
+
+    def _lands_only_on(self, tools: list[_Image]) -> bool:
+        """Whether every port of the Service lands on a port that only a tool's container declares."""
+        others = [i for i, v in self.images if not v.denied]
+
+        def declared(images: list[_Image], target: int | str) -> bool:
+            return any(target in (i.numbers if isinstance(target, int) else i.names) for i in images)
+
+        return bool(self.targets) and all(
+            declared(tools, t) and not declared(others, t) for t in self.targets
+        )
+
+    def agrees_by_port(self, infra: str) -> bool:
+        """Whether a port of the Service is one of the type's catalog ports or is named for the type."""
+        if self.port_numbers & {p.port for p in self.catalog.get(infra).ports}:
+            return True
+        return any(t == infra for t, r in self.port_types() if r.startswith("port name "))
 
     def port_types(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         for number in sorted(self.port_numbers):
             found += [(t, f"port {number} ({t} default)") for t in sorted(self.catalog.types_of_port(number))]
         for port_name in sorted(self.port_names):
-            tokens = name_tokens(port_name)
-            hit = None if self.catalog.deny_token(tokens) else self.catalog.type_of_tokens(tokens)
+            reading = self.words.read(port_name)
+            hit = None if reading.tool else reading.type_hit
             if hit:
                 found.append((hit[0], f"port name {port_name}"))
         return found
@@ -190,16 +312,37 @@ class _Reader:
 
 def recognise(service: Json, pods: Sequence[Json], *, catalog: Catalog) -> Recognition | None:
     """The catalog type of one Service (given the pods it selects), or None."""
-    reader = _Reader(catalog, service, pods)
-    if reader.denied():
+    return _recognise(_Reader(_Words(catalog), service, pods))
+
+
+def _recognise(reader: _Reader) -> Recognition | None:
+    catalog = reader.catalog
+    tool = reader.tool()
+    if tool is not None and tool[1]:  # `mongo-express`, `postgres-exporter`, `kafka-connect`
         return None
-    labels = reader.label_types()
-    name_hit = catalog.type_of_tokens(name_tokens(reader.meta.get("name", "")))
-    names = [(name_hit[0], f"name token {name_hit[1]}")] if name_hit else []
-    hinted = {t for t, _ in labels + names}
-    images, only_denied_images = reader.image_types(hinted)
-    if only_denied_images:
+    label_cues, name_cues = reader.label_types(), reader.name_types()
+    images, fronts_tool = reader.image_types({c.infra for c in label_cues + name_cues})
+    if fronts_tool:
         return None
+    if tool is not None:  # `web`, `dashboard`: only a datastore's image serving the port outweighs that
+        served = reader.serving_datastores()
+        if not served:
+            return None
+        infra = _prefer(served, [(c.infra, c.reason) for c in label_cues + name_cues])
+        outweighed = [(infra, f"{tool[0]} outweighed by the image")]
+        cues = [(c.infra, c.reason) for c in label_cues + name_cues]
+        ports = [(t, r) for t, r in reader.port_types() if t == infra][:1]
+        return _recognition(infra, "image", served, cues, ports, outweighed)
+    if not images and reader.pods:
+        # Nothing the pods run says what this is: a word of a longer name or label (`kafka-manager`,
+        # `cassandra-reaper`) must agree with a port of its type (`redis-proxy` at 6379).
+        heard = bool(label_cues or name_cues)
+        label_cues = [c for c in label_cues if c.exact or reader.agrees_by_port(c.infra)]
+        name_cues = [c for c in name_cues if c.exact or reader.agrees_by_port(c.infra)]
+        if heard and not (label_cues or name_cues):
+            return None
+    labels = [(c.infra, c.reason) for c in label_cues]
+    names = [(c.infra, c.reason) for c in name_cues]
     for signal, found in (("image", images), ("label", labels), ("name", names)):
         if found:
             infra = _prefer(found, labels + names)
@@ -216,13 +359,23 @@ def recognise(service: Json, pods: Sequence[Json], *, catalog: Catalog) -> Recog
     return None
 
 
+def _ends_in_type(catalog: Catalog, tokens: list[str]) -> bool:
+    """Whether the last word, past role, headless and ordinal suffixes, is a type's word."""
+    words = list(tokens)
+    while len(words) > 1 and (
+        words[-1] in ROLE_SUFFIXES or words[-1] in HEADLESS_SUFFIXES or words[-1].isdigit()
+    ):
+        words.pop()
+    return bool(words) and catalog.type_of_tokens(words[-1:]) is not None
+
+
 def _app_label_on_its_datastore(catalog: Catalog, by_label: str, by_name: str) -> bool:
     """An app's label on its own datastore (``keycloak-postgres`` labelled ``app.kubernetes.io/name=keycloak``)."""
     return catalog.get(by_label).kind == "service" and catalog.get(by_name).kind == "datastore"
 
 
 def _images_typed_elsewhere(reader: _Reader) -> bool:
-    return any(reader.catalog.classify_image(image).infra_type for image, _ in _images(reader.pods))
+    return any(v.infra_type for _, v in reader.images)
 
 
 def _prefer(found: list[tuple[str, str]], hints: list[tuple[str, str]]) -> str:
@@ -247,6 +400,7 @@ def _recognition(
 
 ROLE_SUFFIXES = {"master": 0, "primary": 0, "leader": 0, "replicas": 2, "replica": 2, "read": 2, "slave": 2}
 ROLE_SUFFIXES |= {"slaves": 2, "secondary": 2, "follower": 2, "arbiter": 3}
+ROLE_SUFFIXES |= {"rw": 0, "ro": 2, "r": 3}  # CloudNativePG: read-write, read-only replicas, any instance
 HEADLESS_SUFFIXES = {"headless", "hl"}
 PRIMARY_COMPONENTS = {"master", "primary", "leader"}
 
@@ -259,6 +413,8 @@ class _Member:
     headless: bool
     role: int
     instance: str | None
+    pods: frozenset[str]
+    main_port: bool  # exposes the type's main port
 
     @property
     def name(self) -> str:
@@ -268,11 +424,18 @@ class _Member:
     def namespace(self) -> str:
         return str((self.service.get("metadata") or {}).get("namespace", ""))
 
-    def rank(self) -> tuple[bool, int, bool, int, str]:
-        return (self.headless, self.role, self.name != self.base, len(self.name), self.name)
+    def rank(self) -> tuple[bool, bool, int, bool, int, str]:
+        return (
+            not self.main_port,
+            self.headless,
+            self.role,
+            self.name != self.base,
+            len(self.name),
+            self.name,
+        )
 
 
-def _member(service: Json, recognition: Recognition) -> _Member:
+def _member(service: Json, recognition: Recognition, pods: Sequence[Json], catalog: Catalog) -> _Member:
     meta = service.get("metadata") or {}
     labels: Mapping[str, str] = meta.get("labels") or {}
     parts = str(meta.get("name", "")).split("-")
@@ -288,7 +451,10 @@ def _member(service: Json, recognition: Recognition) -> _Member:
         parts.pop()
     role = 0 if labels.get(COMPONENT_LABEL) in PRIMARY_COMPONENTS else min(roles, default=1)
     instance = next((labels[k] for k in INSTANCE_LABELS if labels.get(k)), None)
-    return _Member(service, recognition, "-".join(parts), headless, role, instance)
+    names = frozenset(str((p.get("metadata") or {}).get("name", "")) for p in pods)
+    infra = catalog.get(recognition.infra_type)
+    main = any(p.spec is not None and p.spec.main for p in ordered_ports(service, infra))
+    return _Member(service, recognition, "-".join(parts), headless, role, instance, names, main)
 
 
 def _group_key(m: _Member) -> tuple[str, str, str]:
@@ -296,6 +462,23 @@ def _group_key(m: _Member) -> tuple[str, str, str]:
     if m.instance and m.name.startswith(m.instance):
         return (m.namespace, m.recognition.infra_type, "release:" + m.instance)
     return (m.namespace, m.recognition.infra_type, "base:" + m.base)
+
+
+def _fold_secondary_port_services(groups: dict[tuple[str, str, str], list[_Member]]) -> None:
+    """A group that exposes only secondary ports of its type (RabbitMQ's management UI at 15672) on the
+    very pods of a group that exposes the main port joins that group, behind it."""
+    homes: dict[tuple[str, str, frozenset[str]], tuple[str, str, str]] = {}
+    for key, members in groups.items():
+        for m in members:
+            if m.main_port and m.pods:
+                homes.setdefault((*key[:2], m.pods), key)
+    for key, members in list(groups.items()):
+        if any(m.main_port for m in members):
+            continue
+        home = next((homes[(*key[:2], m.pods)] for m in members if (*key[:2], m.pods) in homes), None)
+        if home is not None:
+            groups[home] += members
+            del groups[key]
 
 
 def match_services(
@@ -315,6 +498,7 @@ def match_services(
     """
     catalog = catalog or load_catalog()
     index = PodIndex(pods)
+    words = _Words(catalog)
     slices_of: dict[tuple[str, str], list[Json]] = {}
     for eps in slices:
         meta = eps.get("metadata") or {}
@@ -325,10 +509,11 @@ def match_services(
     for service in services:
         meta = service.get("metadata") or {}
         selected = index.selected(meta.get("namespace", ""), (service.get("spec") or {}).get("selector"))
-        recognition = recognise(service, selected, catalog=catalog)
+        recognition = _recognise(_Reader(words, service, selected))
         if recognition is not None:
-            member = _member(service, recognition)
+            member = _member(service, recognition, selected, catalog)
             groups.setdefault(_group_key(member), []).append(member)
+    _fold_secondary_port_services(groups)
     order = {name: i for i, name in enumerate(catalog.names())}
     matches = [
         _match(sorted(g, key=_Member.rank), catalog, slices_of, nodes, unread or {}) for g in groups.values()
@@ -354,7 +539,12 @@ def _match(
     endpoints = list(dict.fromkeys(e for f in found for e in f.endpoints))
     reason = primary.recognition.reason
     if related:
-        reason += "; one release with " + ", ".join(m.name for m in related)
+        one_release = all(_group_key(m) == _group_key(primary) for m in related) and bool(
+            primary.instance and primary.name.startswith(primary.instance)
+        )
+        reason += ("; one release with " if one_release else "; together with ") + ", ".join(
+            m.name for m in related
+        )
     pods = list(
         dict.fromkeys(h for m, f in zip(members, found, strict=True) if m.headless for h in f.pod_hostnames)
     )

@@ -4,7 +4,9 @@ Services, EndpointSlices and Pods are read with LIST calls (paginated, raw JSON:
 deserialisation is far too slow for thousands of objects), per namespace or across all namespaces,
 in parallel on a bounded thread pool. Nodes are read once for NodePort addresses; a credential that
 may not list nodes still scans (NodePorts then have their cluster DNS form only). A namespace the
-credential may not read becomes an entry in ``errors`` and the rest of the scan completes.
+credential may not read becomes an entry in ``errors`` and the rest of the scan completes; so does one
+whose Services were read but whose Pods were not (what the Services run is then unknown, so some may
+be missed; those recognised are kept). Unreadable EndpointSlices only make readiness unknown.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ KINDS = {
     "pods": ("/api/v1", "pods"),
 }
 PAGE_SIZE = 1000
+NEEDED_FOR_RECOGNITION = {"pods": "pod images and labels not read"}
 
 
 def list_path(kind: str, namespace: str) -> str:
@@ -166,9 +169,13 @@ def scan(
                 NamespaceError(namespace=listing.namespace, reason=_reason(listing.failures["services"]))
             )
             continue
-        if listing.failures:  # the Services were read: scanned, with less to go on (readiness unknown)
+        if listing.failures:  # the Services were read: scanned, with less to go on
             unread[listing.namespace] = sorted(listing.failures)
             log.warning("in %s: %s", listing.namespace, "; ".join(map(_reason, listing.failures.values())))
+        for kind, exc in sorted(listing.failures.items()):
+            if kind in NEEDED_FOR_RECOGNITION:
+                reason = f"{kind}: {_reason(exc)} ({NEEDED_FOR_RECOGNITION[kind]})"
+                errors.append(NamespaceError(namespace=listing.namespace, reason=reason))
         services += listing.items.get("services", [])
         slices += listing.items.get("endpointslices", [])
         pods += listing.items.get("pods", [])

@@ -118,6 +118,7 @@ def _broken(mutate: object) -> str:
         (lambda d: d["types"][0]["env"].append({"name": "X", "part": "url", "port": "nope"}), "unknown port"),
         (lambda d: d["deny"]["tokens"].append("redis"), "also type tokens"),
         (lambda d: d["types"][2]["tokens"].append("Post-Gres"), "one lowercase word"),
+        (lambda d: d["shared_images"].append("bitnami/redis"), "shared images \\['bitnami/redis'\\]"),
     ],
 )
 def test_invalid_catalog_names_the_field(mutate: object, message: str) -> None:
@@ -182,11 +183,52 @@ def test_name_tokens(name: str, tokens: list[str]) -> None:
         ("ghcr.io/acme/server:1", None, False),
         ("mariadb/server:10.3", "mariadb", False),
         ("ghcr.io/acme/spilo-15:3", None, False),
+        # one image, several components (Kafka, ZooKeeper, Connect): it names no type
+        ("quay.io/strimzi/kafka:0.40.0-kafka-3.7.0", None, False),
+        ("apache/kafka:3.7.0", "kafka", False),
+        # companion tools named after their datastore
+        ("confluentinc/cp-kafka-connect:7.6.0", None, True),
+        ("confluentinc/cp-schema-registry:7.6.0", None, True),
+        ("confluentinc/cp-kafka-rest:7.6.0", None, True),
+        ("hlebalbau/kafka-manager:stable", None, True),
+        ("elastichq/elasticsearch-hq:release-v3.5.12", None, True),
+        ("thelastpickle/cassandra-reaper:3.5.0", None, True),
+        ("docker.elastic.co/apm/apm-server:8.5.1", None, True),
+        ("ghcr.io/acme/kafka-manager:1", None, True),
+        # a deny word before the type's word qualifies it: an unknown image, not a tool
+        ("ghcr.io/acme/dashboard-postgres:1", None, False),
     ],
 )
 def test_classify_image(image: str, infra_type: str | None, denied: bool) -> None:
     verdict = load_catalog().classify_image(image)
     assert (verdict.infra_type, verdict.denied) == (infra_type, denied)
+
+
+@pytest.mark.parametrize(
+    ("name", "skip", "tool"),
+    [
+        ("mongo-express", 0, ("express", True)),
+        ("postgres-exporter", 0, ("exporter", True)),
+        ("myrel-postgresql-primary-metrics", 0, ("metrics", True)),
+        ("kafka-connect", 0, ("connect", True)),
+        ("elastic-apm-server", 0, ("apm", True)),
+        ("minio-console", 1, ("console", True)),
+        ("redis-commander", 2, ("commander", True)),
+        ("web-headless", 1, None),
+        ("web", 0, ("web", False)),
+        ("dashboard", 0, ("dashboard", False)),
+        ("schema-registry", 0, ("registry", False)),
+        ("web", 1, None),
+        ("console-mongodb", 0, None),
+        ("web-redis-master", 0, None),
+        ("dashboard-postgresql-hl", 0, None),
+        ("keycloak-postgres", 0, None),
+        ("redis-proxy", 0, None),
+    ],
+)
+def test_tool_names(name: str, skip: int, tool: tuple[str, bool] | None) -> None:
+    found = load_catalog().tool_name(name_tokens(name), skip=skip)
+    assert (None if found is None else (found.token, found.of_type)) == tool
 
 
 @pytest.mark.parametrize(
@@ -231,6 +273,11 @@ def test_chart_labels(chart: str, infra_type: str | None) -> None:
         ("thing", None, [6379, 5432], None),
         ("ollama", "ollama/ollama:latest", [11434], "ollama"),
         ("postgres", "redis:7", [6379], "redis"),
+        ("console-mongodb", "mongo:7.0", [27017], "mongo"),
+        ("dashboard", "postgres:16", [5432], "postgres"),
+        ("dashboard", None, [5432], None),
+        ("kafka-connect", "confluentinc/cp-kafka-connect:7.6.0", [8083], None),
+        ("zookeeper", "quay.io/strimzi/kafka:0.40.0-kafka-3.7.0", [2181], "zookeeper"),
     ],
 )
 def test_recognise_compose_service(

@@ -330,11 +330,12 @@ def other_namespace(kube_api: client.ApiClient) -> Iterator[str]:
         core.delete_namespace(name, _request_timeout=T)
 
 
-def scoped_kubeconfig(api: client.ApiClient, ns: str, admin_kubeconfig: str, *, slices: bool = True) -> bytes:
-    """A ServiceAccount token that may read Services, Pods (and EndpointSlices) in ``ns`` only."""
-    rules: list[dict[str, Any]] = [
-        {"apiGroups": [""], "resources": ["services", "pods"], "verbs": ["get", "list"]}
-    ]
+def scoped_kubeconfig(
+    api: client.ApiClient, ns: str, admin_kubeconfig: str, *, slices: bool = True, pods: bool = True
+) -> bytes:
+    """A ServiceAccount token that may read Services (Pods and EndpointSlices) in ``ns`` only."""
+    resources = ["services", "pods"] if pods else ["services"]
+    rules: list[dict[str, Any]] = [{"apiGroups": [""], "resources": resources, "verbs": ["get", "list"]}]
     if slices:
         rules.append(
             {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list"]}
@@ -380,6 +381,30 @@ def test_without_endpointslices_readiness_is_unknown_not_an_error(
         f"neo4j.{infra}.svc.cluster.local:7687",
         f"neo4j.{infra}.svc.cluster.local:7474",
     ]
+
+
+def test_without_pods_the_namespace_is_an_error_and_what_was_recognised_is_kept(
+    infra: str, kube_api: client.ApiClient, admin_kubeconfig: str, settings: Settings
+) -> None:
+    # known only by the image of the pods it selects (its name, labels and ports say nothing)
+    body = deployment("ledger", {"tier": "ledger"}, "postgres:16", [5432])
+    body["spec"]["template"]["spec"]["containers"][0]["ports"][0]["name"] = "db"
+    client.AppsV1Api(kube_api).create_namespaced_deployment(infra, body, _request_timeout=T)
+    ledger = svc("ledger", [{"name": "tcp", "port": 6543, "targetPort": "db"}], {"tier": "ledger"})
+    client.CoreV1Api(kube_api).create_namespaced_service(infra, ledger, _request_timeout=T)
+    wait_ready(kube_api, infra, {"ledger": 1})
+    admin = run_scan(Path(admin_kubeconfig).read_bytes(), settings, [infra])
+    assert (admin.errors, by_service(admin)["ledger"]["type"]) == ([], "postgres")
+    scoped = scoped_kubeconfig(kube_api, infra, admin_kubeconfig, pods=False)
+    result = run_scan(scoped, settings, [infra])
+    assert [e.namespace for e in result.errors] == [infra]
+    reason = result.errors[0].reason
+    assert reason.startswith("pods: forbidden: ") and reason.endswith("(pod images and labels not read)")
+    found = by_service(result)
+    assert "ledger" not in found
+    assert {"mongo", "store", "keycloak-postgres", "neo4j", "legacy-mysql", "cache"} <= set(found)
+    assert found["mongo"]["unread"] == ["pods"]
+    assert found["mongo"]["ready_endpoints"] == 1
 
 
 def test_all_namespaces_forbidden_is_said_in_errors(
