@@ -120,10 +120,19 @@ def ordered_ports(service: Json, infra: InfraType) -> list[ServicePort]:
     return [p for _, p in sorted(enumerate(ports), key=rank)]
 
 
+def _serving(node: Json) -> bool:
+    """A Ready node that takes new pods: its NodePorts are the ones worth trying first."""
+    conditions = (node.get("status") or {}).get("conditions") or []
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    return ready and not (node.get("spec") or {}).get("unschedulable")
+
+
 def node_addresses(nodes: Iterable[Json] | None) -> list[str]:
-    """InternalIP and ExternalIP addresses of the nodes, in node order, without repeats."""
+    """InternalIP and ExternalIP addresses of the nodes without repeats: Ready, schedulable nodes
+    first, each group in node order."""
     found: list[str] = []
-    for node in nodes or ():
+    listed = list(nodes or ())
+    for node in sorted(listed, key=lambda n: not _serving(n)):
         for kind in NODE_ADDRESS_TYPES:
             for address in (node.get("status") or {}).get("addresses") or []:
                 value = address.get("address")

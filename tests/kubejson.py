@@ -130,10 +130,24 @@ def endpoint_slice(
     }
 
 
-def node(name: str, *, internal: str | None = None, external: str | None = None) -> Obj:
+def node(
+    name: str,
+    *,
+    internal: str | None = None,
+    external: str | None = None,
+    ready: bool = True,
+    unschedulable: bool = False,
+) -> Obj:
     addresses = [{"type": "Hostname", "address": name}]
     if internal:
         addresses.append({"type": "InternalIP", "address": internal})
     if external:
         addresses.append({"type": "ExternalIP", "address": external})
-    return {"metadata": {"name": name, "labels": {"type": "kwok"}}, "status": {"addresses": addresses}}
+    return {
+        "metadata": {"name": name, "labels": {"type": "kwok"}},
+        "spec": {"unschedulable": True} if unschedulable else {},
+        "status": {
+            "addresses": addresses,
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        },
+    }

@@ -198,6 +198,15 @@ def test_node_addresses_in_node_order_without_repeats() -> None:
     assert node_addresses(None) == []
 
 
+def test_node_addresses_of_ready_schedulable_nodes_come_first() -> None:
+    nodes = [
+        node("down", internal="10.0.0.1", ready=False),
+        node("cordoned", internal="10.0.0.2", unschedulable=True),
+        node("serving", internal="10.0.0.3", external="203.0.113.3"),
+    ]
+    assert node_addresses(nodes) == ["10.0.0.3", "203.0.113.3", "10.0.0.1", "10.0.0.2"]
+
+
 @pytest.mark.parametrize(
     ("host", "port_number", "expected"),
     [("10.0.0.1", 80, "10.0.0.1:80"), ("fd00::1", 6379, "[fd00::1]:6379"), ("a.b", 1, "a.b:1")],
