@@ -106,7 +106,7 @@ class EnvPlan:
                         f"{use.field}: the value of {use.variable} was split over several words and stays "
                         "on the command line: quote it, or use the list form"
                     )
-            elif use.field != "environment":
+            elif use.field not in ("environment", "labels"):  # a label with one is left out
                 self.report.warnings.append(
                     f"{use.field} interpolates {use.variable}, a secret: its value is in the manifests "
                     "there (pass it through the environment instead)"

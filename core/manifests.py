@@ -37,8 +37,9 @@ Choices (kompose makes other ones; these are ours, and why):
   ``command``, ``entrypoint`` or the healthcheck (``ServiceSpec.secret_uses``; a value already in
   the environment is read from its variable): the command line reads it as ``$(VAR)``, a probe
   through ``sh -c`` as ``"${VAR}"``. A variable whose value holds a secret value
-  (``REDIS_ARGS=--requirepass ${REDIS_PASSWORD}``) goes to the Secret whole. A secret
-  interpolated anywhere else (labels, image, a config's ``content``) is a warning.
+  (``REDIS_ARGS=--requirepass ${REDIS_PASSWORD}``) goes to the Secret whole, and a config that
+  interpolates one is mounted from a Secret. A label holding one is left out (a warning); one in
+  the image name is a warning.
   ``core.environments`` and ``core.secretrefs`` say how and why; ``CompiledService.redacted()``
   hunts down whatever slipped through all the same (``core.sensitivity.conceal``).
 - The pod template carries ``ushadow.io/env-hash`` (a digest of the ConfigMap and Secret content,
@@ -244,6 +245,7 @@ class _Builder:
             meta=self.meta,
             selector=self.selector,
             report=report,
+            reserved=frozenset({f"{self.name}-config", f"{self.name}-secrets"}),
         )
         plan.add_service(spec, kind)
         main, env_objects = container(
@@ -301,17 +303,13 @@ class _Builder:
         )
 
     def _interpolated_secrets(self) -> list[str]:
-        """The secret values compose interpolated into this service or a config it mounts; a config
-        with one is a warning (a ConfigMap is plain text to whoever may read the namespace)."""
+        """The secret values compose interpolated into this service or a config it mounts (such a
+        config is mounted from a Secret: see ``VolumePlan``)."""
         values = list(self.spec.secret_variables.values())
         mounted = {ref.source for ref in self.spec.configs}
         for use in self.project.secret_uses if self.project else []:
             if use.field == "configs" and use.key in mounted:
                 values.append(use.value)
-                self.report.warnings.append(
-                    f"config {use.key} interpolates {use.variable}, a secret: its ConfigMap holds the value "
-                    "in plain text (declare it under secrets: instead)"
-                )
         return values
 
 

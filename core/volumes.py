@@ -98,7 +98,10 @@ class VolumePlan:
         meta: Callable[[str], Manifest],
         selector: dict[str, str],
         report: Report,
+        reserved: frozenset[str] = frozenset(),
     ) -> None:
+        """``reserved``: object names the service uses already (its env ConfigMap and Secret)."""
+        self.reserved = reserved
         self.project = project
         self.namespace = namespace
         self.settings = settings
@@ -260,6 +263,8 @@ class VolumePlan:
             ref = FileRef(source=ref.source, target=ref.target or f"/{ref.source}", mode=ref.mode)
         kind = "Secret" if what == "secret" else "ConfigMap"
         obj_name = dns_label(ref.source)
+        if obj_name in self.reserved:  # `web_secrets` would be the service's own env Secret
+            obj_name = dns_label(f"{ref.source}-{what}")
         key = config_key(ref.source)
         if top.content is not None:
             obj: Manifest = {"apiVersion": "v1", "kind": kind, "metadata": self.meta(obj_name)}

@@ -27,6 +27,7 @@ from core.naming import (
     short_hash,
 )
 from core.podspecs import host_aliases
+from core.sensitivity import distinctive, is_sensitive_value
 from core.volumes import Report, VolumePlan, VolumeSettings, claims_storage, shared_volumes
 
 Manifest = dict[str, Any]
@@ -132,11 +133,16 @@ def compose_labels(
     spec: ServiceSpec, own: dict[str, str], report: Report
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Compose labels as Kubernetes labels where they are valid ones, else as annotations;
-    one that ushadow sets itself (``own``) is kept as a ``compose.ushadow.io/`` annotation."""
+    one that ushadow sets itself (``own``) is kept as a ``compose.ushadow.io/`` annotation. A label
+    whose value holds a secret (``${API_TOKEN}`` interpolated into it) is left out: labels and
+    annotations are plain text to whoever may list the namespace."""
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
+    hidden = [v for v in spec.secret_variables.values() if distinctive(v)]
     for key, value in spec.labels.items():
-        if key in own:
+        if is_sensitive_value(str(value)) or any(secret in str(value) for secret in hidden):
+            report.warnings.append(f"compose label {key} holds a secret value and was left out")
+        elif key in own:
             report.warnings.append(f"compose label {key} is set by ushadow and was kept as an annotation")
             annotations[qualified_name(f"compose.ushadow.io/{label_value(key)}")] = str(value)
         elif is_qualified_name(key) and is_label_value(str(value)):

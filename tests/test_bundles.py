@@ -312,14 +312,11 @@ def test_zip_bundle_holds_files_and_empty_secret_templates() -> None:
 
 
 def test_a_secret_value_that_slipped_into_a_file_is_masked_and_named() -> None:
-    """Defence in depth: the compiler keeps secret values off command lines and out of ConfigMaps,
-    but a compose label is copied as written; the bundle still never carries the value."""
+    """Defence in depth: the compiler keeps secret values off command lines, out of ConfigMaps
+    and labels, but a working directory is copied as written; the bundle still never carries it."""
     key = "sk-slipped-0123456789abcdef"
     leaky = ServiceSpec(
-        name="leaky",
-        image="nginx:1.27",
-        environment={"API_KEY": key},
-        labels={"com.example/debug": f"started with {key}"},  # not a label value: an annotation
+        name="leaky", image="nginx:1.27", environment={"API_KEY": key}, working_dir=f"/srv/started with {key}"
     )
     plan = plan_bundle(refs_of([app_project(extra={"leaky": leaky})]))
     assert plan.concealed == ["base/ushadow/leaky.yaml"]

@@ -435,6 +435,10 @@ def test_lenient_mode_keeps_the_good_services_of_a_file() -> None:
         ("", "empty compose file"),
         ("- a\n- b\n", "top level must be a mapping"),
         ("web:\n  image: nginx\n", "version 1 compose format"),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+            r"a Kubernetes manifest \(kind ConfigMap\)",
+        ),
         ("services:\n  web:\n    image: nginx\nvolumez: {}\n", "unknown top-level key"),
         ("services: [web]\n", "services: expected a mapping"),
         ("services:\n  web:\n    image: nginx\n    environment:\n      1: one\n", "key 1 is not a string"),

@@ -46,7 +46,7 @@ from core.manifests import (
     merge_objects,
     to_yaml,
 )
-from core.naming import is_dns1035_label, is_label_value, is_port_name
+from core.naming import dns_label, is_dns1035_label, is_label_value, is_port_name
 from core.sensitivity import MASK
 
 GiB = 1024**3
@@ -744,11 +744,18 @@ def test_external_and_undeclared_refs() -> None:
     assert any("missing is not declared" in w for w in c.warnings)
 
 
-def test_a_compose_secret_clashing_with_the_env_secret_is_a_conflict() -> None:
-    spec = svc(environment={"TOKEN": "x"}, secrets=[FileRef(source="web-secrets")])
-    p = project_of(spec, secrets={"web-secrets": TopLevelResource(name="web-secrets", content="y")})
-    with pytest.raises(Conflict):
-        build(spec, p)
+@pytest.mark.parametrize("source", ["web-secrets", "web_secrets"])
+def test_a_compose_secret_named_like_the_env_secret_gets_a_name_of_its_own(source: str) -> None:
+    spec = svc(environment={"TOKEN": "x"}, secrets=[FileRef(source=source)])
+    p = project_of(spec, secrets={source: TopLevelResource(name=source, content="y")})
+    c = build(spec, p)
+    secrets = {o["metadata"]["name"]: o for o in c.objects if o["kind"] == "Secret"}
+    own = dns_label(f"{source}-secret")
+    assert set(secrets) == {"web-secrets", own}
+    assert set(secrets["web-secrets"]["data"]) == {"TOKEN"}
+    mounted = [v["secret"] for v in pod(c)["volumes"] if "secret" in v]
+    assert [m["secretName"] for m in mounted] == [own]
+    assert set(secrets[own]["data"]) == {m["items"][0]["key"] for m in mounted}
 
 
 # -- several services ---------------------------------------------------------------------------
@@ -943,7 +950,7 @@ def test_a_variable_holding_a_secret_value_goes_to_the_secret_whole(
     assert any(", ".join(moved) in n and "secret value" in n for n in c.notes) is bool(moved)
 
 
-def test_a_value_split_over_words_and_a_secret_in_a_label_are_warnings() -> None:
+def test_a_value_split_over_words_is_a_warning_and_a_label_with_a_secret_is_left_out() -> None:
     spec = svc(
         command=["app", "--pw", "two", "words-123"],
         labels={"auth": "tok-label-0123456789"},
@@ -951,10 +958,11 @@ def test_a_value_split_over_words_and_a_secret_in_a_label_are_warnings() -> None
     )
     c = build(spec)
     assert any("PASS_PHRASE was split over several words" in w for w in c.warnings)
-    # labels are identifiers and stay as written (a secret there is rare): the warning says so
-    assert any("labels interpolates API_TOKEN" in w and "in the manifests" in w for w in c.warnings)
+    # labels are plain text to whoever may list the namespace: one holding a secret is left out
+    assert any("label auth holds a secret value and was left out" in w for w in c.warnings)
     assert "tok-label-0123456789" not in repr(c.warnings + c.notes)
-    assert workload(c)["metadata"]["labels"]["auth"] == "tok-label-0123456789"
+    assert "tok-label-0123456789" not in to_yaml([o for o in c.objects if o["kind"] != "Secret"])
+    assert "auth" not in workload(c)["metadata"]["labels"]
 
 
 def test_the_env_hash_follows_a_secret_on_the_command_line() -> None:

@@ -124,6 +124,11 @@ class Loader:
         warnings = self.warnings
         if several:
             warnings.append("only the first YAML document of the file is read")
+        if "apiVersion" in data and "kind" in data and "services" not in data:
+            raise InvalidInput(
+                f"{display}: this is a Kubernetes manifest (kind {data['kind']}), not a compose file",
+                hint="keep Kubernetes manifests out of the compose registry folder",
+            )
         unknown = [k for k in data if not (isinstance(k, str) and (k in _TOP_LEVEL or k.startswith("x-")))]
         if unknown and "services" not in data and any(isinstance(data[k], dict) for k in unknown):
             raise InvalidInput(
