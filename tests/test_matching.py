@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from core.catalog import load_catalog
-from core.matching import PodIndex, match_services, recognise
+from core.matching import match_services
+from core.recognition import PodIndex, recognise
 from tests.kubejson import endpoint, endpoint_slice, pod, port, service
 
 Obj = dict[str, Any]

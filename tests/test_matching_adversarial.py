@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from core.catalog import load_catalog
-from core.matching import match_services, recognise
+from core.matching import match_services
+from core.recognition import recognise
 from tests.kubejson import endpoint, endpoint_slice, pod, port, service
 
 Obj = dict[str, Any]
