@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.bundles import LEDGER, ServiceRef, plan_bundle, refs_of, write_bundle, write_files, zip_bundle
+from core.bundles import LEDGER, ServiceRef, plan_bundle, refs_of, write_bundle, zip_bundle
 from core.compose.loading import load_project
 from core.compose.model import ComposeProject, Port, ServiceSpec, UshadowMeta, Volume
 from core.errors import Conflict, InvalidInput
+from core.filewriting import write_files
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "compiler"
@@ -234,9 +235,9 @@ def test_corrupt_ledger_is_refused(tmp_path: Path) -> None:
 
 def test_write_files_refuses_paths_outside(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
-        write_files(tmp_path, {"../escape.yaml": "x"})
+        write_files(tmp_path, {"../escape.yaml": "x"}, ledger=LEDGER)
     with pytest.raises(InvalidInput):
-        write_files(tmp_path, {"/abs.yaml": "x"})
+        write_files(tmp_path, {"/abs.yaml": "x"}, ledger=LEDGER)
 
 
 def test_write_files_without_prune_keeps_earlier_files(tmp_path: Path) -> None:

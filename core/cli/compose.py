@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.bundles import RENDER_LEDGER, write_bundle, write_files
+from core.bundles import write_bundle
 from core.cli.base import Context, Result, add_command, print_table
 from core.compose.model import Port
 from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.errors import InvalidInput, NotFound
+from core.filewriting import RENDER_LEDGER, write_files
 from core.manifests import compile_service, files_for, to_yaml
 
 DEFAULT_NAMESPACE = "ushadow"
