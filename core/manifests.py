@@ -81,7 +81,7 @@ from core.environments import EnvPlan
 from core.errors import InvalidInput, NotConvertible
 from core.naming import is_dns_label, label_value
 from core.sensitivity import distinctive
-from core.serviceports import ports, services
+from core.serviceports import governing_service, ports, services
 from core.volumes import Report, VolumePlan, VolumeSettings
 from core.workloads import (
     controller_kind,
@@ -285,7 +285,13 @@ class _Builder:
             selector=self.selector,
             meta=self.meta,
             report=report,
+            service_name=governing_service(self.name, service_ports),
         )
+        if not service_ports:
+            report.notes.append(
+                f"no ports declared: Service {self.name} is headless, so {self.name} resolves to the pods "
+                "as in a compose network (declare ports for a stable address)"
+            )
         objects = [*env_objects, *plan.objects, *plan.pvcs, *fronts, controller]
         check_unique(objects, self.sid)
         interpolated = frozenset(v for v in self._interpolated_secrets() if distinctive(v))

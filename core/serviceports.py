@@ -3,6 +3,9 @@
 Service ports are the container ports: peers in a compose network reach ``service:8080`` (the
 container port), never the host port of ``8081:8080``, so in-cluster URLs keep working. Host
 ports are a note. A StatefulSet also gets a headless Service ``<name>-headless`` for stable pod DNS.
+A service with no ports at all still answers to its name, as in a compose network (peers reach
+``postgres:5432`` whatever the file declares): its Service ``<name>`` is headless and portless,
+so the name resolves to the pods' addresses (and a StatefulSet uses it for pod DNS).
 """
 
 from __future__ import annotations
@@ -72,8 +75,13 @@ def services(
     service_type: str,
     meta: Callable[[str], Manifest],
 ) -> list[Manifest]:
-    """The Service ``<name>`` (when there are ports) and, for a StatefulSet, ``<name>-headless``."""
+    """The Service ``<name>`` and, for a StatefulSet with ports, ``<name>-headless``."""
     out: list[Manifest] = []
+    if not ports:
+        portless: Manifest = {"clusterIP": "None", "selector": dict(selector)}
+        if kind == "StatefulSet":
+            portless["publishNotReadyAddresses"] = True
+        return [{"apiVersion": "v1", "kind": "Service", "metadata": meta(name), "spec": portless}]
     if ports:
         spec: Manifest = {
             "type": service_type,
@@ -98,3 +106,8 @@ def services(
             }
         )
     return out
+
+
+def governing_service(name: str, ports: list[Manifest]) -> str:
+    """The headless Service a StatefulSet names for its pods' DNS (see :func:`services`)."""
+    return f"{name}-headless" if ports else name

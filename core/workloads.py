@@ -165,8 +165,10 @@ def workload(
     selector: dict[str, str],
     meta: Callable[[str], Manifest],
     report: Report,
+    service_name: str | None = None,
 ) -> Manifest:
-    """The Deployment or StatefulSet running ``pod``, its template hashed over the environment."""
+    """The Deployment or StatefulSet running ``pod``, its template hashed over the environment;
+    ``service_name`` is the headless Service a StatefulSet's pods are named under."""
     extra_labels, extra_annotations = compose_labels(spec, labels, report)
     env_digest = short_hash(json.dumps([o.get("data") for o in env_objects], sort_keys=True), 16)
     template_meta: Manifest = {
@@ -187,7 +189,7 @@ def workload(
         "template": {"metadata": template_meta, "spec": pod},
     }
     if kind == "StatefulSet":
-        body["serviceName"] = f"{name}-headless"
+        body["serviceName"] = service_name or f"{name}-headless"
         if plan.claim_templates:
             body["volumeClaimTemplates"] = plan.claim_templates
         return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": body}

@@ -299,7 +299,7 @@ def test_a_bundle_without_environment_or_infra_still_builds(tmp_path: Path) -> N
     out = tmp_path / "k8s"
     write_bundle([plain], out)
     assert "generators" not in (out / "kustomization.yaml").read_text()
-    assert [d["kind"] for d in kustomize(out)] == ["Namespace", "Deployment"]
+    assert [d["kind"] for d in kustomize(out)] == ["Namespace", "Service", "Deployment"]
 
 
 def test_zip_bundle_holds_files_and_empty_secret_templates() -> None:

@@ -148,7 +148,7 @@ def test_render_out_writes_one_file_per_object(capsys: pytest.CaptureFixture[str
     code, stdout, err = run(capsys, "render", "storage:cache", "--out", str(out))
     assert code == 0, err
     files = sorted(p.name for p in out.glob("*.yaml"))
-    assert files == ["01-service-cache-headless.yaml", "02-statefulset-cache.yaml"]  # no ports: headless only
+    assert files == ["01-service-cache.yaml", "02-statefulset-cache.yaml"]  # no ports: headless, portless
     assert "02-statefulset-cache.yaml" in stdout
     again = run_json(capsys, "render", "storage:cache", "--out", str(out))
     assert again["written"] == []
@@ -159,10 +159,10 @@ def test_render_out_never_overwrites_a_foreign_file(
 ) -> None:
     out = tmp_path / "rendered"
     out.mkdir()
-    (out / "01-service-cache-headless.yaml").write_text("# mine\n")
+    (out / "01-service-cache.yaml").write_text("# mine\n")
     code, _, err = run(capsys, "render", "storage:cache", "--out", str(out))
     assert code == 4 and "not written by ushadow-ops" in err
-    assert (out / "01-service-cache-headless.yaml").read_text() == "# mine\n"
+    assert (out / "01-service-cache.yaml").read_text() == "# mine\n"
 
 
 def test_render_masks_secrets_in_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

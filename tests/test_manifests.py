@@ -108,7 +108,7 @@ def test_every_service_field_is_handled() -> None:
 
 def test_minimal_service_is_a_deployment_with_stable_labels() -> None:
     c = build(svc())
-    assert kinds(c) == ["Deployment"]
+    assert kinds(c) == ["Service", "Deployment"]
     assert c.service_id == "app:web" and c.name == "web" and c.namespace == "demo"
     dep = workload(c)
     labels = dep["metadata"]["labels"]
@@ -247,7 +247,7 @@ def test_environment_is_split_into_configmap_and_secret() -> None:
         "BARE": None,
     }
     c = build(svc(environment=env))
-    assert kinds(c) == ["ConfigMap", "Secret", "Deployment"]
+    assert kinds(c) == ["ConfigMap", "Secret", "Service", "Deployment"]
     cm = find(c, "ConfigMap", "web-config")
     assert cm["data"] == {
         "MODE": "prod",
@@ -267,12 +267,12 @@ def test_environment_is_split_into_configmap_and_secret() -> None:
 def test_no_environment_means_no_configmap_or_secret() -> None:
     c = build(svc())
     assert "envFrom" not in container(c)
-    assert kinds(c) == ["Deployment"]
+    assert kinds(c) == ["Service", "Deployment"]
 
 
 def test_only_config_means_no_secret() -> None:
     c = build(svc(environment={"A": "1"}))
-    assert kinds(c) == ["ConfigMap", "Deployment"]
+    assert kinds(c) == ["ConfigMap", "Service", "Deployment"]
     assert container(c)["envFrom"] == [{"configMapRef": {"name": "web-config"}}]
 
 
@@ -356,9 +356,15 @@ def test_ports_service_uses_container_ports_with_unique_valid_names() -> None:
     assert "8081->8080/tcp" in note and "127.0.0.1:3000->3000/tcp" in note
 
 
-def test_no_ports_no_service() -> None:
+def test_no_ports_still_answers_to_its_name_through_a_headless_service() -> None:
     c = build(svc())
-    assert "Service" not in kinds(c)
+    service = find(c, "Service")
+    assert service["metadata"]["name"] == "web"
+    assert service["spec"] == {
+        "clusterIP": "None",
+        "selector": workload(c)["spec"]["selector"]["matchLabels"],
+    }
+    assert any("Service web is headless" in n for n in c.notes)
 
 
 def test_service_type_option() -> None:
@@ -619,7 +625,7 @@ def test_named_volume_makes_a_statefulset_with_claim_templates() -> None:
 def test_named_volume_as_deployment_makes_a_pvc_and_recreate_strategy() -> None:
     spec = svc(volumes=[Volume(type="volume", source="data", target="/data", subpath="sub", read_only=True)])
     c = build(spec, controllers={"web": "deployment"})
-    assert kinds(c) == ["PersistentVolumeClaim", "Deployment"]
+    assert kinds(c) == ["PersistentVolumeClaim", "Service", "Deployment"]
     pvc = find(c, "PersistentVolumeClaim", "data")
     assert pvc["spec"]["resources"]["requests"]["storage"] == "1Gi"
     assert workload(c)["spec"]["strategy"] == {"type": "Recreate"}
@@ -640,6 +646,15 @@ def test_shared_volume_stays_a_deployment_with_one_claim() -> None:
     assert [o["kind"] for o in merged].count("PersistentVolumeClaim") == 1
 
 
+def test_a_statefulset_without_ports_is_named_under_its_portless_service() -> None:
+    c = build(svc(name="db", volumes=[Volume(type="volume", source="pgdata", target="/var/lib/postgresql")]))
+    assert c.kind == "StatefulSet" and kinds(c) == ["Service", "StatefulSet"]
+    service = find(c, "Service", "db")
+    assert service["spec"]["clusterIP"] == "None" and service["spec"]["publishNotReadyAddresses"] is True
+    assert "ports" not in service["spec"]
+    assert workload(c)["spec"]["serviceName"] == "db"
+
+
 def test_statefulset_option_and_deployment_default() -> None:
     spec = svc(volumes=[Volume(type="volume", source="d", target="/d")])
     assert build(spec, controller="deployment").kind == "Deployment"
@@ -650,7 +665,7 @@ def test_statefulset_option_and_deployment_default() -> None:
 def test_persistence_off_uses_empty_dirs() -> None:
     spec = svc(volumes=[Volume(type="volume", source="d", target="/d")])
     c = build(spec, persistence="emptydir")
-    assert c.kind == "Deployment" and kinds(c) == ["Deployment"]
+    assert c.kind == "Deployment" and kinds(c) == ["Service", "Deployment"]
     assert pod(c)["volumes"] == [{"name": "d", "emptyDir": {}}]
 
 
@@ -771,14 +786,14 @@ def test_two_services_with_one_kubernetes_name_conflict() -> None:
 def test_same_name_in_different_namespaces_is_fine() -> None:
     a = compile_service(svc(), project=None, namespace="one")
     b = compile_service(svc(), project=None, namespace="two")
-    assert len(merge_objects([a, b])) == 2
+    assert len(merge_objects([a, b])) == 4  # a Service and a Deployment in each
 
 
 def test_merge_orders_config_before_workloads() -> None:
     a = build(svc(name="a", environment={"X": "1"}, ports=[Port(target=80)]))
     b = build(svc(name="b", environment={"Y": "2"}))
     order = [o["kind"] for o in merge_objects([a, b])]
-    assert order == ["ConfigMap", "ConfigMap", "Service", "Deployment", "Deployment"]
+    assert order == ["ConfigMap", "ConfigMap", "Service", "Service", "Deployment", "Deployment"]
 
 
 # -- YAML output ---------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def test_undeploy_removes_ours_and_keeps_claims_unless_asked(
         changes = ops.undeploy(None, "shop:stash")
         assert {(c.kind, c.name) for c in changes if c.action == "deleted"} == {
             ("StatefulSet", "stash"),
-            ("Service", "stash-headless"),
+            ("Service", "stash"),  # no ports: the portless headless Service
         }
         assert [(c.kind, c.name, c.action) for c in changes if c.kind == "PersistentVolumeClaim"] == [
             ("PersistentVolumeClaim", claim, "kept")
