@@ -307,7 +307,7 @@ def _generator(secret: dict[str, Any], item: CompiledService, plan: BundlePlan) 
         env_file = f"secrets/{ns}/{name}.env"
         example = (
             f"# Secret {name} in namespace {ns} ({item.service_id}).\n"
-            f"# Copy to {name}.env (git-ignored) and fill in the values; `kubectl apply -k` reads that file.\n"
+            f"# Fill in the values in {name}.env beside this file (git-ignored); `kubectl apply -k` reads it.\n"
             + "".join(f"{key}=\n" for key in keys)
         )
         plan.files[f"{env_file}.example"] = example

@@ -512,7 +512,7 @@ def test_variables_are_listed_per_service_and_per_project() -> None:
         ("plain", ()),
         ("${PASS}", (("PASS", "s3cret"),)),
         ("$PASS and $USER", (("PASS", "s3cret"), ("USER", "alice"))),
-        ("${UNSET}", ()),  # nothing was put in
+        ("${UNSET}", (("UNSET", ""),)),  # an empty string was put in: the place still counts
         ("${UNSET:-sk-default}", (("UNSET", "sk-default"),)),  # the default stands for the variable
         ("${PASS:-unused}", (("PASS", "s3cret"),)),
         ("${EMPTY-dflt}", (("EMPTY", ""),)),

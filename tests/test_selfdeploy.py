@@ -25,6 +25,10 @@ def test_dashboard_bundle_deploys_with_two_replicas_sharing_postgres(
     out = tmp_path / "bundle"
     assert cli(["bundle", "--registry", str(REPO / "deploy"), "--out", str(out)]) == 0
     secrets = out / "secrets" / "ushadow-ops"
+    # the database URL carries the (unset) password: it is asked for with the secrets, not written
+    # into the ConfigMap with an empty password
+    assert "USHADOW_DATABASE_URL=" in (secrets / "dashboard-secrets.env.example").read_text()
+    assert "USHADOW_DATABASE_URL" not in (out / "configmap.yaml").read_text()
     (secrets / "dashboard-secrets.env").write_text(
         "USHADOW_DATABASE_URL=postgresql+psycopg://ushadow:pw@postgres:5432/ushadow\nUSHADOW_SECRET_KEY=k\n"
     )

@@ -142,6 +142,7 @@ def _plain(name: str, state: _State, evaluate: bool) -> str:
     value = state.lookup(name)
     if value is None:
         state.note(state.unset, name)
+        state.values.append((name, ""))  # where it would go still counts (a secret's place)
         return ""
     state.values.append((name, value))
     return value
@@ -174,6 +175,7 @@ def _braced(text: str, pos: int, state: _State, evaluate: bool, template: str) -
     if operator in (":?", "?"):
         if use_arg:
             state.missing.append(MissingVariable(name, arg))
+            state.values.append((name, ""))
             return "", after
         state.values.append((name, value or ""))
         return value or "", after

@@ -75,7 +75,8 @@ def _file_mode(value: int | str | None, where: str) -> int | None:
 def _first_values(uses: list[SecretUse]) -> dict[str, str]:
     values: dict[str, str] = {}
     for use in uses:
-        values.setdefault(use.variable, use.value)
+        if use.value:  # an empty one (an unset variable in the environment) has nothing to hide
+            values.setdefault(use.variable, use.value)
     return values
 
 

@@ -66,12 +66,16 @@ def _top_level_field(use: Use) -> tuple[str, str | None]:
 
 def secret_uses(uses: list[Use], *, top_level: bool = False) -> list[SecretUse]:
     """The expanded references that put a secret value somewhere: a variable with a sensitive
-    name, or a value that is a credential (``core.sensitivity``); empty values hide nothing."""
+    name, or a value that is a credential (``core.sensitivity``). Empty values hide nothing, except
+    in an environment variable: ``URL=postgres://app:${DB_PASSWORD}@db/app`` is a secret's place
+    even while ``DB_PASSWORD`` is unset (a bundle's secrets file is where it gets filled in)."""
     found: list[SecretUse] = []
     for use in uses:
-        if not use.value or not is_sensitive(use.variable, use.value):
+        if not is_sensitive(use.variable, use.value):
             continue
         field_name, key = _top_level_field(use) if top_level else _use_field(use)
+        if not use.value and not (field_name == "environment" and key):
+            continue
         item = SecretUse(field=field_name, variable=use.variable, value=use.value, key=key)
         if item not in found:
             found.append(item)
