@@ -52,6 +52,12 @@ class RolloutStatus:
     failure: str | None = None  # ProgressDeadlineExceeded, ReplicaFailure
 
     @property
+    def observed(self) -> bool:
+        """Whether the controller has seen the current generation: until then the pods, revision
+        and conditions still describe the previous one (a failed rollout being rolled back)."""
+        return self.observed_generation >= self.generation
+
+    @property
     def done(self) -> bool:
         if self.observed_generation < self.generation:
             return False

@@ -96,9 +96,9 @@ def wait_for_rollout(
             progress(last, status.fraction)
         if status.done:
             return status
-        problems = diagnose(kube, workload, namespace)
+        problems = diagnose(kube, workload, namespace) if status.observed else []
         fatal = [p for p in problems if p.fatal]
-        if status.failure or fatal:
+        if status.observed and (status.failure or fatal):  # else nothing is judged yet
             raise RolloutFailed(
                 f"{subject} did not become ready: {explain(status, fatal or problems)}",
                 hint=_hint(fatal or problems),

@@ -315,3 +315,24 @@ def test_saved_records_hold_no_secret_value(store: Store, settings: Settings, cl
         if path.is_file():
             data = path.read_bytes()
             assert value.encode() not in data and encoded.encode() not in data, path
+
+
+def test_rolling_back_a_failed_rollout_is_reported_ready(
+    store: Store, settings: Settings, cluster: str, tmp_path: Path
+) -> None:
+    (tmp_path / "tagged.yaml").write_text(
+        "services:\n  web:\n    image: nginx:${TAG:-1.27-alpine}\n    ports: ['80']\n"
+    )
+
+    def deploy_tag(env: dict[str, str]):  # type: ignore[no-untyped-def]
+        return deploy_service(
+            store, settings, cluster=cluster, service_id="tagged:web", env=env, wait=True, timeout=120,
+            registry_dirs=[tmp_path],
+        )  # fmt: skip
+
+    assert deploy_tag({}).status == "ready"
+    broken = deploy_tag({"TAG": "missing"})
+    assert broken.status == "failed" and "ImagePullBackOff" in (broken.message or "")
+    # back to the good template: the failing pods of the bad revision must not fail this rollout
+    back = deploy_tag({})
+    assert back.status == "ready", back.message

@@ -61,6 +61,17 @@ def test_rollout_done(obj: dict[str, Any], done: bool) -> None:
     assert (status.fraction == 1.0) is done
 
 
+@pytest.mark.parametrize(("observed", "generation", "seen"), [(1, 2, False), (2, 2, True), (3, 2, True)])
+def test_a_generation_the_controller_has_not_seen_is_not_judged(
+    observed: int, generation: int, seen: bool
+) -> None:
+    """wait_for_rollout judges pods and conditions only once the controller has seen the generation:
+    right after rolling a failed rollout back, they still describe the failed one."""
+    status = rollout_status(deployment(1, generation, observedGeneration=observed))
+    assert status.observed is seen
+    assert not status.done or seen
+
+
 def test_progress_deadline_is_a_failure() -> None:
     obj = deployment(1, observedGeneration=2, replicas=1, updatedReplicas=1)
     obj["status"]["conditions"] = [
