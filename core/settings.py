@@ -42,7 +42,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "with `[auth]` configured: emails or `@domain`s that may view but not change anything",
         "empty",
     ),
-    "USHADOW_SCAN_CONCURRENCY": ("how many clusters or namespaces are scanned or checked at once", "`8`"),
+    "USHADOW_SCAN_CONCURRENCY": (
+        "how many clusters or namespaces are scanned at once (connection checks, which only wait on the "
+        "network, run 4 times as many: at least 4, at most 64)",
+        "`8`",
+    ),
 }
 
 

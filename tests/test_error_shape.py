@@ -187,3 +187,17 @@ def test_cli_usage_errors_are_one_line_too(
     assert line.startswith("error: ushadow-ops")
     assert expected in line
     assert "--help" in line
+
+
+@pytest.mark.parametrize("argv", [["scale", "c", "--json"], ["--json", "nope"]])
+def test_cli_usage_errors_with_json_are_one_json_document(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert error["type"] == "Invalid input" and error["message"].startswith("ushadow-ops")
+    assert "--help" in error["hint"]
+    assert len(captured.err.splitlines()) == 1

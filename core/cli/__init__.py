@@ -45,6 +45,8 @@ def _print_json(value: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    Parser.json_errors = "--json" in argv
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(args)  # also gives args its --json/--debug defaults

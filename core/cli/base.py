@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,10 +16,17 @@ if TYPE_CHECKING:
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr (the contract), with where to look for help."""
+    """Usage errors as one line on stderr (the contract), with where to look for help; with
+    ``--json`` on the command line (``json_errors``), stdout holds the error as its one document."""
+
+    json_errors = False
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+        hint = f"see `{self.prog} --help`"
+        sys.stderr.write(f"error: {self.prog}: {message} ({hint})\n")
+        if self.json_errors:
+            error = {"type": "Invalid input", "message": f"{self.prog}: {message}", "hint": hint}
+            sys.stdout.write(json.dumps({"error": error}, indent=2) + "\n")
         raise SystemExit(2)
 
 

@@ -44,7 +44,10 @@ def _add(args: argparse.Namespace, ctx: Context) -> Result:
     data = result.cluster.to_json()
 
     def human(d: dict[str, Any]) -> None:
-        nodes = "nodes hidden by RBAC" if d["node_count"] is None else f"{d['node_count']} nodes"
+        if d["node_count"] is not None:
+            nodes = f"{d['node_count']} nodes"
+        else:
+            nodes = "nodes hidden by RBAC" if d["status"] == "connected" else "nodes unknown"
         print(f"added cluster {d['name']} ({d['cluster_id']}): {d['status']}, {d['version'] or '-'}, {nodes}")
         if d["error"]:
             print(f"  {d['error']}")
