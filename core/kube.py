@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import json
 import logging
+import re
 import shutil
 import ssl
 import tempfile
@@ -76,8 +77,10 @@ def transport_error(exc: BaseException, *, server: str, timeout: float) -> Excep
         reason = exc.reason
     text = str(reason)
     if isinstance(reason, (urllib3.exceptions.SSLError, ssl.SSLError)) or "CERTIFICATE_VERIFY_FAILED" in text:
+        found = re.search(r"certificate verify failed: ([^'\"(]+)", text)
+        detail = found.group(1).strip() if found else "the TLS handshake failed"
         return ClusterError(
-            f"TLS verification with {server} failed: {text.split(': ', 1)[-1][:200]}",
+            f"TLS verification with {server} failed: {detail[:200]}",
             hint="the kubeconfig's certificate-authority-data does not match the server's certificate",
         )
     if isinstance(reason, urllib3.exceptions.NewConnectionError) and "timed out" not in text:

@@ -141,6 +141,8 @@ def test_tls_failure_is_an_error(store: Store, settings: Settings, admin_text: s
     with pytest.raises(ClusterError) as err:
         ops.add_cluster(store, settings, name="tls", kubeconfig=dump(doc))
     assert "TLS verification" in err.value.message
+    # the library's reason, whole and readable: no Python reprs or cut brackets
+    assert "failed: certificate signature failure (nothing was saved)" in err.value.message
     assert store.list_clusters() == []
 
 
