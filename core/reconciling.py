@@ -233,16 +233,19 @@ def check_ownership(
         elif owner and wanted and owner != wanted:
             taken.append((what, owner))
     if foreign:
+        one = len(foreign) == 1
         raise Conflict(
-            f"{', '.join(foreign)} in namespace {namespace} already exist and were not made by ushadow "
+            f"{', '.join(foreign)} in namespace {namespace} already "
+            f"{'exists and was' if one else 'exist and were'} not made by ushadow "
             f"(no label {MANAGED_BY}={MANAGER_VALUE}); nothing was changed",
-            hint="deploy into another namespace, or remove those objects (or label them "
-            f"{MANAGED_BY}={MANAGER_VALUE} to hand them over)",
+            hint=f"deploy into another namespace, or remove {'it' if one else 'them'} (or label "
+            f"{'it' if one else 'them'} {MANAGED_BY}={MANAGER_VALUE} to hand {'it' if one else 'them'} over)",
         )
     if taken:
         owners = sorted({owner for _, owner in taken})
         raise Conflict(
-            f"{', '.join(w for w, _ in taken)} in namespace {namespace} belong to {', '.join(owners)}; "
+            f"{', '.join(w for w, _ in taken)} in namespace {namespace} "
+            f"{'belongs' if len(taken) == 1 else 'belong'} to {', '.join(owners)}; "
             "nothing was changed",
             hint=f"undeploy {owners[0]} first, or deploy this service into another namespace",
         )

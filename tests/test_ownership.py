@@ -100,7 +100,7 @@ def test_a_service_of_another_file_with_the_same_name_is_refused(
     uid = apps.read_namespaced_deployment("redis", namespace, _request_timeout=10).metadata.uid
     with pytest.raises(Conflict) as caught:
         deploy_service(store, settings, cluster=cluster, service_id="team-b:redis", registry_dirs=[tmp_path])
-    assert "belong to stores:redis" in caught.value.message
+    assert "to stores:redis" in caught.value.message
     assert caught.value.hint and "undeploy stores:redis" in caught.value.hint
     live = apps.read_namespaced_deployment("redis", namespace, _request_timeout=10)
     assert live.metadata.uid == uid
