@@ -50,6 +50,8 @@ class ScanDiff:
     types_lost: tuple[str, ...] = ()
     errors_added: tuple[str, ...] = ()
     errors_cleared: tuple[str, ...] = ()
+    # set when the previous scan read other namespaces too: the namespaces both read, compared
+    compared_namespaces: tuple[str, ...] = ()
 
     @property
     def first_scan(self) -> bool:
@@ -71,6 +73,7 @@ class ScanDiff:
             "types_lost": list(self.types_lost),
             "errors_added": list(self.errors_added),
             "errors_cleared": list(self.errors_cleared),
+            "compared_namespaces": list(self.compared_namespaces),
             "summary": self.lines(),
         }
 

@@ -247,20 +247,24 @@ class Store:
 
     def previous_scan(self, scan: ScanResult) -> ScanResult | None:
         """The scan of the same cluster and namespaces just before ``scan``."""
+        for earlier in self.scans_before(scan):
+            if (
+                sorted(earlier.namespaces) == sorted(scan.namespaces)
+                and earlier.all_namespaces == scan.all_namespaces
+            ):
+                return earlier
+        return None
+
+    def scans_before(self, scan: ScanResult, *, limit: int = 50) -> list[ScanResult]:
+        """The scans of the same cluster before ``scan``, newest first."""
         with self._session() as session:
             rows = session.scalars(
                 select(ScanRow)
                 .where(ScanRow.cluster_id == scan.cluster_id, ScanRow.scanned_at < scan.scanned_at)
                 .order_by(ScanRow.scanned_at.desc())
-                .limit(50)
+                .limit(limit)
             ).all()
-            for row in rows:
-                if (
-                    sorted(row.namespaces) == sorted(scan.namespaces)
-                    and row.all_namespaces == scan.all_namespaces
-                ):
-                    return scan_from_row(row)
-        return None
+            return [scan_from_row(row) for row in rows]
 
     def latest_scans(self) -> dict[str, ScanResult]:
         """The newest scan of each cluster, by cluster id."""

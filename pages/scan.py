@@ -245,9 +245,15 @@ def show_changes(diff: ScanDiff) -> None:
         return
     previous = f"[the previous scan]({scan_path(diff.previous_scan_id or '')}) ({diff.previous_scanned_at})"
     if diff.unchanged:
-        st.caption(f"Nothing changed since {previous}.")
+        within = f" in {md(', '.join(diff.compared_namespaces))}" if diff.compared_namespaces else ""
+        st.caption(f"Nothing changed{within} since {previous}.")
         return
-    st.caption(f"Compared with {previous}: `+` new, `-` gone, `~` changed.")
+    within = (
+        f" on the namespaces both read ({md(', '.join(diff.compared_namespaces))})"
+        if diff.compared_namespaces
+        else ""
+    )
+    st.caption(f"Compared with {previous}{within}: `+` new, `-` gone, `~` changed.")
     st.code("\n".join(diff.lines()), language="diff")
 
 

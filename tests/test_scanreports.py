@@ -49,3 +49,20 @@ def test_the_document_is_the_contract_shape_with_cluster_and_changes(store: Stor
     assert doc["changes"]["previous_scan_id"] == first.scan_id
     assert doc["changes"]["summary"] == ["~ redis: shop/redis changed (ready endpoints 1 -> 0 (not ready))"]
     assert changes_since_previous(store, first).first_scan
+
+
+def test_a_scan_of_more_namespaces_is_compared_on_those_both_read(store: Store) -> None:
+    cluster_id = store.add_cluster(
+        name="prod", context="c", server="https://127.0.0.1:1", namespace="shop", labels={},
+        credential=b"{}", status="connected", version=None, node_count=None, error=None,
+    ).cluster_id  # fmt: skip
+    first = store.save_scan(result(cluster_id, minute=0, ready=1))
+    wider = result(cluster_id, minute=5, ready=0, namespaces=["shop", "billing"])
+    extra = Match(infra_type="postgres", service="pg", namespace="billing", service_type="ClusterIP")
+    wider = store.save_scan(wider.model_copy(update={"matches": [*wider.matches, extra]}))
+    diff = changes_since_previous(store, wider)
+    assert diff.previous_scan_id == first.scan_id and diff.compared_namespaces == ("shop",)
+    # billing was not read before: its postgres is not "new", shop's redis did change
+    assert diff.lines() == ["~ redis: shop/redis changed (ready endpoints 1 -> 0 (not ready))"]
+    unrelated = store.save_scan(result(cluster_id, minute=9, ready=0, namespaces=["elsewhere"]))
+    assert changes_since_previous(store, unrelated).first_scan
