@@ -192,6 +192,14 @@ def plan_bundle(
                     rest.append(obj)
             else:
                 rest.append(obj)
+        for name, file_key in item.provided_secrets:  # compose secrets from a file: seeded to fill in
+            labels = dict(item.objects[-1]["metadata"].get("labels") or {})
+            provided = {
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": item.namespace, "labels": labels},
+                "data": {file_key: ""},
+            }
+            generators.setdefault((item.namespace, name), _generator(provided, item, plan))
         rel = f"{item.namespace}/{item.name}.yaml"
         rest = _concealed(rest, hide, secret_refs(item.objects), f"{group}/{rel}", plan)
         _rehash(rest, item)

@@ -65,6 +65,9 @@ class CompiledService:
     secret_references: list[str] = field(default_factory=list)
     # the distinctive secret values compose interpolated into the service or a config it mounts
     interpolated_secrets: frozenset[str] = frozenset()
+    # compose secrets the service mounts from a file or variable of the machine running compose:
+    # (Secret name, key) pairs someone must provide (a bundle seeds a file for each)
+    provided_secrets: tuple[tuple[str, str], ...] = ()
 
     def redacted(self) -> list[Manifest]:
         """The objects with Secret values masked, and hunted down anywhere else (defence in depth)."""

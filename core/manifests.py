@@ -306,6 +306,7 @@ class _Builder:
             notes=_dedupe(report.notes),
             secret_references=sorted(env.in_args | env.in_probes),
             interpolated_secrets=interpolated,
+            provided_secrets=tuple(plan.provided),
         )
 
     def _interpolated_secrets(self) -> list[str]:

@@ -113,6 +113,7 @@ class VolumePlan:
         self.pvcs: list[Manifest] = []
         self.claim_templates: list[Manifest] = []
         self.objects: list[Manifest] = []  # Secrets/ConfigMaps from inline compose secrets/configs
+        self.provided: list[tuple[str, str]] = []  # (Secret, key) of file- or variable-backed secrets
         self._mounted: set[str] = set()
 
     @property
@@ -278,6 +279,8 @@ class VolumePlan:
                 f"{what} {ref.source} is external: a {kind} {obj_name!r} must already exist"
             )
         else:
+            if what == "secret":
+                self.provided.append((obj_name, key))
             origin = f"file {top.file}" if top.file else f"variable {top.environment}"
             command = "secret generic" if what == "secret" else "configmap"
             self.report.warnings.append(

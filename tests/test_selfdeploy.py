@@ -45,6 +45,13 @@ def test_dashboard_bundle_deploys_with_two_replicas_sharing_postgres(
     assert "dashboard-secrets" in env_from
     secret = next(d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "dashboard-secrets")
     assert set(secret["data"]) == {"USHADOW_DATABASE_URL", "USHADOW_SECRET_KEY"}
+    # Streamlit's secrets file (where [auth] turns sign-in on) comes from a seeded file of the bundle
+    streamlit = next(
+        d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "streamlit-secrets"
+    )
+    assert set(streamlit["data"]) == {"streamlit-secrets"}
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/app/.streamlit/secrets.toml" in mounts
 
     subprocess.run(
         [
