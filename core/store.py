@@ -61,7 +61,7 @@ class Store:
                 migrate(engine)
         except OperationalError as exc:
             raise UshadowError(
-                f"cannot open the database: {exc.orig}",
+                f"cannot open the database: {' '.join(str(exc.orig).split())}",
                 hint="check USHADOW_DATABASE_URL and that the database server is running",
             ) from exc
         return cls(engine, Cipher.from_settings(settings))
