@@ -71,10 +71,14 @@ def _envmap(args: argparse.Namespace, ctx: Context) -> Result:
     data = {"cluster": ops.cluster.name, "dry_run": args.dry_run, **result.to_json()}
 
     def human(d: dict[str, Any]) -> None:
+        if d["dry_run"]:
+            print("dry run (server-side): what would change; nothing was changed")
         _print_changes(d["resources"])
         print(
             f"config keys: {', '.join(d['config_keys']) or '-'}; secret keys: {', '.join(d['secret_keys']) or '-'}"
         )
+        if d["dry_run"]:
+            return
         restart = f"ushadow-ops restart {d['cluster']} {d['name']} -n {d['namespace']}"
         print(f"pods read their environment at start: `{restart}` applies it")
 
