@@ -18,8 +18,16 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 MODULES = ["bench_scan", "bench_clusters", "bench_compile", "bench_pages"]
 
 
+USAGE = f"usage: python -m bench [{' '.join(MODULES)}]\n  runs all (or the named) benchmarks"
+
+
 def main(argv: list[str]) -> int:
+    unknown = [name for name in argv if name not in MODULES]
+    if unknown:  # --help, a typo: say what there is and leave BENCHMARKS.md alone
+        print(USAGE, file=sys.stderr)
+        return 0 if unknown in (["--help"], ["-h"]) else 2
     wanted = argv or MODULES
+    partial = bool(argv)
     sections = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, by `make bench`.",
@@ -41,6 +49,9 @@ def main(argv: list[str]) -> int:
             continue
         sections.append(f"### {name} ({took:.0f} s)\n\n{proc.stdout.strip()}")
     body = "\n\n".join(sections)
+    if partial:  # a single benchmark is for looking at: the recorded table stays a whole run's
+        print(body)
+        return 1 if failed else 0
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     head, _, rest = text.partition(BEGIN)
