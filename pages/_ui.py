@@ -336,9 +336,26 @@ def flash(key: str, kind: str, text: str) -> None:
     st.session_state.setdefault(key, []).append((kind, text))
 
 
+def flash_error(key: str, exc: BaseException) -> None:
+    """Leave ``exc`` for the next run of the page, drawn as :func:`show_error` draws it."""
+    if isinstance(exc, UshadowError):
+        log.info("%s: %s", exc.title, exc.message)
+    else:
+        log.error("unexpected error in the dashboard", exc_info=exc)
+    flash(key, "error", error_markdown(exc))
+
+
+FLASH_KINDS = {
+    "success": (st.success, ":material/check_circle:"),
+    "warning": (st.warning, ":material/warning:"),
+    "error": (st.error, ":material/error:"),
+}
+
+
 def show_flashes(key: str) -> None:
     for kind, text in st.session_state.pop(key, []):
-        {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(text)
+        draw, icon = FLASH_KINDS.get(kind, (st.info, ":material/info:"))
+        draw(text, icon=icon)
 
 
 # -- navigation ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ The selected cluster is in the URL (``?cluster=<id>``), so a link reopens the sa
 A kubeconfig is never drawn back on the page: after an add the inputs that held it are dropped.
 """
 
+import hashlib
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -37,6 +38,7 @@ SELECTED = "clusters_selected"
 SELECT_NEXT = "clusters_select_next"  # set by an action; becomes the selection on the next run
 REMOVING = "clusters_removing"
 NONCE = "clusters_add_nonce"  # bumped after an add, so the inputs holding the kubeconfig start empty
+NO_ANSWER = "—"  # in the table where a cluster gave no answer (unreachable, or nodes hidden by RBAC)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -60,9 +62,10 @@ COLUMNS = {
     "status": st.column_config.TextColumn("Status", help="result of the last connectivity check"),
     "name": st.column_config.TextColumn("Name"),
     "server": st.column_config.TextColumn("API server"),
-    "version": st.column_config.TextColumn("Version"),
-    "nodes": st.column_config.NumberColumn(
-        "Nodes", format="%d", help="empty when the credential may not list nodes"
+    "version": st.column_config.TextColumn("Version", help="— when the cluster did not answer"),
+    # text, not a number column: a dataframe draws a missing number as "None"
+    "nodes": st.column_config.TextColumn(
+        "Nodes", help="— when the cluster did not answer or the credential may not list nodes"
     ),
     "namespace": st.column_config.TextColumn("Namespace", help="default namespace for scans and deploys"),
     "last_checked": st.column_config.DatetimeColumn("Last checked", format="distance"),
@@ -78,8 +81,8 @@ def cluster_table(clusters: list[Cluster], latest: dict[str, ScanResult]) -> pd.
             "status": status_label(c.status),
             "name": c.name,
             "server": c.server,
-            "version": c.version,
-            "nodes": c.node_count,
+            "version": c.version or NO_ANSWER,
+            "nodes": NO_ANSWER if c.node_count is None else str(c.node_count),
             "namespace": c.namespace,
             "last_checked": _utc(c.last_checked),
             "latest_scan": scan_summary(latest.get(c.cluster_id)),
@@ -88,9 +91,7 @@ def cluster_table(clusters: list[Cluster], latest: dict[str, ScanResult]) -> pd.
         }
         for c in clusters
     ]
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
-    table["nodes"] = table["nodes"].astype("Int64")  # whole numbers, empty when hidden by RBAC
-    return table
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def recheck_all(settings: Settings, store: Store, count: int) -> None:
@@ -172,29 +173,41 @@ def confirm_remove(store: Store, cluster: Cluster) -> None:
         )
         typed = st.text_input("Type the cluster's name to confirm", key="clusters_remove_name")
         yes, no = st.columns(2)
-        if yes.button("Remove for good", key="clusters_remove_confirm", type="primary"):
-            if typed.strip() != cluster.name:
-                st.error(f"That is not the name of this cluster; type {code(cluster.name)} to remove it.")
-                return
-            removed = run_action(
-                f"Removing {cluster.name}…",
-                lambda: ops.remove_cluster(store, cluster.cluster_id, actor=actor_for("cluster.remove")),
-            )
-            if removed is not None:
-                st.session_state.pop(REMOVING, None)
-                st.query_params.pop("cluster", None)
-                flash(FLASH, "success", f"Removed {md(removed.name)} with its credential, scans and records.")
-                st.rerun()
+        confirmed = yes.button("Remove for good", key="clusters_remove_confirm", type="primary")
         if no.button("Cancel", key="clusters_remove_cancel"):
             st.session_state.pop(REMOVING, None)
             st.rerun()
+        if not confirmed:
+            return
+        if typed.strip() != cluster.name:
+            st.error(f"That is not the name of this cluster; type {code(cluster.name)} to remove it.")
+            return
+        removed = run_action(
+            f"Removing {cluster.name}…",
+            lambda: ops.remove_cluster(store, cluster.cluster_id, actor=actor_for("cluster.remove")),
+        )
+        if removed is not None:
+            st.session_state.pop(REMOVING, None)
+            st.query_params.pop("cluster", None)
+            flash(FLASH, "success", f"Removed {md(removed.name)} with its credential, scans and records.")
+            st.rerun()
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _health_text(cluster: Cluster) -> str:
+    """``connected: v1.37.2, 3 node(s).`` or ``unreachable: <why>.``"""
+    if cluster.status == "connected":
+        nodes = "nodes hidden by RBAC" if cluster.node_count is None else f"{cluster.node_count} node(s)"
+        return f"connected: {md(cluster.version or '?')}, {nodes}."
+    return f"{cluster.status}: {md(_sentence(cluster.error or 'no reason given'))}"
 
 
 def _status_text(cluster: Cluster) -> str:
-    nodes = "nodes hidden by RBAC" if cluster.node_count is None else f"{cluster.node_count} node(s)"
-    if cluster.status == "connected":
-        return f"{md(cluster.name)} is connected: {md(cluster.version or '?')}, {nodes}."
-    return f"{md(cluster.name)} is {cluster.status}: {md(cluster.error or 'no reason given')}"
+    return f"{md(cluster.name)} is {_health_text(cluster)}"
 
 
 def add_form(settings: Settings, store: Store) -> None:
@@ -224,12 +237,15 @@ def add_form(settings: Settings, store: Store) -> None:
         except UshadowError as exc:
             parse_error = exc
             show_error(exc)
+    # Keyed on what it offers: other contexts make a new picker, which starts on the kubeconfig's
+    # current-context (a kept picker would keep its old choice, the empty one before any file).
+    offered = hashlib.sha256(repr((contexts, current)).encode()).hexdigest()[:12]
     context = st.selectbox(
         "Context",
         contexts,
         index=contexts.index(current) if current in contexts else (0 if contexts else None),
-        key=f"clusters_add_context_{nonce}",
-        help="the contexts this kubeconfig holds; its current-context first",
+        key=f"clusters_add_context_{nonce}_{offered}",
+        help="the contexts this kubeconfig holds; its current-context is picked to begin with",
         disabled=not contexts,
     )
     name_col, ns_col = st.columns(2)
@@ -271,9 +287,13 @@ def add_form(settings: Settings, store: Store) -> None:
     if added is None:
         return
     ok = added.cluster.status == "connected"
-    text = ("Added " if ok else "Saved ") + _status_text(added.cluster)
+    name = md(added.cluster.name)
+    if ok:
+        text = f"Added cluster {name}. It is {_health_text(added.cluster)}"
+    else:
+        text = f"Saved cluster {name}, but it is {_health_text(added.cluster)}"
     if not ok and added.health.hint:
-        text += f" What to try: {md(added.health.hint)}"
+        text += f"\n\n**What to try:** {md(added.health.hint)}"
     flash(FLASH, "success" if ok else "warning", text)
     st.session_state[NONCE] = nonce + 1
     st.session_state[SELECT_NEXT] = added.cluster.cluster_id

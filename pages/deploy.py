@@ -17,7 +17,7 @@ from core.compose.registry import RegistryEntry
 from core.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
 from core.envwiring import EnvRow, missing_required
 from core.errors import UshadowError
-from core.operating import deploy_group
+from core.operating import GroupItem, deploy_group
 from core.scans import ScanResult
 from core.settings import Settings
 from core.store import Cluster, Store
@@ -46,13 +46,16 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def pick_service(entries: list[RegistryEntry]) -> RegistryEntry:
+    """The service picker, kept in ``?service=``; without one, the first app (not infrastructure)."""
     by_id = {e.service_id: e for e in entries}
     ids = list(by_id)
     wanted = st.query_params.get("service")
+    if wanted not in by_id:
+        wanted = next((e.service_id for e in entries if not e.infra and not e.error), ids[0])
     chosen = st.selectbox(
         "Service",
         ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
+        index=ids.index(wanted),
         format_func=lambda sid: (
             f"{sid}{' (infra)' if by_id[sid].infra else ''}{' (broken)' if by_id[sid].error else ''}"
         ),
@@ -153,7 +156,10 @@ def run_deploy(
     wait: bool,
     timeout: float,
 ) -> None:
+    """Deploy (or dry-run) with a progress box; the outcome is drawn below it, always in view."""
     verb = "Checking" if dry_run else "Deploying"
+    failure: UshadowError | None = None
+    outcome: DeployOutcome | None = None
     with st.status(f"{verb} {entry.service_id} in {cluster.name}/{namespace}…", expanded=True) as box:
         bar = st.progress(0.0)
         try:
@@ -171,18 +177,27 @@ def run_deploy(
                 actor=actor_for("deploy"),
             )
         except UshadowError as exc:
-            box.update(label=f"{verb} failed", state="error")
-            show_error(exc)
-            return
-        if outcome.error is not None:
-            box.update(label=f"{entry.service_id} did not become ready", state="error")
-            show_error(outcome.error)
-        else:
-            box.update(label=f"{entry.service_id}: {outcome.status}", state="complete")
-            st.success(md(outcome.message or outcome.status), icon=":material/check_circle:")
-        st.dataframe(changes_table(outcome), hide_index=True, width="stretch", key="deploy_changes")
-        for note in outcome.notes:
-            st.caption(md(note))
+            failure = exc
+        # A failed box stays open on the step it reached; the outcome itself goes below the box,
+        # where a collapsed box cannot hide it.
+        if failure is not None:
+            box.update(label=f"{verb} {entry.service_id} failed", state="error", expanded=True)
+        elif outcome is not None and outcome.error is not None:
+            box.update(label=f"{entry.service_id} did not become ready", state="error", expanded=True)
+        elif outcome is not None:
+            box.update(label=f"{entry.service_id}: {outcome.status}", state="complete", expanded=False)
+    if failure is not None:
+        show_error(failure)
+        return
+    if outcome is None:
+        return
+    if outcome.error is not None:
+        show_error(outcome.error)
+    else:
+        st.success(md(outcome.message or outcome.status), icon=":material/check_circle:")
+    st.dataframe(changes_table(outcome), hide_index=True, width="stretch", key="deploy_changes")
+    for note in outcome.notes:
+        st.caption(md(note))
 
 
 def deployments_table(store: Store, cluster: Cluster) -> None:
@@ -247,6 +262,8 @@ def group_section(settings: Settings, store: Store, cluster: Cluster, namespace:
             "Deploy them", key="deploy_group_go", icon=":material/rocket_launch:", disabled=not which
         ):
             return
+        failure: UshadowError | None = None
+        items: list[GroupItem] = []
         with st.status(f"Deploying {which} to {cluster.name}/{namespace}…", expanded=True) as box:
             bar = st.progress(0.0)
             try:
@@ -262,30 +279,39 @@ def group_section(settings: Settings, store: Store, cluster: Cluster, namespace:
                     actor=actor_for("deploy"),
                 )
             except UshadowError as exc:
-                box.update(label="Deploy failed", state="error")
-                show_error(exc)
-                return
+                failure = exc
             failed = [i for i in items if i.status == "failed"]
-            box.update(
-                label=f"{len(items) - len(failed)} of {len(items)} services deployed",
-                state="error" if failed else "complete",
-            )
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "service": i.service_id,
-                            "infra": i.infra,
-                            "status": i.status,
-                            "message": i.message or "",
-                        }
-                        for i in items
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-                key="deploy_group_result",
-            )
+            if failure is not None:
+                box.update(label="Deploy failed", state="error", expanded=True)
+            else:
+                box.update(
+                    label=f"{len(items) - len(failed)} of {len(items)} services deployed",
+                    state="error" if failed else "complete",
+                    expanded=bool(failed),
+                )
+        # the outcome below the box, where a collapsed box cannot hide it
+        if failure is not None:
+            show_error(failure)
+            return
+        for item in failed:
+            st.error(f"{md(item.service_id)} failed: {md(item.message or 'no reason given')}")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "service": i.service_id,
+                        "infra": i.infra,
+                        "status": i.status,
+                        "message": i.message or "",
+                    }
+                    for i in items
+                ],
+                columns=["service", "infra", "status", "message"],
+            ),
+            hide_index=True,
+            width="stretch",
+            key="deploy_group_result",
+        )
 
 
 st.title("Deploy")

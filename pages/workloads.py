@@ -17,6 +17,7 @@ from pages._ui import (
     actor_for,
     code,
     flash,
+    flash_error,
     get_settings,
     get_store,
     md,
@@ -28,7 +29,8 @@ from pages._ui import (
     show_flashes,
 )
 
-FLASH = "workloads_flash"
+FLASH = "workloads_flash"  # above everything (an undeploy: the workload's tabs are gone)
+TAB_FLASH = "workloads_flash_{}"  # inside a tab: what its action did, shown after the rerun
 UNDEPLOYING = "workloads_undeploying"
 
 
@@ -84,8 +86,10 @@ def with_operator(settings: Settings, store: Store, cluster: Cluster, action: st
     return Operator(store, settings, cluster.cluster_id, actor=actor)
 
 
-def follow(ops: Operator, selected: WorkloadStatus, label: str) -> None:
-    """A rollout with a progress bar, until ready (or why not)."""
+def follow(ops: Operator, selected: WorkloadStatus, label: str, *, done_label: str, tab: str) -> None:
+    """A rollout with a progress bar, until ready (or why not); then the page runs again, so its
+    tables show the new state, with the outcome (or the reason it is not ready) left in ``tab``."""
+    failure: UshadowError | None = None
     with st.status(label, expanded=True) as box:
         bar = st.progress(0.0)
         try:
@@ -95,10 +99,15 @@ def follow(ops: Operator, selected: WorkloadStatus, label: str) -> None:
                 progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
             )
         except UshadowError as exc:
-            box.update(label=f"{label}: not ready", state="error")
-            show_error(exc)
-            return
-        box.update(label=f"{label}: {done.text()}", state="complete")
+            failure = exc
+            box.update(label=f"{label}: not ready", state="error", expanded=True)
+        else:
+            box.update(label=f"{label}: {done.text()}", state="complete", expanded=False)
+    if failure is not None:
+        flash_error(TAB_FLASH.format(tab), failure)
+    else:
+        flash(TAB_FLASH.format(tab), "success", f"{md(done_label)}: {md(done.text())}.")
+    st.rerun()
 
 
 def logs_tab(
@@ -114,7 +123,7 @@ def logs_tab(
     if not st.button("Show logs", key="workloads_logs", icon=":material/article:"):
         return
     try:
-        with with_operator(settings, store, cluster) as ops:
+        with st.spinner("Reading the logs…"), with_operator(settings, store, cluster) as ops:
             found = ops.logs(
                 namespace,
                 selected.workload.name,
@@ -138,6 +147,7 @@ def logs_tab(
         mime="text/plain",
         key="workloads_logs_download",
         icon=":material/download:",
+        on_click="ignore",  # no rerun: the logs stay on the page
     )
 
 
@@ -145,12 +155,15 @@ def restart_tab(
     settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
 ) -> None:
     st.caption("Replaces every pod, one after another (a rollout restart).")
+    show_flashes(TAB_FLASH.format("restart"))
     if not st.button("Restart", key="workloads_restart", icon=":material/restart_alt:"):
         return
+    name = selected.workload.name
     try:
         with with_operator(settings, store, cluster, "restart") as ops:
-            ops.restart(namespace, selected.workload.name)
-            follow(ops, selected, f"Restarting {selected.workload.name}")
+            with st.spinner(f"Restarting {name}…"):
+                ops.restart(namespace, name)
+            follow(ops, selected, f"Restarting {name}", done_label=f"Restarted {name}", tab="restart")
     except UshadowError as exc:
         show_error(exc)
 
@@ -165,12 +178,21 @@ def scale_tab(
         value=selected.rollout.desired,
         key=f"workloads_replicas_{selected.workload.name}",
     )
+    show_flashes(TAB_FLASH.format("scale"))
     if not st.button("Scale", key="workloads_scale", icon=":material/tune:"):
         return
+    name, count = selected.workload.name, int(replicas)
     try:
         with with_operator(settings, store, cluster, "scale") as ops:
-            ops.scale(namespace, selected.workload.name, int(replicas))
-            follow(ops, selected, f"Scaling {selected.workload.name} to {int(replicas)}")
+            with st.spinner(f"Scaling {name} to {count}…"):
+                ops.scale(namespace, name, count)
+            follow(
+                ops,
+                selected,
+                f"Scaling {name} to {count}",
+                done_label=f"Scaled {name} to {count}",
+                tab="scale",
+            )
     except UshadowError as exc:
         show_error(exc)
 
@@ -194,28 +216,33 @@ def undeploy_tab(
         )
         typed = st.text_input("Type the workload's name to confirm", key="workloads_undeploy_name")
         yes, no = st.columns(2)
-        if yes.button("Undeploy for good", key="workloads_undeploy_confirm", type="primary"):
-            if typed.strip() != name:
-                st.error(f"That is not the workload's name; type {code(name)} to undeploy it.")
-                return
-            try:
-                with with_operator(settings, store, cluster, "undeploy") as ops:
-                    changes = ops.undeploy(namespace, name, delete_volumes=delete_volumes)
-            except UshadowError as exc:
-                show_error(exc)
-                return
-            st.session_state.pop(UNDEPLOYING, None)
-            st.query_params.pop("service", None)
-            deleted = [c.ref for c in changes if c.action == "deleted"]
-            kept = [c.ref for c in changes if c.action == "kept"]
-            text = f"Undeployed {md(name)}: removed {md(', '.join(deleted))}."
-            if kept:
-                text += f" Kept {md(', '.join(kept))}."
-            flash(FLASH, "success", text)
-            st.rerun()
+        confirmed = yes.button("Undeploy for good", key="workloads_undeploy_confirm", type="primary")
         if no.button("Cancel", key="workloads_undeploy_cancel"):
             st.session_state.pop(UNDEPLOYING, None)
             st.rerun()
+        if not confirmed:
+            return
+        if typed.strip() != name:
+            st.error(f"That is not the workload's name; type {code(name)} to undeploy it.")
+            return
+        try:
+            with (
+                st.spinner(f"Undeploying {name}…"),
+                with_operator(settings, store, cluster, "undeploy") as ops,
+            ):
+                changes = ops.undeploy(namespace, name, delete_volumes=delete_volumes)
+        except UshadowError as exc:
+            show_error(exc)
+            return
+        st.session_state.pop(UNDEPLOYING, None)
+        st.query_params.pop("service", None)
+        deleted = [c.ref for c in changes if c.action == "deleted"]
+        kept = [c.ref for c in changes if c.action == "kept"]
+        text = f"Undeployed {md(name)}: removed {md(', '.join(deleted))}."
+        if kept:
+            text += f" Kept {md(', '.join(kept))}."
+        flash(FLASH, "success", text)
+        st.rerun()
 
 
 st.title("Workloads")
@@ -232,7 +259,10 @@ with right:
     namespace = pick_namespace(cluster, key="workloads_ns")
 st.button("Refresh", key="workloads_refresh", icon=":material/refresh:")
 try:
-    with with_operator(settings, store, cluster) as operator:
+    with (
+        st.spinner(f"Reading the workloads in {namespace}…"),
+        with_operator(settings, store, cluster) as operator,
+    ):
         workloads = operator.status(namespace)
 except UshadowError as exc:
     show_error(exc)

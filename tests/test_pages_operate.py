@@ -144,11 +144,13 @@ def test_workloads_page_status_logs_scale_and_undeploy(
     assert not at.error, [e.value for e in at.error]
     live = client.AppsV1Api(kube_api).read_namespaced_deployment("shop-api", namespace, _request_timeout=10)
     assert (live.spec.replicas, live.status.ready_replicas) == (2, 2)
+    assert list(at.dataframe[0].value["ready"]) == ["2/2"], "the tables read the state after the scale"
 
     at.button(key="workloads_undeploy_start").click().run()
     at.text_input(key="workloads_undeploy_name").input("wrong").run()
     at.button(key="workloads_undeploy_confirm").click().run()
     assert any("not the workload's name" in plain(e.value) for e in at.error)
+    assert at.button(key="workloads_undeploy_cancel").label == "Cancel"
     assert object_names(kube_api, namespace)["Deployment"] == ["shop-api"]
     at.text_input(key="workloads_undeploy_name").input("shop-api").run()
     at.button(key="workloads_undeploy_confirm").click().run()
