@@ -129,7 +129,9 @@ def requested_variables(spec: ServiceSpec) -> list[Variable]:
         out[name] = Variable(name, default, needed, True)
     for name in spec.variables:
         if name not in out:
-            out[name] = Variable(name, None, name in required, False)
+            needed = name in required
+            default = None if needed else spec.variable_values.get(name)
+            out[name] = Variable(name, default, needed, False)
     return list(out.values())
 
 

@@ -124,7 +124,7 @@ HANDLED_FIELDS = frozenset(
         "healthcheck", "replicas", "resources", "restart", "user", "working_dir", "hostname", "labels",
         "depends_on", "cap_add", "cap_drop", "privileged", "read_only", "stdin_open", "tty",
         "extra_hosts", "stop_grace_period", "secrets", "configs", "profiles", "networks", "variables",
-        "required_variables", "unmet", "secret_variables", "secret_uses", "warnings",
+        "required_variables", "unmet", "secret_variables", "secret_uses", "variable_values", "warnings",
     }
 )  # fmt: skip
 

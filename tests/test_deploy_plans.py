@@ -11,6 +11,7 @@ COMPOSE = """
 services:
   relay:
     image: example.org/relay:${RELAY_TAG:-1.0}
+    ports: ["${RELAY_PORT:-8400}:8400"]
     environment:
       DB_PASSWORD: ${DB_PASSWORD:?the database password}
       CONN_OPTS: "--password=${DB_PASSWORD} --ssl"
@@ -18,7 +19,7 @@ services:
 """
 
 
-def test_rows_show_values_built_from_typed_ones_and_mask_what_went_into_the_secret(tmp_path: Path) -> None:
+def test_rows_show_what_is_deployed_and_mask_what_went_into_the_secret(tmp_path: Path) -> None:
     (tmp_path / "relay.yaml").write_text(COMPOSE)
     (tmp_path / ".env").write_text("RELAY_TAG=2.5\n")
     entry = load_entry([tmp_path], "relay:relay")
@@ -27,6 +28,8 @@ def test_rows_show_values_built_from_typed_ones_and_mask_what_went_into_the_secr
     assert rows["CONN_OPTS"].value == "--password=pw-0123456789 --ssl"  # not the empty-password default
     assert rows["CONN_OPTS"].sensitive and rows["CONN_OPTS"].to_json()["value"] == MASK
     assert rows["MODE"].to_json()["value"] == "fast" and not rows["MODE"].sensitive
-    assert rows["RELAY_TAG"].note and ".env" in rows["RELAY_TAG"].note
+    # variables used outside the environment show what they stand for: .env's value, or the default
+    assert (rows["RELAY_TAG"].value, rows["RELAY_TAG"].source) == ("2.5", "default")
+    assert (rows["RELAY_PORT"].value, rows["RELAY_PORT"].default) == ("8400", "8400")
     shown = str([r.to_json() for r in plan.rows])
     assert "pw-0123456789" not in shown

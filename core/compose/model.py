@@ -133,6 +133,9 @@ class ServiceSpec(_Frozen):
     # keeps these values in the service's Secret and out of everything else.
     secret_variables: dict[str, str] = Field(default_factory=dict)
     secret_uses: list[SecretUse] = Field(default_factory=list)
+    # What each variable used outside the environment (``image: app:${TAG:-1.2.0}``) expanded to:
+    # its setting or the file's default. The deploy form shows it as the compose default.
+    variable_values: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -303,6 +303,7 @@ class Loader:
             unset=list(dict.fromkeys([*track.unset, *(m.name for m in track.missing)])),
             unmet=list(dict.fromkeys(m.describe() for m in track.missing)),
             secret_uses=secret_uses(track.uses),
+            expanded=_expanded_outside_environment(track),
             warnings=warnings,
         )
         try:
@@ -319,3 +320,12 @@ def chain_lookup(lookup: Any, extra: Mapping[str, str]) -> Any:
         return found if found is not None else extra.get(name)
 
     return find
+
+
+def _expanded_outside_environment(track: Track) -> dict[str, str]:
+    """What each variable used outside the environment (an image tag, a port) expanded to, first."""
+    values: dict[str, str] = {}
+    for use in track.uses:
+        if not use.where.startswith("environment") and use.value:
+            values.setdefault(use.variable, use.value)
+    return values

@@ -45,6 +45,7 @@ class ServiceInputs:
     unset: list[str] = field(default_factory=list)
     unmet: list[str] = field(default_factory=list)
     secret_uses: list[SecretUse] = field(default_factory=list)
+    expanded: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -220,5 +221,6 @@ def build_service(name: str, raw: RawService, inputs: ServiceInputs) -> ServiceS
         unmet=list(inputs.unmet),
         secret_variables=_first_values(inputs.secret_uses),
         secret_uses=list(inputs.secret_uses),
+        variable_values=dict(inputs.expanded),
         warnings=list(dict.fromkeys(warnings)),
     )
