@@ -95,12 +95,15 @@ def cluster_table(clusters: list[Cluster], latest: dict[str, ScanResult]) -> pd.
 
 
 def recheck_all(settings: Settings, store: Store, count: int) -> None:
+    names = {c.cluster_id: c.name for c in store.list_clusters()}
     checked = run_with_progress(
         "Checking clusters…",
         count,
         lambda step: (
             actor_for("cluster.check")
-            and ops.check_all(store, settings, on_done=lambda _id, health: step(health.status))
+            and ops.check_all(
+                store, settings, on_done=lambda ref, health: step(f"{names.get(ref, ref)} {health.status}")
+            )
         ),
     )
     if checked is not None:

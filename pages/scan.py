@@ -257,13 +257,20 @@ def show_changes(diff: ScanDiff) -> None:
     st.code("\n".join(diff.lines()), language="diff")
 
 
+def who(actor: str | None) -> str:
+    """The person a record names; ``local`` is anyone on a dashboard without sign-in."""
+    if actor in (None, ""):
+        return "unknown"
+    return "someone (no sign-in)" if actor == "local" else str(actor)
+
+
 def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: ScanDiff) -> None:
     link = scan_link(settings.public_url, scan.scan_id)
     st.subheader(f"Scan of {cluster.name}")
     took = f" in {scan.duration_ms} ms" if scan.duration_ms is not None else ""
     st.markdown(
         f"**Cluster** {md(cluster.name)} · **Namespaces** {md(where(scan))} · "
-        f"**When** {when(scan.scanned_at)}{took} · **By** {md(scan.created_by or 'unknown')}"
+        f"**When** {when(scan.scanned_at)}{took} · **By** {md(who(scan.created_by))}"
     )
     st.markdown("**Shareable link**: anyone who can reach the dashboard reopens this result from it.")
     st.code(link, language=None)

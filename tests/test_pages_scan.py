@@ -405,6 +405,9 @@ def test_scan_through_the_page_stores_it_and_puts_it_in_the_url(
     assert not at.error, [e.value for e in at.error]
     [stored] = store.list_scans(cluster_id)
     assert stored.namespaces == [ns] and stored.created_by == "local"
+    # without sign-in nobody is named, and "local" (also this cluster's name) is not shown as a person
+    header = " ".join(plain(m.value) for m in at.markdown)
+    assert "**By** someone (no sign-in)" in header
     assert at.query_params.get("scan") == stored.scan_id
     assert "cluster" not in at.query_params
     link = f"{PUBLIC_URL}/scan?scan={stored.scan_id}"
