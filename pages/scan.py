@@ -243,7 +243,8 @@ def show_changes(diff: ScanDiff) -> None:
     if diff.first_scan:
         st.caption("The first scan of these namespaces: nothing to compare with.")
         return
-    previous = f"[the previous scan]({scan_path(diff.previous_scan_id or '')}) ({diff.previous_scanned_at})"
+    at = (diff.previous_scanned_at or "").replace("T", " ").replace("Z", " UTC")  # as `when` writes times
+    previous = f"[the previous scan]({scan_path(diff.previous_scan_id or '')}) ({at})"
     if diff.unchanged:
         within = f" in {md(', '.join(diff.compared_namespaces))}" if diff.compared_namespaces else ""
         st.caption(f"Nothing changed{within} since {previous}.")

@@ -428,7 +428,9 @@ def test_scan_through_the_page_stores_it_and_puts_it_in_the_url(
     newest, first = store.list_scans(cluster_id)
     assert first.scan_id == stored.scan_id
     assert at.query_params.get("scan") == newest.scan_id
+    when = first.scanned_at.strftime("%Y-%m-%d %H:%M:%S UTC")  # one way of writing times on the page
     assert any(
-        f"Nothing changed since [the previous scan](scan?scan={first.scan_id})" in c.value for c in at.caption
-    )
+        f"Nothing changed since [the previous scan](scan?scan={first.scan_id}) ({when})" in c.value
+        for c in at.caption
+    ), [c.value for c in at.caption]
     assert len(table(at, "link")) == 2
