@@ -339,6 +339,14 @@ class Store:
             )
         return deployment_from_row(row)
 
+    def has_deployments(self, *, live: bool = False) -> bool:
+        """Whether any deployment was recorded (``live``: one that was applied, not a dry run or a failure)."""
+        query = select(DeploymentRow.id).limit(1)
+        if live:
+            query = query.where(DeploymentRow.dry_run.is_(False), DeploymentRow.status != "failed")
+        with self._session() as session:
+            return session.scalars(query).first() is not None
+
     def list_deployments(self, cluster_ref: str | None = None, *, limit: int = 200) -> list[Deployment]:
         with self._session() as session:
             query = select(DeploymentRow).order_by(DeploymentRow.created_at.desc()).limit(limit)

@@ -28,8 +28,8 @@ clusters = store.list_clusters()
 scans = store.count_scans()
 # the deployment records (dry runs too, failed ones too): picking a service is done once one was
 # tried; deploying it, once one is on a cluster
-deployments = store.list_deployments(limit=200)
-deployed = any(not d.dry_run and d.status != "failed" for d in deployments)
+picked = store.has_deployments()
+deployed = store.has_deployments(live=True)
 connected = sum(1 for c in clusters if c.status == "connected")
 
 left, middle, right = st.columns(3)
@@ -41,7 +41,7 @@ st.subheader("What to do next")
 steps = [
     (bool(clusters), "Add a cluster from its kubeconfig", page_file("clusters"), "Clusters"),
     (scans > 0, "Scan a cluster for its databases and queues", page_file("scan"), "Scan"),
-    (bool(deployments), "Pick a service from the compose registry", page_file("services"), "Services"),
+    (picked, "Pick a service from the compose registry", page_file("services"), "Services"),
     (deployed, "Deploy it, wired to what the scan found", page_file("deploy"), "Deploy"),
 ]
 next_step = next((i for i, (done, *_rest) in enumerate(steps) if not done), None)
