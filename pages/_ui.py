@@ -103,14 +103,19 @@ def error_markdown(exc: BaseException) -> str:
     )
 
 
-def show_error(exc: BaseException) -> None:
-    """THE place an exception becomes what a person sees. Unexpected ones are logged with their trace."""
+def _log_error(exc: BaseException) -> None:
+    """Expected errors as one line; unexpected ones with their trace."""
     if isinstance(exc, UshadowError):
         log.info("%s: %s", exc.title, exc.message)
-        st.error(error_markdown(exc), icon=":material/error:")
     else:
         log.error("unexpected error in the dashboard", exc_info=exc)
-        st.error(error_markdown(exc), icon=":material/bug_report:")
+
+
+def show_error(exc: BaseException) -> None:
+    """THE place an exception becomes what a person sees. Unexpected ones are logged with their trace."""
+    _log_error(exc)
+    icon = ":material/error:" if isinstance(exc, UshadowError) else ":material/bug_report:"
+    st.error(error_markdown(exc), icon=icon)
 
 
 @contextmanager
@@ -338,10 +343,7 @@ def flash(key: str, kind: str, text: str) -> None:
 
 def flash_error(key: str, exc: BaseException) -> None:
     """Leave ``exc`` for the next run of the page, drawn as :func:`show_error` draws it."""
-    if isinstance(exc, UshadowError):
-        log.info("%s: %s", exc.title, exc.message)
-    else:
-        log.error("unexpected error in the dashboard", exc_info=exc)
+    _log_error(exc)
     flash(key, "error", error_markdown(exc))
 
 

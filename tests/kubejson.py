@@ -151,3 +151,27 @@ def node(
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
         },
     }
+
+
+# -- Helm charts (Bitnami style) -----------------------------------------------------------------
+
+
+def bitnami(chart: str, release: str, component: str | None = None, version: str = "1.0.0") -> dict[str, str]:
+    """The labels a Bitnami-style chart puts on its Services and pods."""
+    labels = {
+        "app.kubernetes.io/name": chart,
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/managed-by": "Helm",
+        "helm.sh/chart": f"{chart}-{version}",
+    }
+    if component:
+        labels["app.kubernetes.io/component"] = component
+    return labels
+
+
+def sel(chart: str, release: str, component: str | None = None) -> dict[str, str]:
+    """The selector such a chart's Service uses."""
+    s = {"app.kubernetes.io/name": chart, "app.kubernetes.io/instance": release}
+    if component:
+        s["app.kubernetes.io/component"] = component
+    return s

@@ -13,29 +13,10 @@ import pytest
 from core.catalog import load_catalog
 from core.matching import match_services
 from core.recognition import recognise
-from tests.kubejson import endpoint, endpoint_slice, pod, port, service
+from tests.kubejson import bitnami, endpoint, endpoint_slice, pod, port, sel, service
 
 Obj = dict[str, Any]
 STRIMZI = "quay.io/strimzi/kafka:0.40.0-kafka-3.7.0"
-
-
-def bitnami(chart: str, release: str, component: str | None = None, version: str = "1.0.0") -> dict[str, str]:
-    labels = {
-        "app.kubernetes.io/name": chart,
-        "app.kubernetes.io/instance": release,
-        "app.kubernetes.io/managed-by": "Helm",
-        "helm.sh/chart": f"{chart}-{version}",
-    }
-    if component:
-        labels["app.kubernetes.io/component"] = component
-    return labels
-
-
-def sel(chart: str, release: str, component: str | None = None) -> dict[str, str]:
-    s = {"app.kubernetes.io/name": chart, "app.kubernetes.io/instance": release}
-    if component:
-        s["app.kubernetes.io/component"] = component
-    return s
 
 
 def app(name: str, image: str | list[str], ports: list[int], svc_ports: list[Obj] | None = None) -> list[Obj]:

@@ -3,11 +3,9 @@ the page and see it ready, then look after it (status, logs, scale, restart, und
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from kubernetes import client
 from streamlit.testing.v1 import AppTest
 
@@ -22,15 +20,10 @@ pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture(autouse=True)
-def fresh_caches(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Cached settings and stores belong to one test's data dir; the registry is ours (set after
-    the ``settings`` fixture, which points it at an empty folder)."""
+def shop_registry(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deploy fixtures as the compose registry (set after ``settings``, which empties it; the
+    Streamlit caches are cleared around every test by tests/conftest.py)."""
     monkeypatch.setenv("USHADOW_COMPOSE_DIR", str(REGISTRY))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 @pytest.fixture

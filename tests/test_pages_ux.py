@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from kubernetes import client
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
@@ -33,15 +32,10 @@ from tests.pagekit import ENTRY, open_page, plain, texts
 
 
 @pytest.fixture(autouse=True)
-def shop_registry(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The deploy fixtures as the compose registry (set after ``settings``, which empties it), and
-    caches that belong to this test."""
+def shop_registry(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deploy fixtures as the compose registry (set after ``settings``, which empties it; the
+    Streamlit caches are cleared around every test by tests/conftest.py)."""
     monkeypatch.setenv("USHADOW_COMPOSE_DIR", str(REGISTRY))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def slow_page(page: str, **query: str) -> AppTest:
