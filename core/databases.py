@@ -7,14 +7,15 @@ Only :class:`core.store.Store` opens databases; it runs :func:`migrate` when it 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -55,14 +56,34 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+# The newest migration's revision (a test keeps it equal to Alembic's head): a database already
+# there is opened without loading Alembic at all, which every CLI command would pay for.
+HEAD_REVISION = "0002"
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is at :data:`HEAD_REVISION` already (False when it has none yet)."""
+    with engine.connect() as connection:
+        if "alembic_version" not in connection.dialect.get_table_names(connection):
+            return False
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return found == [HEAD_REVISION]
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (head by default), in one transaction where possible."""
+    if revision == "head" and at_head(engine):
+        return
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

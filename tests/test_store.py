@@ -218,3 +218,19 @@ def test_settings_reject_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     assert loaded.exec_allowlist == {"aws", "gke-gcloud-auth-plugin"}
     assert loaded.public_url == "https://ops.example.com"
     assert "USHADOW_PUBLIC_URL" not in os.environ
+
+
+def test_head_revision_is_alembics_head_and_a_database_at_head_is_left_alone(settings: Settings) -> None:
+    from alembic.script import ScriptDirectory
+
+    from core.databases import HEAD_REVISION, alembic_config, at_head
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+    engine = make_engine(f"sqlite:///{settings.data_dir / 'head.db'}")
+    try:
+        assert not at_head(engine)  # an empty database: migrated
+        migrate(engine)
+        assert at_head(engine)
+        assert inspect(engine).has_table("clusters")
+    finally:
+        engine.dispose()
