@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## Start the local control plane with sample infrastructure, register it, run the dashboard.
 demo: install
-	$(BIN)/python -m core.demo
+	$(BIN)/python -m core.localcluster.demo
 	$(BIN)/streamlit run serve.py
 
 ## Lint, type-check, build (or reuse) the control plane, and run every test.

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.health import health
 from core.settings import Settings
-from core.store import Store
+from core.store.health import health
+from core.store.store import Store
 
 log = logging.getLogger("ushadow.dashboard")
 

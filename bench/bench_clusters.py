@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 
 from bench.common import control_plane, row
-from core import clusters as ops
+from core.clusters import registering as ops
 from core.settings import Settings
-from core.store import Store
+from core.store.store import Store
 
 TOTAL, DEAD, TIMEOUT = 50, 10, 2.0
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))

@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.common import row, timed
-from core.bundles import plan_bundle, refs_of
 from core.compose.loading import load_project, load_text
 from core.compose.model import ComposeProject
-from core.manifests import compile_project, merge_objects, to_yaml
+from core.manifests.bundles import plan_bundle, refs_of
+from core.manifests.compilations import merge_objects
+from core.manifests.compiler import compile_project
+from core.manifests.yamldocs import to_yaml
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"

@@ -38,9 +38,10 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.common import row, timed
 from core.catalog import load_catalog
-from core.scans import Match, ScanResult
+from core.naming import new_id
 from core.settings import SETTINGS, Settings
-from core.store import Store, new_id
+from core.store.scans import Match, ScanResult
+from core.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = ROOT / "tests" / "dashboard_entry.py"

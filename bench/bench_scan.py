@@ -4,7 +4,7 @@ timed against ``kubectl get services,endpointslices,pods -o json`` reading the s
 The objects are created on a private local control plane (started here, stopped at the end): most
 Services are apps, one in 25 is a database or cache by its name, and each has an EndpointSlice with
 two endpoints. A Deployment adds pods. Runs are interleaved (kubectl, ours, kubectl, ours, ...) and
-the median of each is compared. Our scan is measured in-process (``core.scanning.scan`` on a fresh
+the median of each is compared. Our scan is measured in-process (``core.scan.scanning.scan`` on a fresh
 connection per run) and through the command line (``ushadow-ops scan --json``: Python start-up,
 imports and the database write included).
 """
@@ -25,11 +25,11 @@ from typing import Any
 from kubernetes import client
 
 from bench.common import control_plane, row
-from core import clusters as ops
-from core.kube import Kube, open_kube
-from core.scanning import scan
+from core.clusters import registering as ops
+from core.clusters.kube import Kube, open_kube
+from core.scan.scanning import scan
 from core.settings import Settings
-from core.store import Store
+from core.store.store import Store
 
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 CLI = str(Path(sys.executable).with_name("ushadow-ops"))

@@ -2,7 +2,7 @@
 pure helpers that read names and images against it.
 
 ``recognise_compose_service`` is the compose registry's way in: it tells whether a compose service
-is one of the catalog's infrastructure types. Kubernetes Services go through ``core.recognition``,
+is one of the catalog's infrastructure types. Kubernetes Services go through ``core.scan.recognition``,
 which uses the same helpers with more signals (labels, the images of selected pods).
 """
 

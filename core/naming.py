@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Sequence
 
 DNS_LABEL_MAX = 63
@@ -187,3 +188,8 @@ def _dedupe_port_name(name: str, protocol: str, port: int, taken: set[str]) -> s
         if is_port_name(candidate) and candidate not in taken:
             return candidate
     raise ValueError(f"cannot find a free port name for {name!r}")  # pragma: no cover
+
+
+def new_id(nbytes: int = 16) -> str:
+    """An id nobody can guess (128 random bits, URL-safe)."""
+    return secrets.token_urlsafe(nbytes)

@@ -20,10 +20,11 @@ from streamlit.errors import FragmentHandledException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.access import OPERATOR, VIEWER, Policy
-from core.clusters import validate_namespace
+from core.clusters.registering import validate_namespace
 from core.errors import InvalidInput, UshadowError
 from core.settings import SETTINGS, Settings
-from core.store import Cluster, Store
+from core.store.records import Cluster
+from core.store.store import Store
 
 log = logging.getLogger("ushadow.dashboard")
 

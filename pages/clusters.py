@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from core import clusters as ops
+from core.clusters import registering as ops
 from core.errors import UshadowError
-from core.links import cluster_scan_path
-from core.scans import ScanResult
 from core.settings import Settings
-from core.store import Cluster, Store
+from core.store.records import Cluster
+from core.store.scans import ScanResult
+from core.store.store import Store
+from core.views.links import cluster_scan_path
 from pages._ui import (
     actor_for,
     code,

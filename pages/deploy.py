@@ -14,13 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from core.compose.registry import RegistryEntry
-from core.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
-from core.envwiring import EnvRow, missing_required
+from core.deploy.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
+from core.deploy.envwiring import EnvRow, missing_required
+from core.deploy.groupdeploying import GroupItem, deploy_group
 from core.errors import UshadowError
-from core.operating import GroupItem, deploy_group
-from core.scans import ScanResult
 from core.settings import Settings
-from core.store import Cluster, Store
+from core.store.records import Cluster
+from core.store.scans import ScanResult
+from core.store.store import Store
 from pages._ui import (
     actor_for,
     code,

@@ -1,6 +1,6 @@
 """Scan: find the infrastructure running in a cluster, keep every result, and share it by link.
 
-The URL says what is on show (the rule is ``core.links.scan_page_params``): a stored scan
+The URL says what is on show (the rule is ``core.views.links.scan_page_params``): a stored scan
 (``?scan=<id>``), which anyone who can reach the dashboard reopens from that link without
 rescanning, or, before there is a result, the cluster to scan (``?cluster=<id>``). Running a scan
 stores it and puts its id in the URL, so the address bar becomes the result's shareable link.
@@ -13,8 +13,16 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from core.clusters.sessions import named
 from core.errors import UshadowError
-from core.links import (
+from core.scan.diffs import ScanDiff
+from core.scan.jobs import run_scan
+from core.scan.reports import changes_since_previous, scan_document
+from core.settings import Settings
+from core.store.records import Cluster
+from core.store.scans import ScanResult
+from core.store.store import Store
+from core.views.links import (
     CLUSTER_PARAM,
     SCAN_PAGE_PARAMS,
     SCAN_PARAM,
@@ -24,12 +32,7 @@ from core.links import (
     scan_page_params,
     scan_path,
 )
-from core.reconciling import named
-from core.scandiff import ScanDiff
-from core.scanjobs import run_scan
-from core.scanreports import changes_since_previous, scan_document
-from core.scans import ScanResult
-from core.scanviews import (
+from core.views.scans import (
     download_stem,
     errors_table,
     history_table,
@@ -41,8 +44,6 @@ from core.scanviews import (
     when,
     where,
 )
-from core.settings import Settings
-from core.store import Cluster, Store
 from pages._ui import (
     CONTROL_FLOW,
     actor_for,
@@ -82,7 +83,7 @@ def open_stored(store: Store, value: str) -> ScanResult | None:
         return None
 
 
-# -- how the tables are drawn (what they hold: core.scanviews) ------------------------------------
+# -- how the tables are drawn (what they hold: core.views.scans) ------------------------------------
 
 SUMMARY_CONFIG = {
     "type": st.column_config.TextColumn("type", width="small"),

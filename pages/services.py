@@ -4,8 +4,8 @@ What the CLI's ``services list``, ``render`` and ``bundle`` do, on one page. The
 and the namespace are in the URL (``?service=<id>&namespace=<ns>``), so a link reopens the view.
 Secret values are never drawn or offered for download: Secrets go through ``redact`` (masked), the
 bundle carries empty secret templates, and a compose ``command`` that interpolates an API key
-reads it as ``$(VAR)`` from the Secret (the compiler does that, see ``core.secretrefs``). Values
-typed into the Variables box are hunted down once more here (``core.sensitivity.conceal``).
+reads it as ``$(VAR)`` from the Secret (the compiler does that, see ``core.secrets.secretrefs``). Values
+typed into the Variables box are hunted down once more here (``core.secrets.sensitivity.conceal``).
 """
 
 from collections.abc import Callable, Mapping
@@ -15,12 +15,13 @@ from typing import Any
 import streamlit as st
 import yaml
 
-from core.bundles import plan_bundle, refs_of_registry, zip_bundle
-from core.cli.compose import DEFAULT_NAMESPACE
 from core.compose.registry import Registry, RegistryEntry, load_registry
+from core.conventions import DEFAULT_NAMESPACE
 from core.errors import InvalidInput, NotFound
-from core.manifests import compile_service, to_yaml
-from core.sensitivity import (
+from core.manifests.bundles import plan_bundle, refs_of_registry, zip_bundle
+from core.manifests.compiler import compile_service
+from core.manifests.yamldocs import to_yaml
+from core.secrets.sensitivity import (
     MASK,
     conceal,
     distinctive,
@@ -29,7 +30,7 @@ from core.sensitivity import (
     scrub_text,
     secret_values,
 )
-from core.serviceviews import (
+from core.views.services import (
     file_choices,
     filter_entries,
     inline_code,
@@ -113,7 +114,7 @@ def cached_bundle(
     }
 
 
-# -- the table (what it holds and how it filters: core.serviceviews) ------------------------------
+# -- the table (what it holds and how it filters: core.views.services) ------------------------------
 
 REGISTRY_CONFIG = {
     "id": st.column_config.TextColumn("Service id", help="<file-stem>:<service>, as the CLI takes it"),

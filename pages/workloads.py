@@ -10,9 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UshadowError
-from core.operating import Operator, WorkloadStatus
+from core.operate.inspecting import WorkloadStatus
+from core.operate.operating import Operator
 from core.settings import Settings
-from core.store import Cluster, Store
+from core.store.records import Cluster
+from core.store.store import Store
 from pages._ui import (
     actor_for,
     code,

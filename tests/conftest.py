@@ -18,11 +18,12 @@ from kubernetes import client, config
 from core.localcluster.binaries import ensure_binaries
 from core.localcluster.running import ClusterState, LocalCluster
 from core.settings import Settings
-from core.store import Store
+from core.store.store import Store
+from tests.support import paths
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REPO = paths.REPO
+CORPUS = paths.REPO.parent / "shared" / "corpus"
+FIXTURES = paths.FIXTURES
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +68,7 @@ def namespace(kube_api: client.ApiClient) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """A private PostgreSQL server for the whole session (see tests/postgres.py)."""
-    from tests.postgres import postgres_server
+    from tests.support.postgres import postgres_server
 
     with postgres_server() as url:
         yield url
@@ -78,7 +79,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each persistence test runs twice: on SQLite and on a real PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'data' / 'ushadow.db'}"
-    from tests.postgres import fresh_database
+    from tests.support.postgres import fresh_database
 
     return fresh_database(request.getfixturevalue("postgres_admin_url"))
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.store import Store
+    from core.store.store import Store
 
 
 class Parser(argparse.ArgumentParser):
@@ -70,7 +70,7 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from core.store import Store
+            from core.store.store import Store
 
             self._store = Store.open(self.settings)
         return self._store

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core import clusters as ops
 from core.cli.base import Context, Result, add_command, print_table
+from core.clusters import registering as ops
 from core.errors import InvalidInput
 
 COLUMNS = ("name", "status", "server", "version", "node_count", "namespace", "last_checked", "error")

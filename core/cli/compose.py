@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.bundles import write_bundle
 from core.cli.base import Context, Result, add_command, print_table
-from core.compose.model import Port
 from core.compose.registry import Registry, RegistryEntry, load_registry
+from core.conventions import DEFAULT_NAMESPACE
 from core.errors import InvalidInput, NotFound
-from core.filewriting import RENDER_LEDGER, write_files
-from core.manifests import compile_service, files_for, to_yaml
+from core.manifests.bundles import write_bundle
+from core.manifests.compiler import compile_service
+from core.manifests.filewriting import RENDER_LEDGER, write_files
+from core.manifests.yamldocs import files_for, to_yaml
+from core.views.services import port_text
 
-DEFAULT_NAMESPACE = "ushadow"
 LIST_COLUMNS = ("id", "image", "ports", "infra", "required", "warnings", "error")
 
 
@@ -54,13 +55,6 @@ def open_registry(args: argparse.Namespace, ctx: Context, env: dict[str, str] | 
     for warning in registry.warnings:
         ctx.progress(f"warning: {warning}")
     return registry
-
-
-def port_text(port: Port) -> str:
-    if port.published and not port.exposed_only:
-        host = f"{port.host_ip}:" if port.host_ip else ""
-        return f"{host}{port.published}:{port.target}/{port.protocol}"
-    return f"{port.target}/{port.protocol}"
 
 
 def entry_json(entry: RegistryEntry) -> dict[str, Any]:

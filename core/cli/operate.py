@@ -14,8 +14,7 @@ from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
 from core.cli.compose import parse_env, registry_dirs
-from core.errors import UshadowError
-from core.rollouts import RolloutFailed
+from core.errors import RolloutFailed, UshadowError
 
 DEFAULT_TIMEOUT = 300.0
 ROW_COLUMNS = ("name", "value", "source", "from")
@@ -56,8 +55,8 @@ def _print_changes(resources: list[dict[str, Any]]) -> None:
 
 
 def _envmap(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.deploying import write_envmap
-    from core.operating import Operator
+    from core.deploy.deploying import write_envmap
+    from core.operate.operating import Operator
 
     env = parse_env(args.env)
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
@@ -114,7 +113,7 @@ def _print_deploy(d: dict[str, Any]) -> None:
 
 
 def _deploy(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.deploying import deploy_service
+    from core.deploy.deploying import deploy_service
 
     outcome = deploy_service(
         ctx.store,
@@ -145,7 +144,7 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> Result:
 
 def _deploy_group(group: str) -> Any:
     def handler(args: argparse.Namespace, ctx: Context) -> Result:
-        from core.operating import deploy_group
+        from core.deploy.groupdeploying import deploy_group
 
         items = deploy_group(
             ctx.store,
@@ -191,7 +190,7 @@ def _deploy_group(group: str) -> Any:
 
 
 def _status(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.operating import Operator
+    from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
         namespace = ops.namespace(args.namespace)
@@ -223,7 +222,7 @@ def _status(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _logs(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.operating import Operator
+    from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
         found = ops.logs(
@@ -248,7 +247,7 @@ def _logs(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _restart(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.operating import Operator
+    from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
         w = ops.restart(args.namespace, args.service)
@@ -268,7 +267,7 @@ def _restart(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _scale(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.operating import Operator
+    from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
         w, before = ops.scale(args.namespace, args.service, args.replicas)
@@ -288,7 +287,7 @@ def _scale(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _undeploy(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.operating import Operator
+    from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
         namespace = ops.namespace(args.namespace)

@@ -8,9 +8,9 @@ from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
 from core.errors import InvalidInput
-from core.links import parse_scan_id, scan_link
-from core.scanreports import changes_since_previous, scan_document
-from core.scans import ScanResult
+from core.scan.reports import changes_since_previous, scan_document
+from core.store.scans import ScanResult
+from core.views.links import parse_scan_id, scan_link
 
 LIST_COLUMNS = ("scan_id", "cluster", "namespaces", "scanned_at", "found", "errors")
 MATCH_COLUMNS = ("type", "service", "namespace", "kind", "ready", "endpoint", "reason")
@@ -78,7 +78,7 @@ def _print_scan(data: dict[str, Any]) -> None:
 
 
 def _scan(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.scanjobs import run_scan, run_scans
+    from core.scan.jobs import run_scan, run_scans
 
     if args.all_namespaces and args.namespaces:
         raise InvalidInput("give either -n NAMESPACE or --all-namespaces, not both")

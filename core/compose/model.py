@@ -127,7 +127,7 @@ class ServiceSpec(_Frozen):
     # to run the service without these, so rendering it refuses too.
     unmet: list[str] = Field(default_factory=list)
     # Secret values that interpolation put into the definition: variables with a sensitive name
-    # (``core.sensitivity``: PASSWORD, TOKEN, API_KEY...) or a credential value, referenced
+    # (``core.secrets.sensitivity``: PASSWORD, TOKEN, API_KEY...) or a credential value, referenced
     # anywhere (command, healthcheck, environment...), each with the value it expanded to (the
     # first, should defaults differ); ``secret_uses`` says where each one went. The compiler
     # keeps these values in the service's Secret and out of everything else.

@@ -14,23 +14,10 @@ from dataclasses import dataclass, field
 
 from core.compose import deploy, syntax
 from core.compose.interpolation import Lookup
-from core.compose.keys import COMPOSE_SERVICE_KEYS, READ_KEYS, SortedKeys, sort_keys
-from core.compose.merging import merge_service, rebase_paths
 from core.compose.model import DependsOn, FileRef, Healthcheck, Port, SecretUse, ServiceSpec
 from core.compose.mounts import mounts
 from core.compose.raw import RawService
 from core.errors import InvalidInput
-
-__all__ = [
-    "COMPOSE_SERVICE_KEYS",
-    "READ_KEYS",
-    "ServiceInputs",
-    "SortedKeys",
-    "build_service",
-    "merge_service",
-    "rebase_paths",
-    "sort_keys",
-]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from core.compose.interpolation import MissingVariable
 from core.compose.model import SecretUse
-from core.sensitivity import is_sensitive
+from core.secrets.sensitivity import is_sensitive
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _top_level_field(use: Use) -> tuple[str, str | None]:
 
 def secret_uses(uses: list[Use], *, top_level: bool = False) -> list[SecretUse]:
     """The expanded references that put a secret value somewhere: a variable with a sensitive
-    name, or a value that is a credential (``core.sensitivity``). Empty values hide nothing, except
+    name, or a value that is a credential (``core.secrets.sensitivity``). Empty values hide nothing, except
     in an environment variable: ``URL=postgres://app:${DB_PASSWORD}@db/app`` is a secret's place
     even while ``DB_PASSWORD`` is unset (a bundle's secrets file is where it gets filled in)."""
     found: list[SecretUse] = []

@@ -50,7 +50,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, sync_playwright
 
 from core.settings import SETTINGS, Settings
-from core.store import Store
+from core.store.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 # Every run saves its screenshots; into docs/screenshots (the README's) only when asked

@@ -17,14 +17,14 @@ import yaml
 from kubernetes import client
 from playwright.sync_api import Locator, expect
 
-from core.applying import apply
-from core.demo import sample_manifests
+from core.clusters.kube import open_kube
+from core.deploy.applying import apply
 from core.errors import NotFound
-from core.kube import open_kube
+from core.localcluster.demo import sample_manifests
 from core.localcluster.running import ClusterState
-from core.scanjobs import run_scan
-from core.scans import ScanResult
-from core.store import Cluster
+from core.scan.jobs import run_scan
+from core.store.records import Cluster
+from core.store.scans import ScanResult
 from tests.browser.conftest import App, Dashboard
 
 VERSION = "v1.37.2"
@@ -64,7 +64,7 @@ def local_cluster_registered(dashboard: Dashboard, admin_kubeconfig: str) -> Clu
     """The control plane as a cluster of the dashboard: the one the upload test added, if it ran;
     otherwise registered here the way the CLI does it (the flows after it need a cluster, not the
     upload path)."""
-    from core import clusters as ops
+    from core.clusters import registering as ops
 
     found = registered(dashboard, CLUSTER)
     if found is not None:
@@ -194,7 +194,7 @@ def test_add_a_cluster_by_uploading_its_kubeconfig(
 
 # -- (b) scan, and reopen the result from its shareable link in a fresh browser ------------------
 
-SEEDED = {"mongo", "redis", "postgres", "qdrant", "neo4j"}  # core.demo.SAMPLE_INFRA
+SEEDED = {"mongo", "redis", "postgres", "qdrant", "neo4j"}  # core.localcluster.demo.SAMPLE_INFRA
 LINK = re.compile(r"https?://[^\s\"'<>]+/scan\?scan=[A-Za-z0-9_-]{16,64}")
 
 
@@ -368,7 +368,7 @@ def test_the_health_route_answers_200_json(app: App, dashboard: Dashboard) -> No
 @pytest.fixture(scope="module")
 def deployed(dashboard: Dashboard, local_cluster_registered: Cluster, scanned: ScanResult) -> str:
     """``notes-api`` running in the namespace: the deploy flow's, if it ran; else deployed here."""
-    from core.deploying import deploy_service
+    from core.deploy.deploying import deploy_service
 
     store = dashboard.open_store()
     try:

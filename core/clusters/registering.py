@@ -1,0 +1,151 @@
+"""Adding, checking and removing clusters: kubeconfig in, encrypted credential and status stored."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from core.clusters.connecting import Health, check, check_many
+from core.clusters.kubeconfigs import Credential, parse_kubeconfig, resolve
+from core.errors import InvalidInput, UshadowError
+from core.settings import Settings
+from core.store.records import Cluster
+from core.store.store import Store
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+LABEL_KEY_RE = re.compile(r"^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class AddResult:
+    cluster: Cluster
+    health: Health
+
+
+def contexts_of(kubeconfig_text: str | bytes) -> tuple[list[str], str | None]:
+    """The context names a kubeconfig holds, and its current-context (for a picker)."""
+    kc = parse_kubeconfig(kubeconfig_text)
+    return kc.context_names(), kc.current_context
+
+
+def parse_labels(pairs: list[str] | str | None) -> dict[str, str]:
+    """``key=value`` pairs (a list, or one comma-separated string) into a dict, validated."""
+    if not pairs:
+        return {}
+    items = pairs.split(",") if isinstance(pairs, str) else pairs
+    labels: dict[str, str] = {}
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not LABEL_KEY_RE.match(key.strip()):
+            raise InvalidInput(
+                f"label {item!r} is not key=value with a valid key", hint="e.g. env=prod,team=ops"
+            )
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not NAME_RE.match(name):
+        raise InvalidInput(
+            f"cluster name {name!r} is not valid",
+            hint="use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return name
+
+
+def validate_namespace(namespace: str) -> str:
+    namespace = namespace.strip()
+    if not NAMESPACE_RE.match(namespace):
+        raise InvalidInput(
+            f"namespace {namespace!r} is not a valid Kubernetes namespace name",
+            hint="lowercase letters, digits and '-', at most 63 characters",
+        )
+    return namespace
+
+
+def add_cluster(
+    store: Store,
+    settings: Settings,
+    *,
+    name: str,
+    kubeconfig: str | bytes,
+    context: str | None = None,
+    namespace: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    save_unreachable: bool = False,
+    actor: str | None = None,
+) -> AddResult:
+    """Validate, connect, and store. Nothing is stored when anything fails (unless asked)."""
+    name = validate_name(name)
+    credential = resolve(parse_kubeconfig(kubeconfig), context, exec_allowlist=settings.exec_allowlist)
+    ns = validate_namespace(namespace or credential.namespace or "ushadow")
+    if any(c.name == name for c in store.list_clusters()):
+        from core.errors import Conflict
+
+        raise Conflict(
+            f"a cluster named {name!r} already exists", hint="pick another name or remove the old one"
+        )
+    health = check(credential, settings)
+    if not health.ok and not save_unreachable:
+        raise _as_error(health)
+    cluster = store.add_cluster(
+        name=name,
+        context=credential.context,
+        server=credential.server,
+        namespace=ns,
+        labels=dict(labels or {}),
+        credential=credential.to_bytes(),
+        status=health.status,
+        version=health.version,
+        node_count=health.node_count,
+        error=health.error,
+        actor=actor,
+    )
+    return AddResult(cluster, health)
+
+
+def _as_error(health: Health) -> UshadowError:
+    from core.errors import ClusterError, Unauthorized, Unreachable
+
+    kind = {"unreachable": Unreachable, "unauthorized": Unauthorized}.get(health.status, ClusterError)
+    return kind(f"{health.error} (nothing was saved)", hint=health.hint)
+
+
+def stored_credential(store: Store, settings: Settings, ref: str) -> Credential:
+    return Credential.from_bytes(store.cluster_credential(ref), exec_allowlist=settings.exec_allowlist)
+
+
+def check_cluster(store: Store, settings: Settings, ref: str) -> Cluster:
+    cluster = store.get_cluster(ref)
+    health = check(stored_credential(store, settings, cluster.cluster_id), settings)
+    return store.update_cluster_status(
+        cluster.cluster_id,
+        status=health.status,
+        version=health.version,
+        node_count=health.node_count,
+        error=health.error,
+    )
+
+
+def check_all(
+    store: Store, settings: Settings, *, on_done: Callable[[str, Health], None] | None = None
+) -> list[Cluster]:
+    """Re-check every cluster in parallel; one dead cluster costs one timeout, not N."""
+    clusters = store.list_clusters()
+    creds = [(c.cluster_id, stored_credential(store, settings, c.cluster_id)) for c in clusters]
+    results = check_many(creds, settings, on_done=on_done)
+    return [
+        store.update_cluster_status(
+            cid, status=h.status, version=h.version, node_count=h.node_count, error=h.error
+        )
+        for cid, h in results.items()
+    ]
+
+
+def remove_cluster(store: Store, ref: str, *, actor: str | None = None) -> Cluster:
+    return store.remove_cluster(ref, actor=actor)

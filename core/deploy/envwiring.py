@@ -1,0 +1,428 @@
+"""The deploy form's environment: what a compose service asks for, wired to what a scan found.
+
+Pure functions, no I/O. Each variable a service asks for becomes one :class:`EnvRow` with its
+value and where the value came from, strongest first:
+
+- ``typed``: the person typed it (``--env KEY=VALUE`` or the form);
+- ``scan``: the latest scan of the target namespace found infrastructure that satisfies it (the
+  row keeps the :class:`~core.store.scans.Match` that supplied it);
+- ``default``: the compose file's own value or ``${VAR:-default}``;
+- ``missing``: required (``${VAR}`` / ``${VAR:?msg}`` / a bare ``- KEY`` with no value) and nothing
+  is known: it must be filled before deploying (:func:`missing_required`);
+- ``unset``: optional and nothing is known (left out).
+
+A variable gets the part of an endpoint it asks for: ``*_URL``/``*_URI`` a URL with the type's
+scheme, ``*_HOST`` the host, ``*_PORT`` only the port number, ``host_port`` hints ``host:port``.
+The catalog's ``env`` hints decide first (``core/catalog.yaml``); other names are read by their
+words (``MEM0_QDRANT_GRPC_PORT``: type ``qdrant``, port ``grpc``, part ``port``). Generated URLs
+never carry a password: where the compose default has ``user:pass@``, that default is kept (the
+scan's address is named in ``note``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from core.catalog import Catalog, InfraType, PortSpec, load_catalog, name_tokens
+from core.compose.model import ServiceSpec
+from core.errors import InvalidInput
+from core.secrets.sensitivity import MASK, is_sensitive
+from core.store.scans import Match, ScanResult
+
+Source = Literal["typed", "scan", "default", "missing", "unset"]
+Part = Literal["url", "host", "port", "host_port"]
+
+# The last word of a variable name -> the part of an endpoint it asks for.
+PART_WORDS: dict[str, Part] = {
+    "URL": "url",
+    "URI": "url",
+    "DSN": "url",
+    "ENDPOINT": "url",
+    "HOST": "host",
+    "HOSTNAME": "host",
+    "SERVER": "host",
+    "PORT": "port",
+    "ADDR": "host_port",
+    "ADDRESS": "host_port",
+}
+# URL schemes of a default that may stay in place of the catalog's (a driver suffix is kept too:
+# ``postgresql+asyncpg://``); anything else takes the catalog's scheme.
+SCHEME_ALIASES: dict[str, frozenset[str]] = {"postgresql": frozenset({"postgres"})}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable a service asks for."""
+
+    name: str
+    default: str | None  # the compose value with nothing set; None when compose gives none
+    required: bool
+    in_environment: bool  # a container environment key (False: used elsewhere, e.g. an image tag)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """How an infrastructure type can satisfy a variable."""
+
+    infra_type: str
+    part: Part
+    port: str | None = None  # catalog port name; None: the type's main port
+    via: Literal["catalog", "name"] = "catalog"
+
+
+@dataclass(frozen=True)
+class EnvRow:
+    """One row of the deploy form."""
+
+    name: str
+    value: str | None
+    source: Source
+    required: bool
+    default: str | None
+    in_environment: bool = True
+    sensitive: bool = False
+    match: Match | None = None
+    infra_type: str | None = None
+    part: Part | None = None
+    note: str | None = None
+
+    @property
+    def filled(self) -> bool:
+        return self.value is not None and self.value != ""
+
+    def shown_value(self) -> str | None:
+        """The value as a person may see it (sensitive ones masked)."""
+        return MASK if self.sensitive and self.filled else self.value
+
+    def to_json(self, *, mask: bool = True) -> dict[str, Any]:
+        default = self.default
+        if mask and default and is_sensitive(self.name, default):
+            default = MASK
+        return {
+            "name": self.name,
+            "value": self.shown_value() if mask else self.value,
+            "source": self.source,
+            "required": self.required,
+            "default": default,
+            "in_environment": self.in_environment,
+            "sensitive": self.sensitive,
+            "infra_type": self.infra_type,
+            "part": self.part,
+            "match": None if self.match is None else f"{self.match.namespace}/{self.match.service}",
+            "note": self.note,
+        }
+
+
+# -- what a service asks for --------------------------------------------------------------------
+
+
+def requested_variables(spec: ServiceSpec) -> list[Variable]:
+    """The container environment keys (in order), then variables used elsewhere in the service."""
+    required = set(spec.required_variables)
+    out: dict[str, Variable] = {}
+    for name, value in spec.environment.items():
+        needed = name in required
+        default = None if value is None or (needed and value == "") else value
+        out[name] = Variable(name, default, needed, True)
+    for name in spec.variables:
+        if name not in out:
+            needed = name in required
+            default = None if needed else spec.variable_values.get(name)
+            out[name] = Variable(name, default, needed, False)
+    return list(out.values())
+
+
+# -- hints ----------------------------------------------------------------------------------------
+
+
+def hints_for(name: str, catalog: Catalog | None = None) -> list[Hint]:
+    """Every way an infrastructure type can fill ``name``: the catalog's hints, else its words."""
+    catalog = catalog or load_catalog()
+    upper = name.upper()
+    found = [Hint(t.name, h.part, h.port, "catalog") for t in catalog.types for h in t.env if h.name == upper]
+    if found:
+        return found
+    tokens = name_tokens(name.lower())
+    if len(tokens) < 2 or catalog.deny_token(tokens):
+        return []
+    part = PART_WORDS.get(tokens[-1].upper())
+    if part is None:
+        return []
+    owner = catalog.type_of_tokens(tokens[:-1])
+    if owner is None:
+        return []
+    infra = catalog.get(owner[0])
+    port = infra.port_named(tokens[-2]) if len(tokens) >= 3 else None
+    return [Hint(infra.name, part, port.name if port and not port.main else None, "name")]
+
+
+# -- values from a match ----------------------------------------------------------------------
+
+
+def _host_of(match: Match) -> str:
+    external = match.extra.get("external_name")
+    if isinstance(external, str) and external:
+        return external
+    return f"{match.service}.{match.namespace}.svc.cluster.local"
+
+
+def _port_of(match: Match, spec: PortSpec, infra: InfraType) -> int | None:
+    """The Service port that stands for the catalog port ``spec`` (by number, then name)."""
+    ports = [
+        p for p in match.extra.get("ports") or [] if isinstance(p, dict) and isinstance(p.get("port"), int)
+    ]
+    for p in ports:
+        if spec.port in (p.get("port"), p.get("target_port")):
+            return int(p["port"])
+    for p in ports:
+        if spec.name in (p.get("name"), p.get("target_port")):
+            return int(p["port"])
+    if spec.main:
+        if ports:  # the scanner orders the type's main port first
+            return int(ports[0]["port"])
+        if match.endpoints:
+            _, _, number = match.endpoints[0].rpartition(":")
+            if number.isdigit():
+                return int(number)
+        return infra.main_port.port
+    return None
+
+
+def _scheme(infra_scheme: str, default: str | None) -> str:
+    """The catalog's scheme, or the default's where it is the same protocol (``postgres``, ``+driver``)."""
+    if not default or "://" not in default:
+        return infra_scheme
+    written = default.split("://", 1)[0].lower()
+    base, _, driver = written.partition("+")
+    if base == infra_scheme or base in SCHEME_ALIASES.get(infra_scheme, frozenset()):
+        return written if driver and driver != "srv" else base
+    return infra_scheme
+
+
+def _split_default(default: str | None) -> tuple[str, str, bool]:
+    """A default URL's user name (``user@``, never a password), its path, query and fragment, and
+    whether it carries a password."""
+    if not default or "://" not in default:
+        return "", "", False
+    try:
+        parts = urlsplit(default)
+        password = parts.password
+        user = parts.username
+    except ValueError:
+        return "", "", False
+    tail = parts.path if parts.path not in ("", "/") else ""
+    if parts.query:
+        tail += "?" + parts.query
+    if parts.fragment:
+        tail += "#" + parts.fragment
+    return (f"{user}@" if user and password is None else ""), tail, password is not None
+
+
+def value_from(
+    match: Match, hint: Hint, catalog: Catalog | None = None, *, default: str | None = None
+) -> tuple[str, str | None] | None:
+    """The value ``match`` gives for ``hint`` (and a note), or None when it lacks that port.
+
+    A URL keeps the user name, path and query of a default URL (``app@``, the ``/app`` database,
+    the ``/0`` redis db), never a password.
+    """
+    catalog = catalog or load_catalog()
+    infra = catalog.get(hint.infra_type)
+    spec = infra.port_named(hint.port) if hint.port else infra.main_port
+    if spec is None:
+        return None
+    port = _port_of(match, spec, infra)
+    if port is None:
+        return None
+    host = _host_of(match)
+    bracketed = f"[{host}]" if ":" in host else host
+    if hint.part == "host":
+        return host, None
+    if hint.part == "port":
+        return str(port), None
+    if hint.part == "host_port":
+        return f"{bracketed}:{port}", None
+    user, tail, had_password = _split_default(default)
+    note = (
+        "the compose default has a password; it is not copied into the URL from the scan "
+        "(type the whole URL to keep it)"
+        if had_password
+        else None
+    )
+    return f"{_scheme(spec.scheme, default)}://{user}{bracketed}:{port}{tail}", note
+
+
+# -- choosing a match -------------------------------------------------------------------------
+
+
+def _default_scheme_types(hints: Sequence[Hint], default: str | None, catalog: Catalog) -> list[Hint]:
+    """Only the hints whose type speaks the default's scheme, when the default says one."""
+    if not default or "://" not in default or len({h.infra_type for h in hints}) < 2:
+        return list(hints)
+    base = default.split("://", 1)[0].lower().partition("+")[0]
+    fitting = [
+        h
+        for h in hints
+        if any(
+            base == p.scheme or base in SCHEME_ALIASES.get(p.scheme, frozenset())
+            for p in catalog.get(h.infra_type).ports
+        )
+    ]
+    return fitting or list(hints)
+
+
+def rank_matches(matches: Iterable[Match], namespace: str | None) -> list[Match]:
+    """The target namespace's matches first, then ready ones, then in scan order."""
+    indexed = list(enumerate(matches))
+    indexed.sort(key=lambda item: (item[1].namespace != namespace, item[1].ready_endpoints <= 0, item[0]))
+    return [m for _, m in indexed]
+
+
+@dataclass(frozen=True)
+class _Found:
+    value: str
+    match: Match
+    hint: Hint
+    note: str | None
+
+
+def _from_scan(
+    variable: Variable, scan: ScanResult, namespace: str | None, catalog: Catalog
+) -> _Found | None:
+    hints = _default_scheme_types(hints_for(variable.name, catalog), variable.default, catalog)
+    order = {name: i for i, name in enumerate(catalog.names())}
+    candidates: list[tuple[tuple[int, int, int], _Found]] = []
+    for hint in hints:
+        for position, match in enumerate(rank_matches(scan.matches_of(hint.infra_type), namespace)):
+            got = value_from(match, hint, catalog, default=variable.default)
+            if got is None:
+                continue
+            rank = (match.namespace != namespace, order.get(hint.infra_type, 99), position)
+            candidates.append((rank, _Found(got[0], match, hint, got[1])))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: c[0])
+    best = candidates[0][1]
+    others = [
+        f"{c.match.infra_type} {c.match.namespace}/{c.match.service}"
+        for _, c in candidates[1:]
+        if c.match is not best.match
+    ]
+    notes = [n for n in (best.note,) if n]
+    if others:
+        notes.append("also found: " + ", ".join(dict.fromkeys(others)))
+    return _Found(best.value, best.match, best.hint, "; ".join(notes) or None)
+
+
+# -- the form ---------------------------------------------------------------------------------
+
+
+def wire(
+    variables: Sequence[Variable],
+    *,
+    scan: ScanResult | None,
+    namespace: str | None,
+    typed: Mapping[str, str] | None = None,
+    catalog: Catalog | None = None,
+) -> list[EnvRow]:
+    """The form's rows: every requested variable, then typed ones the service did not ask for."""
+    catalog = catalog or load_catalog()
+    typed = dict(typed or {})
+    rows: list[EnvRow] = []
+    for variable in variables:
+        found = _from_scan(variable, scan, namespace, catalog) if scan is not None else None
+        common: dict[str, Any] = {
+            "name": variable.name,
+            "required": variable.required,
+            "default": variable.default,
+            "in_environment": variable.in_environment,
+        }
+        if found is not None and found.hint.part == "url" and _split_default(variable.default)[2]:
+            kept = f"kept the compose default (it carries a password); the scan found {found.value}"
+            found = None
+        else:
+            kept = None
+        if variable.name in typed:
+            value: str | None = typed.pop(variable.name)
+            source: Source = "typed"
+            note = None
+        elif found is not None:
+            value, source, note = found.value, "scan", found.note
+            common.update(match=found.match, infra_type=found.hint.infra_type, part=found.hint.part)
+        elif variable.default is not None:
+            value, source, note = variable.default, "default", kept
+        elif variable.required:
+            value, source, note = None, "missing", "required: compose gives no value or default"
+        else:
+            value, source = None, "unset"
+            note = (
+                None
+                if variable.in_environment
+                else "used in the compose file: its value there (.env or default) applies"
+            )
+        rows.append(
+            EnvRow(
+                **common, value=value, source=source, note=note, sensitive=is_sensitive(variable.name, value)
+            )
+        )
+    for name, value in typed.items():
+        _check_name(name)
+        rows.append(
+            EnvRow(
+                name=name,
+                value=value,
+                source="typed",
+                required=False,
+                default=None,
+                sensitive=is_sensitive(name, value),
+                note="not asked for by the compose file: added to the container environment",
+            )
+        )
+    return rows
+
+
+def _check_name(name: str) -> None:
+    if not name or any(c in name for c in "= \t\n") or name[0].isdigit():
+        raise InvalidInput(
+            f"{name!r} is not an environment variable name", hint="use letters, digits and '_', e.g. API_KEY"
+        )
+
+
+def missing_required(rows: Iterable[EnvRow]) -> list[str]:
+    """The required variables that still have no (non-empty) value."""
+    return [r.name for r in rows if r.required and not r.filled]
+
+
+def require_complete(rows: Sequence[EnvRow]) -> None:
+    """Raise ``InvalidInput`` naming every required variable that is not filled."""
+    missing = missing_required(rows)
+    if missing:
+        raise InvalidInput(
+            f"required variables have no value: {', '.join(missing)}",
+            hint="give them with --env KEY=VALUE (or fill them in the deploy form)",
+        )
+
+
+def chosen_values(rows: Iterable[EnvRow]) -> dict[str, str]:
+    """Every value the deploy sets (rows with a value), by name."""
+    return {r.name: r.value for r in rows if r.value is not None}
+
+
+def overrides(rows: Iterable[EnvRow]) -> dict[str, str]:
+    """The values that differ from what compose itself gives: typed ones and those from the scan."""
+    return {r.name: r.value for r in rows if r.value is not None and r.source in ("typed", "scan")}
+
+
+def environment_for(spec: ServiceSpec, rows: Iterable[EnvRow]) -> dict[str, str | None]:
+    """The container environment after wiring: the service's, with typed and scanned values over it.
+
+    ``spec`` should be the service loaded with :func:`overrides` as its settings, so that values
+    built from other variables (``postgresql://app:${DB_PASS}@db/app``) are already interpolated.
+    """
+    env = dict(spec.environment)
+    for name, value in overrides(r for r in rows if r.in_environment).items():
+        env[name] = value
+    return env

@@ -1,0 +1,111 @@
+"""Deploying the registry as a group (``deploy-infra``, ``deploy-app``, ``deploy-all``): each service
+through :func:`core.deploy.deploying.deploy_service`, infrastructure first. Calls out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from core.deploy.deploying import DeployOutcome, deploy_service, load_entry_list
+from core.deploy.watching import Progress
+from core.errors import ClusterError, UshadowError
+from core.settings import Settings
+from core.store.store import Store
+
+
+@dataclass(frozen=True)
+class GroupItem:
+    service_id: str
+    infra: bool
+    status: str  # dry-run, applied, ready, failed, skipped
+    message: str | None
+    outcome: DeployOutcome | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "service_id": self.service_id,
+            "infra": self.infra,
+            "status": self.status,
+            "message": self.message,
+        }
+        if self.outcome is not None:
+            data["deployment"] = self.outcome.to_json()
+        return data
+
+
+def deploy_group(
+    store: Store,
+    settings: Settings,
+    *,
+    cluster: str,
+    group: Literal["infra", "app", "all"],
+    namespace: str | None = None,
+    env: dict[str, str] | None = None,
+    wait: bool = False,
+    dry_run: bool = False,
+    timeout: float = 300.0,
+    registry_dirs: Sequence[Path] | None = None,
+    progress: Progress | None = None,
+    actor: str | None = None,
+) -> list[GroupItem]:
+    """Deploy the registry's infrastructure, its apps, or both: infrastructure first, each waited for
+    until ready, then the namespace is scanned again so that the apps are wired to it.
+
+    ``env`` values go to each service that asks for them. A service that cannot be deployed (a
+    broken file, a required variable without a value, a failed rollout) is reported and the others
+    go on; with ``all``, a failed infrastructure service stops the apps. A cluster error (forbidden,
+    unreachable) stops everything and is raised.
+    """
+    dirs = registry_dirs if registry_dirs is not None else settings.compose_dirs
+    entries = load_entry_list(dirs)
+    say = progress or (lambda _m, _f: None)
+    infra = [e for e in entries if e.infra] if group in ("infra", "all") else []
+    apps = [e for e in entries if not e.infra] if group in ("app", "all") else []
+    items: list[GroupItem] = []
+    for phase, batch in (("infra", infra), ("app", apps)):
+        if phase == "app" and group == "all":
+            if any(i.status == "failed" for i in items):
+                items += [GroupItem(e.service_id, False, "skipped", "infrastructure failed") for e in batch]
+                break
+            if infra and not dry_run:
+                _rescan(store, settings, cluster, namespace, actor)
+        for entry in batch:
+            if entry.spec is None or entry.error:
+                items.append(
+                    GroupItem(entry.service_id, entry.infra, "skipped", entry.error or "cannot be read")
+                )
+                continue
+            say(f"deploying {entry.service_id}", len(items) / max(len(infra) + len(apps), 1))
+            asked = set(entry.spec.environment) | set(entry.spec.variables)
+            try:
+                outcome = deploy_service(
+                    store,
+                    settings,
+                    cluster=cluster,
+                    service_id=entry.service_id,
+                    namespace=namespace,
+                    env={k: v for k, v in (env or {}).items() if k in asked},
+                    dry_run=dry_run,
+                    wait=wait or (phase == "infra" and group == "all"),
+                    timeout=timeout,
+                    registry_dirs=dirs,
+                    progress=progress,
+                    actor=actor,
+                )
+            except ClusterError:
+                raise
+            except UshadowError as exc:
+                items.append(GroupItem(entry.service_id, entry.infra, "failed", exc.message))
+                continue
+            items.append(GroupItem(entry.service_id, entry.infra, outcome.status, outcome.message, outcome))
+    return items
+
+
+def _rescan(store: Store, settings: Settings, cluster: str, namespace: str | None, actor: str | None) -> None:
+    """Scan the namespace again (its new infrastructure) and store the scan."""
+    from core.scan.jobs import run_scan
+
+    run_scan(store, settings, cluster, namespaces=[namespace] if namespace else None, actor=actor)

@@ -1,0 +1,301 @@
+"""Compose service -> Kubernetes manifests: pure functions returning plain dicts, no I/O.
+
+``compile_service`` turns one normalised compose service (``core.compose.model.ServiceSpec``)
+into the objects that run it, in apply order: ConfigMap ``<name>-config`` and Secret
+``<name>-secrets`` (only when non-empty, attached with ``envFrom``), PersistentVolumeClaims,
+Services, then the Deployment or StatefulSet. Whatever compose says that Kubernetes cannot do is
+a *warning* in the result, never dropped silently; informational differences are *notes*.
+
+Choices (kompose makes other ones; these are ours, and why):
+
+- **Service ports are the container ports.** Peers in a compose network reach ``service:8080``
+  (the container port), never the host port of ``8081:8080``; in-cluster URLs keep working. Host
+  ports are reported as a note (expose them with an Ingress, NodePort or LoadBalancer).
+- **Probes come from the healthcheck.** ``CMD`` runs as exec with its arguments, ``CMD-SHELL``
+  through ``sh -c`` (kompose runs it without a shell). The same check is the readiness *and*
+  liveness probe (``interval``/``timeout``/``retries`` -> ``periodSeconds``/``timeoutSeconds``/
+  ``failureThreshold``). ``start_period`` becomes a **startupProbe** (the same check, every
+  ``start_interval``, allowed to fail for the whole start period) rather than
+  ``initialDelaySeconds``: a service that starts early becomes ready early, one that starts late
+  is not killed. ``NONE``/``disable`` gives no probes; no healthcheck but TCP ports gives a
+  ``tcpSocket`` readiness probe on the first TCP port (no liveness: a port check says too little
+  to kill a container for).
+- **Controller**: ``auto`` (default) makes a StatefulSet for a service with named volumes that no
+  other service of its file shares (volumeClaimTemplates, a headless Service for stable pod DNS),
+  and a Deployment otherwise (PVCs, strategy ``Recreate`` so a ReadWriteOnce claim is never wanted
+  by two pods on two nodes). Per service via ``CompileOptions.controllers``.
+- **Bind mounts** become ``emptyDir`` with a warning (never ``hostPath``: the node's files are
+  not the developer's files); ``tmpfs`` becomes a memory ``emptyDir`` with its size limit.
+- **A service with ``build:`` and no ``image:``** is ``NotConvertible`` (a cluster pulls images, it
+  cannot build them), unless ``CompileOptions.images`` names an image for it.
+- **depends_on** is a note; with ``wait_for_dependencies`` an init container waits for the first
+  TCP port of each dependency (off by default: it pulls an extra image).
+- ``$`` in command, args and env values is escaped as ``$$`` so Kubernetes' own ``$(VAR)``
+  expansion leaves compose's already-interpolated strings alone.
+- **Secret values stay in the Secret.** Besides the sensitive environment, the Secret
+  ``<name>-secrets`` gets every secret value that the compose file interpolated into
+  ``command``, ``entrypoint`` or the healthcheck (``ServiceSpec.secret_uses``; a value already in
+  the environment is read from its variable): the command line reads it as ``$(VAR)``, a probe
+  through ``sh -c`` as ``"${VAR}"``. A variable whose value holds a secret value
+  (``REDIS_ARGS=--requirepass ${REDIS_PASSWORD}``) goes to the Secret whole, and a config that
+  interpolates one is mounted from a Secret. A label holding one is left out (a warning); one in
+  the image name is a warning.
+  ``core.manifests.environments`` and ``core.secrets.secretrefs`` say how and why; ``CompiledService.redacted()``
+  hunts down whatever slipped through all the same (``core.secrets.sensitivity.conceal``).
+- The pod template carries ``ushadow.io/env-hash`` (a digest of the ConfigMap and Secret content,
+  as Helm's checksum annotations do), so an environment change rolls the pods and an identical
+  apply changes nothing. ``enableServiceLinks`` is off (compose has no ``REDIS_PORT=tcp://...``
+  variables, and they break images that read ``*_PORT``), and no service account token is mounted.
+
+Layout: this module is the entry point (``compile_service``, ``compile_project``) and puts a
+service together; ``core.manifests.compilations`` holds the options and results and merges services'
+objects, ``core.manifests.serviceports`` the ports and Services, ``core.manifests.containers`` the container,
+``core.manifests.workloads`` the pod and its controller, ``core.manifests.yamldocs`` the YAML output; and
+``core.manifests.environments``, ``core.manifests.volumes``, ``core.manifests.podspecs``, ``core.secrets.secretrefs`` their pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from core.compose.model import ComposeProject, ServiceSpec
+from core.conventions import (
+    INSTANCE_LABEL,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    PART_OF_LABEL,
+    SERVICE_ID_ANNOTATION,
+)
+from core.conventions import MANAGED_BY_VALUE as MANAGED_BY
+from core.errors import InvalidInput, NotConvertible
+from core.manifests.compilations import (
+    CompiledService,
+    CompileOptions,
+    Manifest,
+    ProjectCompilation,
+    check_unique,
+    kube_name,
+    service_id,
+)
+from core.manifests.containers import container, container_image
+from core.manifests.environments import EnvPlan
+from core.manifests.serviceports import governing_service, ports, services
+from core.manifests.volumes import Report, VolumePlan, VolumeSettings
+from core.manifests.workloads import (
+    controller_kind,
+    init_containers,
+    network_notes,
+    pod_spec,
+    restart_warning,
+    workload,
+)
+from core.naming import is_dns_label, label_value
+from core.secrets.sensitivity import distinctive
+
+# Every field of ServiceSpec that the compiler reads (a test keeps this equal to the model, so a
+# new compose field cannot be dropped silently).
+HANDLED_FIELDS = frozenset(
+    {
+        "name", "image", "build", "command", "entrypoint", "environment", "ports", "volumes",
+        "healthcheck", "replicas", "resources", "restart", "user", "working_dir", "hostname", "labels",
+        "depends_on", "cap_add", "cap_drop", "privileged", "read_only", "stdin_open", "tty",
+        "extra_hosts", "stop_grace_period", "secrets", "configs", "profiles", "networks", "variables",
+        "required_variables", "unmet", "secret_variables", "secret_uses", "variable_values", "warnings",
+    }
+)  # fmt: skip
+
+
+def compile_service(
+    spec: ServiceSpec,
+    *,
+    project: ComposeProject | None,
+    namespace: str,
+    options: CompileOptions | None = None,
+    service_id: str | None = None,
+) -> CompiledService:
+    """Compile one service. Raises ``NotConvertible`` (no image) or ``InvalidInput`` (bad options).
+
+    ``service_id`` is the registry's id when it differs from ``<file-stem>:<service>`` (two
+    registry folders with files of the same name).
+    """
+    if not is_dns_label(namespace):
+        raise InvalidInput(
+            f"namespace {namespace!r} is not a valid Kubernetes name",
+            hint="use lowercase letters, digits and '-', at most 63 characters",
+        )
+    return _Builder(spec, project, namespace, options or CompileOptions(), service_id).build()
+
+
+def compile_project(
+    project: ComposeProject,
+    *,
+    namespace: str,
+    options: CompileOptions | None = None,
+    services: Iterable[str] | None = None,
+) -> ProjectCompilation:
+    """Compile every (or the named) service of a project; unconvertible ones are listed, not raised."""
+    compiled: list[CompiledService] = []
+    skipped: dict[str, str] = {}
+    names = list(services) if services is not None else list(project.services)
+    for name in names:
+        spec = project.services[name]
+        try:
+            compiled.append(compile_service(spec, project=project, namespace=namespace, options=options))
+        except NotConvertible as exc:
+            skipped[service_id(project, name)] = exc.message
+    return ProjectCompilation(compiled, skipped)
+
+
+# -- the builder: one service, put together from the modules above -----------------------------
+
+
+class _Builder:
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        project: ComposeProject | None,
+        namespace: str,
+        options: CompileOptions,
+        sid: str | None,
+    ) -> None:
+        self.spec = spec
+        self.project = project
+        self.namespace = namespace
+        self.options = options
+        self.sid = sid or service_id(project, spec.name)
+        self.name = kube_name(spec.name)
+        self.report = Report(warnings=list(spec.warnings))
+        self.settings = VolumeSettings(
+            persistence=options.persistence,
+            size=options.volume_size,
+            sizes=dict(options.volume_sizes),
+            storage_class=options.storage_class,
+        )
+        part_of = options.part_of or (project.name if project else None) or "ushadow"
+        self.selector = {
+            NAME_LABEL: label_value(spec.name),
+            INSTANCE_LABEL: self.name,
+        }
+        self.labels = {
+            **self.selector,
+            PART_OF_LABEL: label_value(part_of),
+            MANAGED_BY_LABEL: MANAGED_BY,
+        }
+        if self.name != spec.name:
+            self.report.notes.append(
+                f"the Kubernetes name is {self.name!r} (compose name {spec.name!r} is not a valid DNS "
+                f"label): other services must reach it as {self.name!r}"
+            )
+
+    def _option(self, mapping: Mapping[str, Any]) -> Any:
+        """A per-service option, by service id or else by name."""
+        return mapping.get(self.sid, mapping.get(self.spec.name))
+
+    def meta(self, name: str, **extra: Any) -> Manifest:
+        out: Manifest = {
+            "name": name,
+            "namespace": self.namespace,
+            "labels": dict(self.labels),
+            "annotations": {SERVICE_ID_ANNOTATION: self.sid},
+        }
+        out.update(extra)
+        return out
+
+    def build(self) -> CompiledService:
+        # The order of the steps is the order of the warnings and notes.
+        spec, options, report = self.spec, self.options, self.report
+        image = container_image(spec, override=self._option(options.images), sid=self.sid, report=report)
+        kind = controller_kind(
+            spec,
+            self.project,
+            choice=self._option(options.controllers) or options.controller,
+            sid=self.sid,
+            settings=self.settings,
+        )
+        env = EnvPlan(spec, name=self.name, meta=self.meta, report=report)
+        container_ports, service_ports = ports(spec.ports, name=self.name, report=report)
+        plan = VolumePlan(
+            project=self.project,
+            namespace=self.namespace,
+            settings=self.settings,
+            meta=self.meta,
+            selector=self.selector,
+            report=report,
+            reserved=frozenset({f"{self.name}-config", f"{self.name}-secrets"}),
+        )
+        plan.add_service(spec, kind)
+        main, env_objects = container(
+            spec,
+            image=image,
+            ports=container_ports,
+            env=env,
+            mounts=plan.mounts,
+            liveness=options.liveness,
+            report=report,
+        )
+        pod = pod_spec(
+            spec, main, plan.volumes, service_account_token=options.service_account_token, report=report
+        )
+        restart_warning(spec, report)
+        init = init_containers(spec, self.project, options, report)
+        if init:
+            pod["initContainers"] = init
+        network_notes(spec, report)
+        fronts = services(
+            service_ports,
+            kind,
+            name=self.name,
+            selector=self.selector,
+            service_type=options.service_type,
+            meta=self.meta,
+        )
+        controller = workload(
+            spec,
+            kind,
+            pod,
+            env_objects,
+            plan,
+            sid=self.sid,
+            name=self.name,
+            labels=self.labels,
+            selector=self.selector,
+            meta=self.meta,
+            report=report,
+            service_name=governing_service(self.name, service_ports),
+        )
+        if not service_ports:
+            report.notes.append(
+                f"no ports declared: Service {self.name} is headless, so {self.name} resolves to the pods "
+                "as in a compose network (declare ports for a stable address)"
+            )
+        objects = [*env_objects, *plan.objects, *plan.pvcs, *fronts, controller]
+        check_unique(objects, self.sid)
+        interpolated = frozenset(v for v in self._interpolated_secrets() if distinctive(v))
+        return CompiledService(
+            service_id=self.sid,
+            service=spec.name,
+            name=self.name,
+            namespace=self.namespace,
+            kind=kind,
+            objects=objects,
+            warnings=_dedupe(report.warnings),
+            notes=_dedupe(report.notes),
+            secret_references=sorted(env.in_args | env.in_probes),
+            interpolated_secrets=interpolated,
+            provided_secrets=tuple(plan.provided),
+        )
+
+    def _interpolated_secrets(self) -> list[str]:
+        """The secret values compose interpolated into this service or a config it mounts (such a
+        config is mounted from a Secret: see ``VolumePlan``)."""
+        values = list(self.spec.secret_variables.values())
+        mounted = {ref.source for ref in self.spec.configs}
+        for use in self.project.secret_uses if self.project else []:
+            if use.field == "configs" and use.key in mounted:
+                values.append(use.value)
+        return values
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

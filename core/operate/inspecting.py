@@ -1,0 +1,141 @@
+"""Looking at a deployed workload without changing it: its rollout and pods, and its pods' logs.
+Calls out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from core.clusters.kube import Kube, http_error
+from core.deploy.reconciling import require_namespace
+from core.deploy.rollouts import PodSummary, RolloutStatus, pod_summary, rollout_status
+from core.deploy.watching import list_pods, selector_text
+from core.errors import InvalidInput, NotFound
+from core.operate.finding import Workload, find_workload, our_workloads
+
+# -- status -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkloadStatus:
+    workload: Workload
+    rollout: RolloutStatus
+    pods: list[PodSummary]
+
+    def to_json(self) -> dict[str, Any]:
+        w, r = self.workload, self.rollout
+        return {
+            "kind": w.kind,
+            "name": w.name,
+            "namespace": w.namespace,
+            "service_id": w.service_id,
+            "desired": r.desired,
+            "ready": r.ready,
+            "updated": r.updated,
+            "available": r.available,
+            "rolled_out": r.done,
+            "images": sorted({i for p in self.pods for i in p.images}),
+            "pods": [p.to_json() for p in self.pods],
+        }
+
+
+def status(
+    kube: Kube, namespace: str, service: str | None = None, *, now: datetime | None = None
+) -> list[WorkloadStatus]:
+    """Desired and ready replicas and the pods of one workload, or of all we deployed."""
+    now = now or datetime.now(UTC)
+    workloads = [find_workload(kube, namespace, service)] if service else our_workloads(kube, namespace)
+    if not workloads:
+        require_namespace(kube, namespace)
+    out: list[WorkloadStatus] = []
+    for w in workloads:
+        selector = selector_text(w.obj)
+        pods = list_pods(kube, namespace, selector) if selector else []
+        summaries = sorted((pod_summary(p, now=now) for p in pods), key=lambda p: p.name)
+        out.append(WorkloadStatus(w, rollout_status(w.obj), summaries))
+    return out
+
+
+# -- logs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PodLog:
+    pod: str
+    container: str
+    previous: bool
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pod": self.pod, "container": self.container, "previous": self.previous, "text": self.text}
+
+
+def logs(
+    kube: Kube,
+    namespace: str,
+    service: str,
+    *,
+    tail: int | None = 100,
+    container: str | None = None,
+    previous: bool = False,
+    pod: str | None = None,
+) -> list[PodLog]:
+    """The last ``tail`` lines of each pod of the workload (or of one ``pod``)."""
+    if tail is not None and tail < 0:
+        raise InvalidInput("--tail must be 0 or more lines")
+    w = find_workload(kube, namespace, service)
+    pods = list_pods(kube, namespace, selector_text(w.obj))
+    if pod is not None:
+        pods = [p for p in pods if p["metadata"]["name"] == pod]
+        if not pods:
+            raise NotFound(f"pod {pod!r} is not one of {w.name}'s pods")
+    if not pods:
+        raise NotFound(f"{w.kind} {w.name} has no pods", hint="is it scaled to 0?")
+    out: list[PodLog] = []
+    for p in sorted(pods, key=lambda p: str(p["metadata"]["name"])):
+        name = str(p["metadata"]["name"])
+        names = [str(c.get("name")) for c in (p.get("spec") or {}).get("containers") or ()]
+        chosen = container or names[0]
+        if chosen not in names:
+            raise InvalidInput(
+                f"pod {name} has no container {chosen!r}", hint=f"its containers: {', '.join(names)}"
+            )
+        if previous and not _restarted(p, chosen):
+            raise InvalidInput(
+                f"container {chosen} of pod {name} has not restarted: there is no previous log",
+                hint="leave out --previous to see the running container's log",
+            )
+        query: dict[str, str] = {"container": chosen}
+        if tail is not None:
+            query["tailLines"] = str(tail)
+        if previous:
+            query["previous"] = "true"
+        text = kube.call(
+            f"reading the log of pod {name}",
+            _read_log,
+            kube,
+            f"/api/v1/namespaces/{namespace}/pods/{name}/log",
+            query,
+        )
+        out.append(PodLog(name, chosen, previous, text))
+    return out
+
+
+def _restarted(pod: dict[str, Any], container: str) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or ()
+    return any(c.get("name") == container and (c.get("restartCount") or 0) > 0 for c in statuses)
+
+
+def _read_log(kube: Kube, path: str, query: dict[str, str]) -> str:
+    """Plain text from the log endpoint (not JSON), with the client's timeout."""
+    _m, url, headers, _b, _p = kube.api.param_serialize(
+        "GET", f"{path}?{urlencode(query)}", header_params={"Accept": "*/*"}, auth_settings=["BearerToken"]
+    )
+    response = kube.api.call_api("GET", url, header_params=headers, _request_timeout=kube.timeout)
+    data = response.read()
+    if response.status >= 400:
+        raise http_error(response.status, data, server=kube.server, what=f"reading {path}")
+    return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)

@@ -1,0 +1,85 @@
+"""Running and storing scans for stored clusters: one, or many in parallel with a bound.
+
+The CLI, the Scan page, the demo and ``deploy-all`` all scan through here, so a scan is always
+stored the same way and recorded under who asked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from core.clusters.kube import open_kube
+from core.clusters.sessions import named
+from core.errors import InvalidInput, UshadowError
+from core.scan.scanning import Progress, scan
+from core.settings import Settings
+from core.store.scans import ScanResult
+from core.store.store import Store
+
+
+def run_scan(
+    store: Store,
+    settings: Settings,
+    cluster_ref: str,
+    *,
+    namespaces: Sequence[str] | None = None,
+    all_namespaces: bool = False,
+    progress: Progress | None = None,
+    actor: str | None = None,
+) -> ScanResult:
+    """Scan a stored cluster (its own namespace unless told otherwise) and store the result."""
+    if all_namespaces and namespaces:
+        raise InvalidInput("give either namespaces or all namespaces, not both")
+    cluster = store.get_cluster(cluster_ref)
+    wanted = [] if all_namespaces else list(namespaces or [cluster.namespace])
+    with named(cluster.name), open_kube(store.cluster_credential(cluster.cluster_id), settings) as kube:
+        result = scan(
+            kube,
+            cluster_id=cluster.cluster_id,
+            namespaces=wanted,
+            all_namespaces=all_namespaces,
+            progress=progress,
+            concurrency=settings.scan_concurrency,
+            created_by=actor,
+        )
+    return store.save_scan(result)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    cluster_ref: str
+    result: ScanResult | None
+    error: UshadowError | None
+
+
+def run_scans(
+    store: Store,
+    settings: Settings,
+    cluster_refs: Sequence[str],
+    *,
+    all_namespaces: bool = False,
+    actor: str | None = None,
+    on_done: Callable[[ScanOutcome], None] | None = None,
+) -> list[ScanOutcome]:
+    """Scan many clusters at once, at most ``USHADOW_SCAN_CONCURRENCY`` at a time.
+
+    One cluster failing (unreachable, forbidden) is that cluster's outcome, not the whole run's.
+    """
+
+    def one(ref: str) -> ScanOutcome:
+        try:
+            return ScanOutcome(
+                ref, run_scan(store, settings, ref, all_namespaces=all_namespaces, actor=actor), None
+            )
+        except UshadowError as exc:
+            return ScanOutcome(ref, None, exc)
+
+    outcomes: list[ScanOutcome] = []
+    with ThreadPoolExecutor(max_workers=max(1, settings.scan_concurrency), thread_name_prefix="scan") as pool:
+        for outcome in pool.map(one, cluster_refs):
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+    return outcomes

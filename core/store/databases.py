@@ -1,0 +1,93 @@
+"""Opening a database and bringing its schema to head: the engine for ``USHADOW_DATABASE_URL``
+(SQLite with its pragmas, or a pooled server database) and the Alembic migrations. Calls out.
+
+Only :class:`core.store.store.Store` opens databases; it runs :func:`migrate` when it is opened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")  # removed credentials do not linger in free pages
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise InvalidInput(
+            f"USHADOW_DATABASE_URL is not a database URL: {exc}",
+            hint="e.g. sqlite:///path/ushadow.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    try:
+        parsed.get_dialect()
+    except Exception as exc:  # NoSuchModuleError, or a driver that is not installed
+        raise InvalidInput(
+            f"USHADOW_DATABASE_URL names a database driver that is not available: {parsed.drivername}",
+            hint="use sqlite:///path/ushadow.db, or postgresql+psycopg://user@host/db (pip install '.[postgres]')",
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            db_file = Path(parsed.database).expanduser()
+            db_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not db_file.exists():
+                db_file.touch(mode=0o600)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+# The newest migration's revision (a test keeps it equal to Alembic's head): a database already
+# there is opened without loading Alembic at all, which every CLI command would pay for.
+HEAD_REVISION = "0002"
+
+
+def alembic_config() -> Config:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is at :data:`HEAD_REVISION` already (False when it has none yet)."""
+    with engine.connect() as connection:
+        if "alembic_version" not in connection.dialect.get_table_names(connection):
+            return False
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return found == [HEAD_REVISION]
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (head by default), in one transaction where possible."""
+    if revision == "head" and at_head(engine):
+        return
+    from alembic import command
+
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once must not race to create the same tables.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(74831)")
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)

@@ -1,0 +1,360 @@
+"""The one object that owns the database. Pages and the CLI call its methods; nothing else opens
+sessions. Alembic migrations run when a store is opened, so the schema is always at head.
+
+The records it returns live in ``core.store.records``, the engine and migrations in
+``core.store.databases``; import each from the module that defines it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from core.errors import Conflict, NotFound, UshadowError
+from core.naming import new_id
+from core.settings import Settings
+from core.store.crypto import Cipher
+from core.store.databases import make_engine, migrate
+from core.store.models import AuditRow, ClusterRow, DeploymentRow, ScanMatchRow, ScanRow, utcnow
+from core.store.records import (
+    AuditEvent,
+    Cluster,
+    Deployment,
+    audit_from_row,
+    cluster_from_row,
+    deployment_from_row,
+    scan_from_row,
+)
+from core.store.scans import ScanResult
+
+
+class Store:
+    """The database: clusters (with encrypted credentials), scans, deployments and the audit trail."""
+
+    def __init__(self, engine: Engine, cipher: Cipher) -> None:
+        self.engine = engine
+        self._cipher = cipher
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, settings: Settings, *, run_migrations: bool = True) -> Store:
+        engine = make_engine(settings.database_url)
+        try:
+            if run_migrations:
+                migrate(engine)
+        except OperationalError as exc:
+            raise UshadowError(
+                f"cannot open the database: {' '.join(str(exc.orig).split())}",
+                hint="check USHADOW_DATABASE_URL and that the database server is running",
+            ) from exc
+        return cls(engine, Cipher.from_settings(settings))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except SQLAlchemyError:
+                session.rollback()
+                raise
+
+    # -- clusters ---------------------------------------------------------------------------
+
+    def add_cluster(
+        self,
+        *,
+        name: str,
+        context: str,
+        server: str,
+        namespace: str,
+        labels: dict[str, str],
+        credential: bytes,
+        status: str,
+        version: str | None,
+        node_count: int | None,
+        error: str | None,
+        actor: str | None = None,
+    ) -> Cluster:
+        row = ClusterRow(
+            id=new_id(9),
+            name=name,
+            context=context,
+            server=server,
+            namespace=namespace,
+            labels=labels,
+            credential=self._cipher.encrypt(credential),
+            status=status,
+            version=version,
+            node_count=node_count,
+            error=error,
+            last_checked=utcnow(),
+            created_by=actor,
+        )
+        try:
+            with self._session() as session:
+                session.add(row)
+                self._audit(session, actor, "cluster.add", name, {"server": server, "context": context})
+        except IntegrityError as exc:
+            raise Conflict(
+                f"a cluster named {name!r} already exists", hint="pick another name or remove the old one"
+            ) from exc
+        return cluster_from_row(row)
+
+    def _cluster_row(self, session: Session, ref: str) -> ClusterRow:
+        row = session.get(ClusterRow, ref)
+        if row is None:
+            row = session.scalar(select(ClusterRow).where(ClusterRow.name == ref))
+        if row is None:
+            raise NotFound(
+                f"no cluster with id or name {ref!r}", hint="`ushadow-ops clusters list` shows them"
+            )
+        return row
+
+    def get_cluster(self, ref: str) -> Cluster:
+        with self._session() as session:
+            return cluster_from_row(self._cluster_row(session, ref))
+
+    def list_clusters(self) -> list[Cluster]:
+        with self._session() as session:
+            rows = session.scalars(select(ClusterRow).order_by(ClusterRow.name)).all()
+            return [cluster_from_row(r) for r in rows]
+
+    def cluster_credential(self, ref: str) -> bytes:
+        with self._session() as session:
+            token = self._cluster_row(session, ref).credential
+        return self._cipher.decrypt(token)
+
+    def update_cluster_status(
+        self,
+        ref: str,
+        *,
+        status: str,
+        version: str | None,
+        node_count: int | None,
+        error: str | None,
+        server: str | None = None,
+    ) -> Cluster:
+        with self._session() as session:
+            row = self._cluster_row(session, ref)
+            row.status = status
+            row.error = error
+            row.last_checked = utcnow()
+            if status == "connected":
+                row.version = version
+                row.node_count = node_count
+            if server:
+                row.server = server
+            session.flush()
+            return cluster_from_row(row)
+
+    def remove_cluster(self, ref: str, *, actor: str | None = None) -> Cluster:
+        with self._session() as session:
+            row = self._cluster_row(session, ref)
+            cluster = cluster_from_row(row)
+            session.execute(delete(ScanMatchRow).where(ScanMatchRow.scan.has(ScanRow.cluster_id == row.id)))
+            session.execute(delete(ScanRow).where(ScanRow.cluster_id == row.id))
+            session.execute(delete(DeploymentRow).where(DeploymentRow.cluster_id == row.id))
+            # what the trail said about it (its server and context on add, its scans, changes made
+            # through it) goes too; the removal itself is recorded, by name only
+            about = session.scalars(select(AuditRow)).all()
+            for event in about:
+                if event.target in (row.id, row.name) or (event.detail or {}).get("cluster") in (
+                    row.id,
+                    row.name,
+                ):
+                    session.delete(event)
+            session.delete(row)
+            self._audit(session, actor, "cluster.remove", cluster.name, {})
+        self._forget_deleted()
+        return cluster
+
+    def _forget_deleted(self) -> None:
+        """On SQLite, fold the WAL back so deleted rows' old pages do not linger on disk."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- scans ------------------------------------------------------------------------------
+
+    def save_scan(self, result: ScanResult) -> ScanResult:
+        with self._session() as session:
+            self._cluster_row(session, result.cluster_id)
+            row = ScanRow(
+                id=result.scan_id,
+                cluster_id=result.cluster_id,
+                namespaces=list(result.namespaces),
+                all_namespaces=result.all_namespaces,
+                scanned_at=result.scanned_at,
+                catalog=dict(result.catalog),
+                errors=[e.model_dump() for e in result.errors],
+                duration_ms=result.duration_ms,
+                created_by=result.created_by,
+            )
+            row.matches = [ScanMatchRow(position=i, **m.model_dump()) for i, m in enumerate(result.matches)]
+            session.add(row)
+            self._audit(
+                session,
+                result.created_by,
+                "scan",
+                result.cluster_id,
+                {"scan_id": result.scan_id, "namespaces": list(result.namespaces)},
+            )
+        return result
+
+    def get_scan(self, scan_id: str) -> ScanResult:
+        with self._session() as session:
+            row = session.get(ScanRow, scan_id)
+            if row is None:
+                raise NotFound(
+                    f"no stored scan with id {scan_id!r}",
+                    hint="the link may be mistyped, or its cluster was removed; `ushadow-ops scans list` "
+                    "shows the stored scans",
+                )
+            return scan_from_row(row)
+
+    def list_scans(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanResult]:
+        with self._session() as session:
+            query = (
+                select(ScanRow)
+                .options(selectinload(ScanRow.matches))
+                .order_by(ScanRow.scanned_at.desc())
+                .limit(limit)
+            )
+            if cluster_ref is not None:
+                query = query.where(ScanRow.cluster_id == self._cluster_row(session, cluster_ref).id)
+            return [scan_from_row(r) for r in session.scalars(query).all()]
+
+    def previous_scan(self, scan: ScanResult) -> ScanResult | None:
+        """The scan of the same cluster and namespaces just before ``scan``."""
+        for earlier in self.scans_before(scan):
+            if (
+                sorted(earlier.namespaces) == sorted(scan.namespaces)
+                and earlier.all_namespaces == scan.all_namespaces
+            ):
+                return earlier
+        return None
+
+    def scans_before(self, scan: ScanResult, *, limit: int = 50) -> list[ScanResult]:
+        """The scans of the same cluster before ``scan``, newest first."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(ScanRow)
+                .where(ScanRow.cluster_id == scan.cluster_id, ScanRow.scanned_at < scan.scanned_at)
+                .order_by(ScanRow.scanned_at.desc())
+                .limit(limit)
+            ).all()
+            return [scan_from_row(row) for row in rows]
+
+    def latest_scans(self) -> dict[str, ScanResult]:
+        """The newest scan of each cluster, by cluster id."""
+        with self._session() as session:
+            newest = (
+                select(ScanRow.cluster_id, func.max(ScanRow.scanned_at).label("at"))
+                .group_by(ScanRow.cluster_id)
+                .subquery()
+            )
+            rows = session.scalars(
+                select(ScanRow)
+                .options(selectinload(ScanRow.matches))
+                .join(
+                    newest, (ScanRow.cluster_id == newest.c.cluster_id) & (ScanRow.scanned_at == newest.c.at)
+                )
+            ).all()
+            return {r.cluster_id: scan_from_row(r) for r in rows}
+
+    def latest_scan_for(self, cluster_ref: str, namespace: str) -> ScanResult | None:
+        """The newest scan of ``cluster_ref`` that covered ``namespace``."""
+        with self._session() as session:
+            cluster_id = self._cluster_row(session, cluster_ref).id
+            rows = session.scalars(
+                select(ScanRow)
+                .where(ScanRow.cluster_id == cluster_id)
+                .order_by(ScanRow.scanned_at.desc())
+                .limit(50)
+            ).all()
+            for row in rows:
+                if row.all_namespaces or namespace in row.namespaces:
+                    return scan_from_row(row)
+        return None
+
+    def count_scans(self) -> int:
+        with self._session() as session:
+            return int(session.scalar(select(func.count()).select_from(ScanRow)) or 0)
+
+    # -- deployments ------------------------------------------------------------------------
+
+    def record_deployment(
+        self,
+        *,
+        cluster_id: str,
+        namespace: str,
+        service_id: str,
+        name: str,
+        manifests: str,
+        resources: Sequence[Any],
+        status: str,
+        message: str | None,
+        dry_run: bool,
+        actor: str | None = None,
+    ) -> Deployment:
+        row = DeploymentRow(
+            id=new_id(9),
+            cluster_id=cluster_id,
+            namespace=namespace,
+            service_id=service_id,
+            name=name,
+            manifests=manifests,
+            resources=list(resources),
+            status=status,
+            message=message,
+            dry_run=dry_run,
+            created_by=actor,
+        )
+        with self._session() as session:
+            self._cluster_row(session, cluster_id)
+            session.add(row)
+            self._audit(
+                session, actor, "deploy", f"{namespace}/{name}", {"service_id": service_id, "status": status}
+            )
+        return deployment_from_row(row)
+
+    def has_deployments(self, *, live: bool = False) -> bool:
+        """Whether any deployment was recorded (``live``: one that was applied, not a dry run or a failure)."""
+        query = select(DeploymentRow.id).limit(1)
+        if live:
+            query = query.where(DeploymentRow.dry_run.is_(False), DeploymentRow.status != "failed")
+        with self._session() as session:
+            return session.scalars(query).first() is not None
+
+    def list_deployments(self, cluster_ref: str | None = None, *, limit: int = 200) -> list[Deployment]:
+        with self._session() as session:
+            query = select(DeploymentRow).order_by(DeploymentRow.created_at.desc()).limit(limit)
+            if cluster_ref is not None:
+                query = query.where(DeploymentRow.cluster_id == self._cluster_row(session, cluster_ref).id)
+            return [deployment_from_row(r) for r in session.scalars(query).all()]
+
+    # -- audit ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _audit(session: Session, actor: str | None, action: str, target: str, detail: dict[str, Any]) -> None:
+        session.add(AuditRow(actor=actor or "local", action=action, target=target, detail=detail))
+
+    def audit(
+        self, action: str, target: str, detail: dict[str, Any] | None = None, *, actor: str | None = None
+    ) -> None:
+        with self._session() as session:
+            self._audit(session, actor, action, target, detail or {})
+
+    def list_audit(self, *, limit: int = 200) -> list[AuditEvent]:
+        with self._session() as session:
+            rows = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)).all()
+            return [audit_from_row(r) for r in rows]

@@ -1,0 +1,140 @@
+"""The Services page's registry table, filters and texts (pure: registry entries in, data out).
+
+The page draws the widgets and hands what a person typed or picked to these functions; the table
+comes back as a pandas ``DataFrame`` whose columns the page only styles (``st.column_config``),
+so what the page lists and how it filters is tested without a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from core.compose.model import Port
+from core.compose.registry import RegistryEntry
+
+REGISTRY_COLUMNS = ("id", "file", "image", "ports", "infra", "infra_type", "required", "warnings", "error")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# -- the table and its filters --------------------------------------------------------------------
+
+
+def port_text(port: Port) -> str:
+    if port.published and not port.exposed_only:
+        host = f"{port.host_ip}:" if port.host_ip else ""
+        return f"{host}{port.published}:{port.target}/{port.protocol}"
+    return f"{port.target}/{port.protocol}"
+
+
+def file_label(entry: RegistryEntry) -> str:
+    """The entry's compose file as ``<folder>/<file>`` (short, and unique across registry folders)."""
+    path = Path(entry.file)
+    return f"{path.parent.name}/{path.name}"
+
+
+def registry_table(entries: list[RegistryEntry]) -> pd.DataFrame:
+    """One row per entry, in the order given (an unreadable entry has no image and no ports)."""
+    rows = [
+        {
+            "id": e.service_id,
+            "file": file_label(e),
+            "image": e.spec.image if e.spec else None,
+            "ports": [port_text(p) for p in e.spec.ports] if e.spec else [],
+            "infra": e.infra,
+            "infra_type": e.infra_type or "",
+            "required": e.required_variables,
+            "warnings": len(e.warnings),
+            "error": e.error or "",
+        }
+        for e in entries
+    ]
+    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS))
+
+
+def entry_matches(entry: RegistryEntry, search: str) -> bool:
+    """Whether every word of ``search`` occurs (any case) in the entry's id, file, image, error,
+    display name, description, tags, what it provides or its infrastructure type.
+    """
+    meta = entry.meta
+    haystack = [entry.service_id, file_label(entry), entry.spec.image if entry.spec else "", entry.error]
+    haystack += [meta.display_name, meta.description, *meta.tags, *meta.provides, entry.infra_type]
+    return all(word in " ".join(h or "" for h in haystack).lower() for word in search.lower().split())
+
+
+def file_choices(entries: Iterable[RegistryEntry]) -> list[str]:
+    """The files to filter by: each entry's :func:`file_label`, once each, sorted."""
+    return sorted({file_label(e) for e in entries})
+
+
+def filter_entries(
+    entries: Iterable[RegistryEntry], *, search: str = "", file: str | None = None, infra_only: bool = False
+) -> list[RegistryEntry]:
+    """The entries that pass every filter: the search words, the file (None: any), infrastructure only."""
+    return [
+        e
+        for e in entries
+        if (not infra_only or e.infra)
+        and (file is None or file_label(e) == file)
+        and entry_matches(e, search)
+    ]
+
+
+def registry_counts(entries: list[RegistryEntry]) -> str:
+    """``N services, I infrastructure, B cannot be read.``"""
+    broken = sum(1 for e in entries if e.error)
+    infra = sum(1 for e in entries if e.infra)
+    return f"{len(entries)} services, {infra} infrastructure, {broken} cannot be read."
+
+
+def service_label(entry: RegistryEntry) -> str:
+    """How the service picker shows an entry: its id, with its display name or why it cannot be read."""
+    if entry.error:
+        return f"{entry.service_id} (cannot be read)"
+    name = entry.meta.display_name
+    return f"{entry.service_id} · {name}" if name else entry.service_id
+
+
+# -- the Variables box and texts ------------------------------------------------------------------
+
+
+def parse_overrides(text: str) -> tuple[dict[str, str], list[str]]:
+    """``KEY=VALUE`` lines (blank lines and ``#`` comments skipped), and what is wrong with the rest.
+
+    Problems name the line, never its text: a mistyped line may hold a secret value.
+    """
+    env: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        if not sep:
+            problems.append(f"line {number} has no `=`")
+        elif not _VARIABLE.match(key):
+            problems.append(f"line {number}: the name before `=` is not a variable name")
+        else:
+            env[key] = value
+    return env, problems
+
+
+def inline_code(text: str) -> str:
+    """``text`` as a Markdown code span on one line, whole and shown literally (no escaping: a code
+    span would show the backslashes), its backticks made quotes so none breaks out of it.
+    """
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def word_list(items: list[str]) -> str:
+    """``items`` as comma-separated code spans, or ``none``."""
+    return ", ".join(inline_code(i) for i in items) if items else "none"
+
+
+def yaml_file_name(service_id: str) -> str:
+    """A safe file name for one service's manifests: ``blog-compose:web`` -> ``blog-compose-web.yaml``."""
+    return _NOT_IN_FILE_NAMES.sub("-", service_id).strip("-") + ".yaml"

@@ -1,0 +1,267 @@
+"""``ushadow-ops services list``, ``render`` and ``bundle`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from core.cli import main
+from core.naming import is_dns1035_label, is_port_name
+from core.secrets.sensitivity import MASK
+from tests.support import paths
+
+FIXTURES = paths.FIXTURES / "compiler"
+CORPUS = paths.REPO.parent / "shared" / "corpus"
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USHADOW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("USHADOW_COMPOSE_DIR", str(FIXTURES))
+    for name in ("API_KEY", "DB_PASSWORD", "NGINX_TAG", "REGISTRY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+# -- services list ------------------------------------------------------------------------------
+
+
+def test_services_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    entries = run_json(capsys, "services", "list")
+    by_id = {e["id"]: e for e in entries}
+    assert {"tricky:Web_Frontend", "tricky:db", "storage:api", "runtime:inference"} <= set(by_id)
+    web = by_id["tricky:Web_Frontend"]
+    for key in ("id", "file", "image", "ports", "infra", "required_variables", "warnings", "error"):
+        assert key in web
+    assert web["image"] == "docker.io/library/nginx:1.27"
+    assert "8080:80/tcp" in web["ports"] and "3000/tcp" in web["ports"]
+    assert web["namespace"] == "tricky"
+    assert by_id["tricky:db"]["infra"] is True  # the catalog recognises postgres
+    assert by_id["tricky:builder"]["image"] is None
+
+
+def test_services_list_infra_only(capsys: pytest.CaptureFixture[str]) -> None:
+    entries = run_json(capsys, "services", "list", "--infra")
+    assert entries and all(e["infra"] for e in entries)
+    assert "tricky:Web_Frontend" not in {e["id"] for e in entries}
+
+
+def test_services_list_registry_flag_overrides_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    entries = run_json(capsys, "services", "list", "--registry", str(CORPUS / "ushadow"))
+    ids = {e["id"] for e in entries}
+    assert "openmemory-compose:mem0-ui" in ids and "tricky:db" not in ids
+    broken = [e for e in entries if e["error"]]
+    assert broken and all(e["error"] for e in broken)
+
+
+def test_services_list_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "services", "list")
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["ID", "IMAGE", "PORTS"]
+    assert "storage:cache" in out
+
+
+def test_missing_registry_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "services", "list", "--registry", str(tmp_path / "nope"))
+    assert code == 3 and out == ""
+    assert err.startswith("error: registry folder") and len(err.strip().splitlines()) == 1
+
+
+# -- render -------------------------------------------------------------------------------------
+
+
+def test_render_prints_valid_masked_yaml(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "render", "tricky:Web_Frontend")
+    assert code == 0, err
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    kinds = [d["kind"] for d in docs]
+    assert kinds == ["ConfigMap", "Secret", "Service", "Deployment"]
+    assert all(d["metadata"]["namespace"] == "tricky" for d in docs)  # the file's x-ushadow namespace
+    assert "dev-key" not in out and "app:secret@" not in out
+    secret = docs[1]
+    assert secret["stringData"] == {"API_KEY": MASK, "DATABASE_URL": MASK}
+    config = docs[0]["data"]
+    assert (
+        config["KEYCLOAK_URL"] == "http://keycloak:8080" and config["PASSPORT_URL"] == "http://passport.local"
+    )
+    assert config["GREETING"] == "cost: $5"
+    service = docs[2]
+    assert is_dns1035_label(service["metadata"]["name"]) and service["metadata"]["name"] == "web-frontend"
+    names = [p["name"] for p in service["spec"]["ports"]]
+    assert len(names) == len(set(names)) and all(is_port_name(n) for n in names)
+    ports = {(p["port"], p["protocol"]) for p in service["spec"]["ports"]}
+    assert {
+        (80, "TCP"),
+        (443, "TCP"),
+        (53, "UDP"),
+        (53, "TCP"),
+        (9000, "TCP"),
+        (9002, "TCP"),
+        (3000, "TCP"),
+    } <= ports
+    assert (8080, "TCP") not in ports  # host ports are not Service ports
+    container = docs[3]["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["exec"]["command"][:2] == ["sh", "-c"]
+    assert container["startupProbe"]["failureThreshold"] == 4 + 4  # 20s start period at 5s, then 4 retries
+    assert "warning:" in err or "note:" in err
+    assert "masked" in err
+
+
+def test_render_json(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, "render", "storage:indexer", "-n", "demo")
+    assert data["service_id"] == "storage:indexer" and data["namespace"] == "demo"
+    assert data["kind"] == "Deployment"  # its volume is shared with storage:api
+    assert any("S3_SECRET_ACCESS_KEY" in w for w in data["warnings"])
+    secret = next(o for o in data["objects"] if o["kind"] == "Secret")
+    assert set(secret["stringData"].values()) == {MASK}
+    assert "AKIAABCDEFGHIJKLMNOP" not in json.dumps(data)
+
+
+def test_render_env_overrides_interpolation(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(
+        capsys, "render", "tricky:Web_Frontend", "--env", "NGINX_TAG=1.26", "--env", "API_KEY=from-cli=x"
+    )
+    deployment = next(o for o in data["objects"] if o["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.26"
+    assert "from-cli" not in json.dumps(data)
+
+
+def test_render_out_writes_one_file_per_object(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    code, stdout, err = run(capsys, "render", "storage:cache", "--out", str(out))
+    assert code == 0, err
+    files = sorted(p.name for p in out.glob("*.yaml"))
+    assert files == ["01-service-cache.yaml", "02-statefulset-cache.yaml"]  # no ports: headless, portless
+    assert "02-statefulset-cache.yaml" in stdout
+    again = run_json(capsys, "render", "storage:cache", "--out", str(out))
+    assert again["written"] == []
+
+
+def test_render_out_never_overwrites_a_foreign_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "rendered"
+    out.mkdir()
+    (out / "01-service-cache.yaml").write_text("# mine\n")
+    code, _, err = run(capsys, "render", "storage:cache", "--out", str(out))
+    assert code == 4 and "not written by ushadow-ops" in err
+    assert (out / "01-service-cache.yaml").read_text() == "# mine\n"
+
+
+def test_render_masks_secrets_in_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    assert (
+        run(capsys, "render", "runtime:vpn", "--out", str(out), "--env", "TS_AUTHKEY=tskey-real-1234")[0] == 0
+    )
+    text = "".join(p.read_text() for p in out.glob("*.yaml"))
+    assert "tskey-real-1234" not in text and MASK in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["render", "tricky:nope"], 3, "no compose service 'tricky:nope'"),
+        (["render", "tricky:builder"], 6, "build"),
+        (["render", "tricky:db", "--env", "NOEQUALS"], 2, "KEY=VALUE"),
+        (["render", "tricky:db", "-n", "Bad_NS"], 2, "namespace"),
+    ],
+)
+def test_render_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], code: int, message: str
+) -> None:
+    got, out, err = run(capsys, *argv)
+    assert got == code and out == ""
+    assert err.startswith("error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+REQUIRED = """
+services:
+  web:
+    image: "nginx:${NGINX_TAG:?pick the nginx release}"
+    environment:
+      GREETING: ${GREETING}
+"""
+
+
+def test_an_unmet_required_variable_stops_render_as_in_compose(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "required.yaml").write_text(REQUIRED)
+    registry = ["--registry", str(tmp_path)]
+    code, out, err = run(capsys, "render", "required:web", *registry)
+    assert code == 2 and out == ""
+    assert "required variable NGINX_TAG is missing a value: pick the nginx release" in err
+    assert "--env NGINX_TAG=VALUE" in err
+    # a plain ${GREETING} with no value is an empty string and a warning, as in compose
+    code, out, err = run(capsys, "render", "required:web", *registry, "--env", "NGINX_TAG=1.27")
+    assert code == 0 and "image: nginx:1.27" in out and "GREETING" in err
+    # a bundle keeps it (secret values are filled in its secrets/ files) and says what is missing
+    doc = run_json(capsys, "bundle", *registry, "--out", str(tmp_path / "k8s"))
+    assert [s["service_id"] for s in doc["services"]] == ["required:web"]
+    assert any("pick the nginx release" in w for w in doc["warnings"])
+
+
+def test_render_not_found_suggests_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, err = run(capsys, "render", "db")
+    assert "tricky:db" in err
+
+
+# -- bundle -------------------------------------------------------------------------------------
+
+
+def test_bundle_writes_a_tree_kustomize_builds(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "k8s"
+    data = run_json(capsys, "bundle", "--out", str(out))
+    assert "tricky:builder" in data["skipped"]
+    assert {s["namespace"] for s in data["services"]} == {"tricky", "ushadow"}
+    for rel in ("kustomization.yaml", "namespace.yaml", "configmap.yaml", "secret.yaml", "tweaks/README.md"):
+        assert (out / rel).is_file()
+    built = subprocess.run([KUBECTL, "kustomize", str(out)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    text = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert "dev-key" not in text and "tskey-placeholder" not in text
+    code, stdout, _ = run(capsys, "bundle", "--out", str(out))
+    assert code == 0 and "0 files written" in stdout and "kubectl apply -k" in stdout
+
+
+def test_bundle_with_one_namespace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = run_json(capsys, "bundle", "--out", str(tmp_path / "k8s"), "-n", "staging")
+    assert {s["namespace"] for s in data["services"]} == {"staging"}
+
+
+def test_bundle_requires_out(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["bundle"])
+    assert exc.value.code == 2
+
+
+def test_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "ushadow-ops"
+    done = subprocess.run(
+        [str(script), "render", "storage:cache", "--registry", str(FIXTURES), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "USHADOW_DATA_DIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["kind"] == "StatefulSet"
