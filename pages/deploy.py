@@ -14,9 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from core.compose.registry import RegistryEntry
-from core.deploy.deploying import DeployOutcome, deploy_service, form_rows, load_entry_list, plan_deploy
+from core.deploy.deploying import DeployOutcome, deploy_service
 from core.deploy.envwiring import EnvRow, missing_required
 from core.deploy.groupdeploying import GroupItem, deploy_group
+from core.deploy.plans import form_rows, load_entry_list, plan_deploy
 from core.errors import UshadowError
 from core.settings import Settings
 from core.store.records import Cluster

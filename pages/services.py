@@ -21,15 +21,8 @@ from core.errors import InvalidInput, NotFound
 from core.manifests.bundles import plan_bundle, refs_of_registry, zip_bundle
 from core.manifests.compiler import compile_service
 from core.manifests.yamldocs import to_yaml
-from core.secrets.sensitivity import (
-    MASK,
-    conceal,
-    distinctive,
-    env_refs,
-    is_sensitive,
-    scrub_text,
-    secret_values,
-)
+from core.secrets.masking import conceal, distinctive, env_refs, scrub_text, secret_values
+from core.secrets.sensitivity import MASK, is_sensitive
 from core.views.services import (
     file_choices,
     filter_entries,

@@ -21,7 +21,7 @@ from core.errors import UshadowError
 
 log = logging.getLogger("ushadow")
 
-AREAS = ("local", "clusters", "scans", "compose", "operate")
+AREAS = ("local", "clusters", "scans", "compose", "deploying", "operate")
 
 
 def build_parser() -> argparse.ArgumentParser:

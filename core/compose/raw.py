@@ -14,6 +14,20 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from core.compose import syntax
+from core.compose.shorthands import (
+    read_command,
+    read_depends_on,
+    read_env_files,
+    read_environment,
+    read_extra_hosts,
+    read_file_refs,
+    read_labels,
+    read_networks,
+    read_ports,
+    read_string_list,
+    read_string_or_mapping,
+    read_volumes,
+)
 from core.errors import InvalidInput
 
 
@@ -29,145 +43,6 @@ CastInt = Annotated[int, _cast(syntax.to_int)]
 CastFloat = Annotated[float, _cast(syntax.to_float)]
 Seconds = Annotated[float, _cast(syntax.parse_duration)]
 Bytes = Annotated[int, _cast(syntax.parse_size)]
-
-
-def _string_list(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    raise ValueError("expected a string or a list of strings")
-
-
-def _command(value: object) -> object:
-    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(i, str) for i in value)):
-        return value
-    raise ValueError("expected a string or a list of strings")
-
-
-def _key_values(value: object, what: str, bare: str | None) -> dict[str, str | None]:
-    """A ``KEY=VALUE`` list or a mapping as a dict; a bare ``KEY`` maps to ``bare``."""
-    out: dict[str, str | None] = {}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict | list):
-                raise ValueError(f"{what} {key!r} must be a single value, not a {type(item).__name__}")
-            out[key] = bare if item is None else syntax.go_scalar(item)
-        return out
-    if isinstance(value, list):
-        for item in value:
-            if not isinstance(item, str):
-                raise ValueError(f"{what} entries must be strings like KEY=VALUE, not {item!r}")
-            key, found, rest = item.partition("=")
-            out[key] = rest if found else bare
-        return out
-    raise ValueError(f"expected a list of KEY=VALUE strings or a mapping for {what}")
-
-
-def _environment(value: object) -> dict[str, str | None]:
-    return _key_values(value, "environment variable", None)
-
-
-def _labels(value: object) -> dict[str, str | None]:
-    return _key_values(value, "label", "")
-
-
-def _extra_hosts(value: object) -> list[tuple[str, str]]:
-    hosts: list[tuple[str, str]] = []
-    if isinstance(value, dict):
-        for host, ips in value.items():
-            for ip in ips if isinstance(ips, list) else [ips]:
-                if not isinstance(ip, str):
-                    raise ValueError(f"extra host {host!r}: the IP address must be a string")
-                hosts.extend((host, one) for one in ip.split(","))
-        return hosts
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        for item in value:
-            hosts.extend(syntax.parse_extra_host(item))
-        return hosts
-    raise ValueError("expected a list of host:ip strings or a mapping of host to IP")
-
-
-def _ports(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise ValueError("expected a list of ports")
-    out: list[object] = []
-    for index, entry in enumerate(value):
-        if isinstance(entry, bool) or not isinstance(entry, int | str | dict):
-            raise ValueError(f"entry {index}: expected a port like 8080:80 or a mapping, not {entry!r}")
-        if isinstance(entry, dict):
-            out.append(entry)
-            continue
-        try:
-            specs = syntax.parse_port(str(entry))
-        except ValueError as exc:
-            raise ValueError(f"entry {index}: {exc}") from None
-        out.extend(
-            {"target": s.target, "published": s.published, "host_ip": s.host_ip, "protocol": s.protocol}
-            for s in specs
-        )
-    return out
-
-
-def _volumes(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise ValueError("expected a list of volumes")
-    out: list[object] = []
-    for index, entry in enumerate(value):
-        if isinstance(entry, dict):
-            out.append(entry)
-        elif isinstance(entry, str):
-            try:
-                spec = syntax.parse_volume(entry)
-            except ValueError as exc:
-                raise ValueError(f"entry {index}: {exc}") from None
-            out.append(
-                {
-                    "type": spec.type,
-                    "source": spec.source,
-                    "target": spec.target,
-                    "read_only": spec.read_only,
-                    "ignored_options": list(spec.ignored_options),
-                }
-            )
-        else:
-            raise ValueError(f"entry {index}: expected a string like ./data:/data or a mapping")
-    return out
-
-
-def _file_refs(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise ValueError("expected a list")
-    return [{"source": entry} if isinstance(entry, str) else entry for entry in value]
-
-
-def _env_files(value: object) -> list[object]:
-    entries = value if isinstance(value, list) else [value]
-    if not all(isinstance(entry, str | dict) for entry in entries):
-        raise ValueError("expected a path, or a list of paths or {path, required} mappings")
-    return [{"path": entry} if isinstance(entry, str) else entry for entry in entries]
-
-
-def _depends_on(value: object) -> dict[str, object]:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return {name: {} for name in value}
-    if isinstance(value, dict):
-        return {name: {} if item is None else item for name, item in value.items()}
-    raise ValueError("expected a list of service names or a mapping of service to {condition}")
-
-
-def _networks(value: object) -> dict[str, object]:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return {name: None for name in value}
-    if isinstance(value, dict):
-        return value
-    raise ValueError("expected a list of network names or a mapping")
-
-
-def _string_or_mapping(value: object) -> object:
-    if isinstance(value, str | dict):
-        return value
-    raise ValueError("expected a string or a mapping")
 
 
 class _Raw(BaseModel):
@@ -223,11 +98,11 @@ class RawVolume(_Raw):
     volume: RawVolumeOptions | None = None
     tmpfs: RawTmpfsOptions | None = None
     image: RawImageOptions | None = None
-    ignored_options: list[str] = []  # short-syntax options with no meaning here (set by _volumes)
+    ignored_options: list[str] = []  # short-syntax options with no meaning here (set by read_volumes)
 
 
 class RawHealthcheck(_Raw):
-    test: Annotated[str | list[str] | None, _cast(_command)] = None
+    test: Annotated[str | list[str] | None, _cast(read_command)] = None
     interval: Seconds | None = None
     timeout: Seconds | None = None
     retries: CastInt | None = None
@@ -299,9 +174,9 @@ class RawExtends(_Raw):
 class RawInclude(_Raw):
     """One ``include`` entry (a bare path is written as ``{"path": ...}`` before validation)."""
 
-    path: Annotated[list[str], _cast(_string_list)]
+    path: Annotated[list[str], _cast(read_string_list)]
     project_directory: str | None = None
-    env_file: Annotated[list[str], _cast(_string_list)] = []
+    env_file: Annotated[list[str], _cast(read_string_list)] = []
 
     @model_validator(mode="after")
     def _some_path(self) -> RawInclude:
@@ -314,35 +189,35 @@ class RawService(_Raw):
     """The keys this project reads; every other key is sorted out before validation."""
 
     image: str | None = None
-    build: Annotated[str | dict[str, Any] | None, _cast(_string_or_mapping)] = None
-    command: Annotated[str | list[str] | None, _cast(_command)] = None
-    entrypoint: Annotated[str | list[str] | None, _cast(_command)] = None
-    environment: Annotated[dict[str, str | None], _cast(_environment)] = {}
-    env_file: Annotated[list[RawEnvFile], _cast(_env_files)] = []
-    ports: Annotated[list[RawPort], _cast(_ports)] = []
+    build: Annotated[str | dict[str, Any] | None, _cast(read_string_or_mapping)] = None
+    command: Annotated[str | list[str] | None, _cast(read_command)] = None
+    entrypoint: Annotated[str | list[str] | None, _cast(read_command)] = None
+    environment: Annotated[dict[str, str | None], _cast(read_environment)] = {}
+    env_file: Annotated[list[RawEnvFile], _cast(read_env_files)] = []
+    ports: Annotated[list[RawPort], _cast(read_ports)] = []
     expose: list[Annotated[str, _cast(syntax.go_scalar)]] = []
-    volumes: Annotated[list[RawVolume], _cast(_volumes)] = []
-    tmpfs: Annotated[list[str], _cast(_string_list)] = []
+    volumes: Annotated[list[RawVolume], _cast(read_volumes)] = []
+    tmpfs: Annotated[list[str], _cast(read_string_list)] = []
     healthcheck: RawHealthcheck | None = None
     deploy: RawDeploy | None = None
     restart: str | None = None
-    secrets: Annotated[list[RawFileRef], _cast(_file_refs)] = []
-    configs: Annotated[list[RawFileRef], _cast(_file_refs)] = []
+    secrets: Annotated[list[RawFileRef], _cast(read_file_refs)] = []
+    configs: Annotated[list[RawFileRef], _cast(read_file_refs)] = []
     user: Annotated[str | None, _cast(syntax.go_scalar)] = None
     working_dir: str | None = None
     hostname: str | None = None
-    labels: Annotated[dict[str, str | None], _cast(_labels)] = {}
-    depends_on: Annotated[dict[str, RawDependency], _cast(_depends_on)] = {}
+    labels: Annotated[dict[str, str | None], _cast(read_labels)] = {}
+    depends_on: Annotated[dict[str, RawDependency], _cast(read_depends_on)] = {}
     cap_add: list[str] = []
     cap_drop: list[str] = []
     privileged: CastBool = False
     read_only: CastBool = False
     stdin_open: CastBool = False
     tty: CastBool = False
-    extra_hosts: Annotated[list[tuple[str, str]], _cast(_extra_hosts)] = []
+    extra_hosts: Annotated[list[tuple[str, str]], _cast(read_extra_hosts)] = []
     stop_grace_period: Seconds | None = None
     profiles: list[str] = []
-    networks: Annotated[dict[str, Any], _cast(_networks)] = {}
+    networks: Annotated[dict[str, Any], _cast(read_networks)] = {}
     network_mode: str | None = None
     links: list[str] = []
     volumes_from: list[str] = []
@@ -365,7 +240,7 @@ class RawTopLevel(_Raw):
     content: str | None = None
     driver: str | None = None
     driver_opts: dict[str, Any] | None = None
-    labels: Annotated[dict[str, str | None], _cast(_labels)] = {}
+    labels: Annotated[dict[str, str | None], _cast(read_labels)] = {}
     template_driver: str | None = None
     attachable: CastBool | None = None
     internal: CastBool | None = None

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from core.deploy.deploying import DeployOutcome, deploy_service, load_entry_list
+from core.deploy.deploying import DeployOutcome, deploy_service
+from core.deploy.plans import load_entry_list
 from core.deploy.watching import Progress
 from core.errors import ClusterError, UshadowError
 from core.settings import Settings

@@ -7,13 +7,11 @@ Everything listens on 127.0.0.1 on free ports, with client-certificate auth and 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -24,15 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.errors import LocalClusterError
 from core.localcluster.binaries import K8S_VERSION, Toolchain
-from core.localcluster.pki import Authority, KeyPair, service_account_keys
+from core.localcluster.kwok import FAKE_LOG, KWOK_ANNOTATION, KWOK_CONFIG, NODE_NAMES, node_object
+from core.localcluster.pki import Authority, service_account_keys
+from core.localcluster.plumbing import HOST, Http, alive, free_port, kubeconfig_yaml, wait_until
 
-HOST = "127.0.0.1"
-NODE_NAMES = ("kwok-node-0", "kwok-node-1")
-KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 SERVICE_CIDR = "10.96.0.0/16"
 READY_TIMEOUT = 120.0
 
@@ -71,125 +66,6 @@ class ClusterState:
             return None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _alive(pid: int, binary: str | None = None) -> bool:
-    """True when ``pid`` runs and (if given) is the binary we started, not a recycled pid."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":  # a zombie has exited
-        return False
-    return binary is None or cmdline == binary
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def kubeconfig_yaml(server: str, ca: KeyPair, client: KeyPair, user: str) -> str:
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": "ushadow-local",
-                "cluster": {"server": server, "certificate-authority-data": _b64(ca.cert_pem())},
-            }
-        ],
-        "users": [
-            {
-                "name": user,
-                "user": {
-                    "client-certificate-data": _b64(client.cert_pem()),
-                    "client-key-data": _b64(client.key_pem()),
-                },
-            }
-        ],
-        "contexts": [{"name": "ushadow-local", "context": {"cluster": "ushadow-local", "user": user}}],
-        "current-context": "ushadow-local",
-    }
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-class _Http:
-    """Minimal HTTPS client with the admin certificate, for readiness checks and node setup."""
-
-    def __init__(self, server: str, ca: Path, cert: Path, key: Path) -> None:
-        self.server = server
-        self.ctx = ssl.create_default_context(cafile=str(ca))
-        self.ctx.load_cert_chain(str(cert), str(key))
-
-    def request(self, method: str, path: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.server + path, data=data, method=method)
-        req.add_header("Accept", "application/json")
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, context=self.ctx, timeout=timeout) as resp:
-                raw = resp.read()
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            raw, status = exc.read(), exc.code
-        try:
-            return status, json.loads(raw) if raw else None
-        except ValueError:
-            return status, raw.decode(errors="replace")
-
-
-def _wait(
-    check: Callable[[], bool],
-    what: str,
-    timeout: float,
-    procs: dict[str, subprocess.Popen[bytes]],
-    logs: Path,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                tail = (logs / f"{name}.log").read_text(errors="replace").strip().splitlines()[-12:]
-                raise LocalClusterError(f"{name} exited while waiting for {what}:\n" + "\n".join(tail))
-        try:
-            if check():
-                return
-        except (OSError, ssl.SSLError, ValueError):
-            pass
-        time.sleep(0.25)
-    raise LocalClusterError(
-        f"timed out after {timeout:.0f}s waiting for {what}", hint=f"see the logs in {logs}"
-    )
-
-
-def _node(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": name,
-            "annotations": {KWOK_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {
-                "type": "kwok",
-                "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                "node-role.kubernetes.io/agent": "",
-            },
-        },
-        "status": {
-            "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-        },
-    }
-
-
 STORAGE_CLASS: dict[str, Any] = {
     "apiVersion": "storage.k8s.io/v1",
     "kind": "StorageClass",
@@ -201,26 +77,6 @@ STORAGE_CLASS: dict[str, Any] = {
     "reclaimPolicy": "Delete",
     "volumeBindingMode": "Immediate",
 }
-
-KWOK_CONFIG = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterLogs
-metadata:
-  name: all-containers
-spec:
-  selector: {{}}
-  logs:
-  - containers: []
-    logsFile: {logs_file}
-    follow: false
-"""
-
-# CRI log format (what the kubelet serves): timestamp, stream, P(artial)/F(ull), message.
-FAKE_LOG = """\
-{ts} stdout F ushadow-local: container started on a kwok fake node
-{ts} stdout F ushadow-local: no real process runs here; kwok serves these lines for the logs API
-{ts} stdout F ushadow-local: ready
-"""
 
 
 class LocalCluster:
@@ -237,7 +93,7 @@ class LocalCluster:
         state = self.state
         if state is None or not state.pids:
             return False
-        return all(_alive(pid, state.binaries.get(name)) for name, pid in state.pids.items())
+        return all(alive(pid, state.binaries.get(name)) for name, pid in state.pids.items())
 
     def healthy(self) -> bool:
         state = self.state
@@ -249,9 +105,9 @@ class LocalCluster:
             return False
         return status == 200
 
-    def _http(self, state: ClusterState) -> _Http:
+    def _http(self, state: ClusterState) -> Http:
         pki = Path(state.directory) / "pki"
-        return _Http(state.server, pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
+        return Http(state.server, pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
 
     def up(
         self, tools: Toolchain, *, progress: Callable[[str], None] = lambda _m: None
@@ -293,13 +149,13 @@ class LocalCluster:
             progress("starting etcd")
             start("etcd", self._etcd_args(state, peer_port))
             etcd_url = f"http://{HOST}:{state.etcd_port}/health"
-            _wait(
+            wait_until(
                 lambda: b"true" in urllib.request.urlopen(etcd_url, timeout=2).read(), "etcd", 30, procs, logs
             )
             progress("starting kube-apiserver")
             start("kube-apiserver", self._apiserver_args(state))
             http = self._http(state)
-            _wait(
+            wait_until(
                 lambda: http.request("GET", "/readyz", timeout=3)[0] == 200,
                 "kube-apiserver",
                 READY_TIMEOUT,
@@ -311,15 +167,15 @@ class LocalCluster:
             start("kube-scheduler", self._scheduler_args(state))
             start("kwok", self._kwok_args(state))
             for name in NODE_NAMES:
-                status, body = http.request("POST", "/api/v1/nodes", _node(name))
+                status, body = http.request("POST", "/api/v1/nodes", node_object(name))
                 if status not in (201, 409):
                     raise LocalClusterError(f"could not create node {name}: HTTP {status} {body}")
             status, body = http.request("POST", "/apis/storage.k8s.io/v1/storageclasses", STORAGE_CLASS)
             if status not in (201, 409):
                 raise LocalClusterError(f"could not create the default StorageClass: HTTP {status} {body}")
             progress("waiting for the fake nodes to become Ready")
-            _wait(lambda: self._nodes_ready(http), "nodes to become Ready", READY_TIMEOUT, procs, logs)
-            _wait(
+            wait_until(lambda: self._nodes_ready(http), "nodes to become Ready", READY_TIMEOUT, procs, logs)
+            wait_until(
                 lambda: http.request("GET", "/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
                 "the default ServiceAccount",
                 READY_TIMEOUT,
@@ -332,7 +188,7 @@ class LocalCluster:
         return state, True
 
     @staticmethod
-    def _nodes_ready(http: _Http) -> bool:
+    def _nodes_ready(http: Http) -> bool:
         status, body = http.request("GET", "/api/v1/nodes")
         if status != 200:
             return False
@@ -476,7 +332,7 @@ class LocalCluster:
             order = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"]
             for name in order:
                 pid = state.pids.get(name)
-                if pid and _alive(pid, state.binaries.get(name)):
+                if pid and alive(pid, state.binaries.get(name)):
                     try:
                         os.killpg(pid, signal.SIGTERM)
                     except ProcessLookupError:
@@ -485,9 +341,9 @@ class LocalCluster:
             deadline = time.monotonic() + 15
             for name in stopped:
                 pid = state.pids[name]
-                while _alive(pid, state.binaries.get(name)) and time.monotonic() < deadline:
+                while alive(pid, state.binaries.get(name)) and time.monotonic() < deadline:
                     time.sleep(0.1)
-                if _alive(pid, state.binaries.get(name)):
+                if alive(pid, state.binaries.get(name)):
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(pid, signal.SIGKILL)
                 with contextlib.suppress(ChildProcessError):

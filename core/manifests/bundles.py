@@ -51,7 +51,7 @@ from core.manifests.filewriting import SyncResult, write_files
 from core.manifests.tweaks import tweaks_readme
 from core.manifests.yamldocs import to_yaml
 from core.naming import short_hash
-from core.secrets.sensitivity import conceal, scrub_text, secret_refs
+from core.secrets.masking import conceal, scrub_text, secret_refs
 
 LEDGER = ".ushadow-bundle.json"
 _GITIGNORE = "# Real secret values: never commit them.\n*\n!.gitignore\n!*/\n!*.example\n"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from core.compose.model import ComposeProject
 from core.errors import Conflict
 from core.naming import dns1035_label
-from core.secrets.sensitivity import conceal, redact, scrub_text, secret_refs, secret_values
+from core.secrets.masking import conceal, redact, scrub_text, secret_refs, secret_values
 
 Manifest = dict[str, Any]
 Controller = Literal["auto", "deployment", "statefulset"]

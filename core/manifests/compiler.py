@@ -91,7 +91,7 @@ from core.manifests.workloads import (
     workload,
 )
 from core.naming import is_dns_label, label_value
-from core.secrets.sensitivity import distinctive
+from core.secrets.masking import distinctive
 
 # Every field of ServiceSpec that the compiler reads (a test keeps this equal to the model, so a
 # new compose field cannot be dropped silently).

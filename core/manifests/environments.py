@@ -23,8 +23,9 @@ from typing import Any
 from core.compose.model import ServiceSpec
 from core.manifests.volumes import Report, b64
 from core.naming import config_key, is_config_key
+from core.secrets.masking import distinctive
 from core.secrets.secretrefs import IDENTIFIER, escape
-from core.secrets.sensitivity import distinctive, split_environment
+from core.secrets.sensitivity import split_environment
 
 Manifest = dict[str, Any]
 COMMAND_FIELDS = ("command", "entrypoint", "healthcheck")

@@ -29,7 +29,8 @@ from core.naming import (
     qualified_name,
     short_hash,
 )
-from core.secrets.sensitivity import distinctive, is_sensitive_value
+from core.secrets.masking import distinctive
+from core.secrets.sensitivity import is_sensitive_value
 
 Manifest = dict[str, Any]
 

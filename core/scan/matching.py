@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from core.catalog import Catalog, load_catalog
 from core.conventions import COMPONENT_LABEL
 from core.scan.endpoints import SERVICE_NAME_LABEL, ServiceEndpoints, ordered_ports, service_endpoints
+from core.scan.pods import PodIndex
 from core.scan.recognition import (
     HEADLESS_SUFFIXES,
     INSTANCE_LABELS,
     ROLE_SUFFIXES,
     Json,
-    PodIndex,
     Readings,
     Recognition,
     recognise,

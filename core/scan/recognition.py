@@ -28,6 +28,7 @@ from typing import Any
 
 from core.catalog import Catalog, ImageClass, ToolName, name_tokens
 from core.conventions import COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL
+from core.scan.pods import PodImage, pod_images
 
 NAME_LABELS = (NAME_LABEL, "app", "k8s-app")
 CHART_LABEL = "helm.sh/chart"
@@ -54,57 +55,6 @@ class Recognition:
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
-
-
-class PodIndex:
-    """Pods by namespace and label, so that a selector is resolved without scanning every pod."""
-
-    def __init__(self, pods: Sequence[Json]) -> None:
-        self._pods = list(pods)
-        self._by_label: dict[tuple[str, str, str], set[int]] = {}
-        for i, pod in enumerate(self._pods):
-            meta = pod.get("metadata") or {}
-            ns = meta.get("namespace", "")
-            for key, value in (meta.get("labels") or {}).items():
-                self._by_label.setdefault((ns, key, value), set()).add(i)
-
-    def selected(self, namespace: str, selector: Mapping[str, str] | None) -> list[Json]:
-        """Pods of ``namespace`` whose labels include every pair of ``selector`` (none if empty)."""
-        if not selector:
-            return []
-        found: set[int] | None = None
-        for key, value in selector.items():
-            hits = self._by_label.get((namespace, key, value), set())
-            found = set(hits) if found is None else found & hits
-            if not found:
-                return []
-        return [self._pods[i] for i in sorted(found or ())]
-
-
-@dataclass(frozen=True)
-class _Image:
-    """One image of the selected pods, with the container ports declared for it (numbers and names)."""
-
-    image: str
-    numbers: frozenset[int]
-    names: frozenset[str]
-
-
-def _images(pods: Sequence[Json]) -> list[_Image]:
-    """Every image of the pods' containers, once, with its declared container ports."""
-    seen: dict[str, tuple[set[int], set[str]]] = {}
-    for pod in pods:
-        for container in (pod.get("spec") or {}).get("containers") or ():
-            image = container.get("image")
-            if not image:
-                continue
-            numbers, names = seen.setdefault(image, (set(), set()))
-            for p in container.get("ports") or ():
-                if isinstance(p.get("containerPort"), int):
-                    numbers.add(p["containerPort"])
-                if p.get("name"):
-                    names.add(str(p["name"]))
-    return [_Image(image, frozenset(n), frozenset(m)) for image, (n, m) in seen.items()]
 
 
 def _service_ports(spec: Json) -> tuple[set[int], set[str], list[int | str]]:
@@ -154,7 +104,7 @@ class Readings:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._readings: dict[tuple[str, int], _Reading] = {}
-        self._images: dict[str, ImageClass] = {}
+        self.pod_images: dict[str, ImageClass] = {}
 
     def read(self, value: str, skip: int = 0) -> _Reading:
         found = self._readings.get((value, skip))
@@ -168,9 +118,9 @@ class Readings:
         return found
 
     def image(self, image: str) -> ImageClass:
-        found = self._images.get(image)
+        found = self.pod_images.get(image)
         if found is None:
-            found = self._images[image] = self.catalog.classify_image(image)
+            found = self.pod_images[image] = self.catalog.classify_image(image)
         return found
 
 
@@ -187,7 +137,7 @@ class _Reader:
         self.labels: Mapping[str, str] = self.meta.get("labels") or {}
         self.selector: Mapping[str, str] = self.spec.get("selector") or {}
         self.port_numbers, self.port_names, self.targets = _service_ports(self.spec)
-        self.images = [(i, words.image(i.image)) for i in _images(pods)]
+        self.images = [(i, words.image(i.image)) for i in pod_images(pods)]
         sources = (self.labels, self.selector)
         self.instance = next((s[k] for s in sources for k in INSTANCE_LABELS if s.get(k)), None)
 
@@ -278,16 +228,16 @@ class _Reader:
                 found.append((infra, f"pod image {image.image}"))
         return found
 
-    def _serves(self, infra: str, image: _Image) -> bool:
+    def _serves(self, infra: str, image: PodImage) -> bool:
         catalog_ports = {p.port for p in self.catalog.get(infra).ports}
         named = {t for t in self.targets if isinstance(t, str)}
         return bool(self.port_numbers & (catalog_ports | image.numbers) or named & image.names)
 
-    def _lands_only_on(self, tools: list[_Image]) -> bool:
+    def _lands_only_on(self, tools: list[PodImage]) -> bool:
         """Whether every port of the Service lands on a port that only a tool's container declares."""
         others = [i for i, v in self.images if not v.denied]
 
-        def declared(images: list[_Image], target: int | str) -> bool:
+        def declared(images: list[PodImage], target: int | str) -> bool:
             return any(target in (i.numbers if isinstance(target, int) else i.names) for i in images)
 
         return bool(self.targets) and all(

@@ -11,7 +11,8 @@ import pytest
 from kubernetes import client
 
 from core.clusters.kube import open_kube
-from core.deploy.deploying import deploy_service, write_envmap
+from core.deploy.deploying import deploy_service
+from core.deploy.envmaps import write_envmap
 from core.deploy.reconciling import ensure_namespace
 from core.deploy.watching import wait_for_rollout
 from core.errors import Forbidden, InvalidInput, RolloutFailed

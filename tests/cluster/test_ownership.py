@@ -13,7 +13,8 @@ from kubernetes import client
 
 from core.cli import main
 from core.clusters.kube import open_kube
-from core.deploy.deploying import deploy_service, write_envmap
+from core.deploy.deploying import deploy_service
+from core.deploy.envmaps import write_envmap
 from core.errors import Conflict, Forbidden, NotFound
 from core.operate.operating import Operator
 from core.settings import Settings

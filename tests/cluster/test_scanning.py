@@ -15,7 +15,7 @@ from kubernetes import client
 
 from core.clusters.kube import open_kube
 from core.errors import Unreachable
-from core.localcluster.running import free_port
+from core.localcluster.plumbing import free_port
 from core.scan import scanning
 from core.scan.scanning import scan
 from core.settings import Settings

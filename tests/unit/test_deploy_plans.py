@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.deploy.deploying import load_entry, plan_deploy
+from core.deploy.plans import load_entry, plan_deploy
 from core.secrets.sensitivity import MASK
 
 COMPOSE = """

@@ -11,18 +11,15 @@ from core.compose.loading import load_project
 from core.compose.model import ServiceSpec
 from core.deploy.envwiring import (
     EnvRow,
-    Hint,
-    Variable,
     chosen_values,
     environment_for,
-    hints_for,
     missing_required,
     overrides,
     requested_variables,
     require_complete,
-    value_from,
     wire,
 )
+from core.deploy.infravalues import Hint, Variable, hints_for, value_from
 from core.errors import InvalidInput
 from core.secrets.sensitivity import MASK
 from core.store.scans import Match, ScanResult

@@ -9,7 +9,8 @@ import pytest
 
 from core.catalog import load_catalog
 from core.scan.matching import match_services
-from core.scan.recognition import PodIndex, recognise
+from core.scan.pods import PodIndex
+from core.scan.recognition import recognise
 from tests.support.kubejson import bitnami, endpoint, endpoint_slice, pod, port, sel, service
 
 Obj = dict[str, Any]

@@ -6,21 +6,23 @@ import base64
 
 import pytest
 
-from core.secrets.sensitivity import (
-    MASK,
+from core.secrets.masking import (
     conceal,
     distinctive,
     env_refs,
     in_container,
-    is_sensitive,
-    is_sensitive_name,
-    is_sensitive_value,
     mask_environment,
-    name_words,
     redact,
     scrub_text,
     secret_refs,
     secret_values,
+)
+from core.secrets.sensitivity import (
+    MASK,
+    is_sensitive,
+    is_sensitive_name,
+    is_sensitive_value,
+    name_words,
     split_environment,
 )
 

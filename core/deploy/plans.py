@@ -1,0 +1,131 @@
+"""Deploy plans: a registry service wired to the scanned infrastructure, checked and compiled, with
+real Secret values, ready to apply (pure: reads compose files, never a cluster).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from core.clusters.registering import validate_namespace
+from core.compose.loading import load_project
+from core.compose.registry import RegistryEntry, load_registry
+from core.deploy.envwiring import (
+    EnvRow,
+    environment_for,
+    overrides,
+    requested_variables,
+    require_complete,
+    wire,
+)
+from core.errors import InvalidInput
+from core.manifests.compilations import CompiledService, CompileOptions
+from core.manifests.compiler import compile_service
+from core.manifests.yamldocs import to_yaml
+from core.secrets.masking import redact
+from core.store.scans import ScanResult
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """A service ready to apply: its wired environment and compiled objects (real Secret values)."""
+
+    entry: RegistryEntry
+    namespace: str
+    rows: list[EnvRow]
+    compiled: CompiledService
+    scan_id: str | None
+
+    @property
+    def service_id(self) -> str:
+        return self.entry.service_id
+
+    @property
+    def name(self) -> str:
+        return self.compiled.name
+
+    @property
+    def kind(self) -> str:
+        return self.compiled.kind
+
+    def redacted_yaml(self) -> str:
+        return to_yaml(redact(self.compiled.objects))
+
+
+def load_entry(dirs: Sequence[Path], service_id: str) -> RegistryEntry:
+    """A deployable registry entry (the process environment is not read: see ``plan_deploy``)."""
+    entry = load_registry(dirs, environ={}).get(service_id)
+    if entry.spec is None or entry.error:
+        raise InvalidInput(
+            f"{service_id} cannot be deployed: {entry.error or 'it could not be read'}",
+            hint="fix the compose file (`ushadow-ops services list` shows the error)",
+        )
+    return entry
+
+
+def load_entry_list(dirs: Sequence[Path]) -> list[RegistryEntry]:
+    """Every registry entry, in registry order (broken ones included, with their error)."""
+    return list(load_registry(dirs, environ={}).entries)
+
+
+def form_rows(
+    entry: RegistryEntry, *, namespace: str, scan: ScanResult | None, typed: Mapping[str, str] | None = None
+) -> list[EnvRow]:
+    """The deploy form's environment rows for a registry entry."""
+    assert entry.spec is not None
+    return wire(requested_variables(entry.spec), scan=scan, namespace=namespace, typed=typed)
+
+
+def plan_deploy(
+    entry: RegistryEntry,
+    *,
+    namespace: str,
+    typed: Mapping[str, str] | None = None,
+    scan: ScanResult | None = None,
+    options: CompileOptions | None = None,
+) -> DeployPlan:
+    """Wire, check and compile one service. Reads its compose file again with the wired values.
+
+    Only the typed and scanned values and the ``.env`` beside the compose file are settings here,
+    never the process environment: every value in the form says where it came from, and a variable
+    of the dashboard's (or an operator's shell) must not slip into a deployment unseen.
+    """
+    namespace = validate_namespace(namespace)
+    rows = form_rows(entry, namespace=namespace, scan=scan, typed=typed)
+    require_complete(rows)
+    project = load_project(entry.file, env=overrides(rows), environ={}, strict=False)
+    spec = project.services.get(entry.service)
+    if spec is None:
+        reason = project.service_errors.get(entry.service, "it is no longer in the file")
+        raise InvalidInput(f"{entry.service_id} cannot be deployed: {reason}")
+    spec = spec.model_copy(update={"environment": environment_for(spec, rows)})
+    compiled = compile_service(
+        spec, project=project, namespace=namespace, options=options, service_id=entry.service_id
+    )
+    return DeployPlan(
+        entry,
+        namespace,
+        _as_deployed(rows, spec.environment, compiled),
+        compiled,
+        scan.scan_id if scan else None,
+    )
+
+
+def _as_deployed(
+    rows: Sequence[EnvRow], environment: Mapping[str, str | None], compiled: CompiledService
+) -> list[EnvRow]:
+    """The rows as deployed: a compose value built from other variables shows what they made of it
+    (``--password=${DB_PASSWORD}`` with the typed password), and a value that went into the Secret
+    is marked sensitive, so it is masked wherever rows are shown."""
+    secret_keys = {
+        key
+        for obj in compiled.objects
+        if obj.get("kind") == "Secret"
+        for key in (*(obj.get("data") or {}), *(obj.get("stringData") or {}))
+    }
+    out = []
+    for row in rows:
+        value = environment.get(row.name) if row.source == "default" and row.in_environment else row.value
+        out.append(replace(row, value=value, sensitive=row.sensitive or row.name in secret_keys))
+    return out
