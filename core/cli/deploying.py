@@ -1,4 +1,9 @@
-"""``envmap``, ``deploy`` and ``deploy-infra``/``-app``/``-all``: writing environments and deploying compose services."""
+"""``ushadow-ops envmap``, ``deploy`` and ``deploy-infra|deploy-app|deploy-all``: writing environments and
+deploying compose services. ``-n`` defaults to the cluster's stored namespace.
+
+A deploy whose rollout fails still prints its document (``--json``: the one JSON document, with
+``status: "failed"``), then the one-line error on stderr, and exits non-zero.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""``ushadow-ops envmap``, ``deploy``, ``deploy-infra|deploy-app|deploy-all``, ``status``, ``logs``,
-``restart``, ``scale``, ``undeploy`` and ``deployments``: putting services on a cluster and looking
-after them. ``-n`` defaults to the cluster's stored namespace everywhere.
-
-A deploy whose rollout fails still prints its document (``--json``: the one JSON document, with
-``status: "failed"``), then the one-line error on stderr, and exits non-zero.
+"""``ushadow-ops status``, ``logs``, ``restart``, ``scale``, ``undeploy`` and ``deployments``: looking after
+what ushadow deployed (``envmap`` and the deploys are in ``core.cli.deploying``). ``-n`` defaults to
+the cluster's stored namespace everywhere.
 """
 
 from __future__ import annotations

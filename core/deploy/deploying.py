@@ -1,7 +1,6 @@
-"""Deploying to a cluster: envmaps and compose services. Calls out.
+"""Deploying a compose service to a stored cluster, and recording it. Calls out.
 
-An envmap writes ConfigMap ``<svc>-config`` and Secret ``<svc>-secrets`` holding exactly the
-given environment, split by sensitivity (``core.secrets.sensitivity``). A deploy loads the service from the
+(Envmaps are ``core.deploy.envmaps``; plans, ``core.deploy.plans``.) A deploy loads the service from the
 registry, wires its environment to the latest scan of the namespace (``core.deploy.envwiring``), compiles
 it (``core.manifests.compiler``) and applies every object (``core.deploy.reconciling``); with ``wait`` it follows
 the rollout until ready or says why not (``core.deploy.watching``). A change of environment rolls the

@@ -193,11 +193,6 @@ def require_complete(rows: Sequence[EnvRow]) -> None:
         )
 
 
-def chosen_values(rows: Iterable[EnvRow]) -> dict[str, str]:
-    """Every value the deploy sets (rows with a value), by name."""
-    return {r.name: r.value for r in rows if r.value is not None}
-
-
 def overrides(rows: Iterable[EnvRow]) -> dict[str, str]:
     """The values that differ from what compose itself gives: typed ones and those from the scan."""
     return {r.name: r.value for r in rows if r.value is not None and r.source in ("typed", "scan")}

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from core.conventions import REDACTED_ANNOTATION
 from core.secrets.secretrefs import IDENTIFIER, Refs, exec_probe, pieces
-from core.secrets.sensitivity import MASK, is_sensitive, is_sensitive_value, split_environment
+from core.secrets.sensitivity import MASK, is_sensitive_value, split_environment
 
 T = TypeVar("T")
 
@@ -60,11 +60,6 @@ def redact(obj: T) -> T:
         annotations[REDACTED_ANNOTATION] = "true"  # so a masked copy is never taken for the real one
         metadata["annotations"] = annotations
     return out  # type: ignore[return-value]
-
-
-def mask_environment(env: Mapping[str, str | None]) -> dict[str, str | None]:
-    """``env`` with the values of sensitive variables replaced by ``MASK`` (for showing an env)."""
-    return {k: (MASK if v is not None and is_sensitive(k, v) else v) for k, v in env.items()}
 
 
 def _redact_all(objects: list[Any]) -> list[Any]:

@@ -1,4 +1,4 @@
-"""Which environment values are secrets, and masking them wherever manifests are shown or saved.
+"""Which environment values are secrets (masking them is ``core.secrets.masking``'s job).
 
 Pure functions, no I/O. A variable goes to a Secret (not a ConfigMap) when its *name* has a
 sensitive word, or its *value* carries a credential:
@@ -11,8 +11,8 @@ sensitive word, or its *value* carries a credential:
 - The value holds a URL with a password (``scheme://user:pass@host``; ``scheme://user@host`` is
   not a credential), a PEM private key, or a token with a well-known prefix.
 
-``redact`` returns a copy of a manifest (or a list of them) with every Secret value replaced by
-``MASK``; the dashboard, the CLI and saved deployment records all go through it.
+``core.secrets.masking.redact`` returns a copy of a manifest (or a list of them) with every Secret
+value replaced by ``MASK``; the dashboard, the CLI and saved deployment records all go through it.
 
 The compiler keeps secret values out of everything but Secrets (see ``core.secrets.secretrefs``).
 As a defence in depth, ``redact`` of a list also hunts the values of its Secrets down in the

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import text
 
 from core import __version__
-from core.settings import Settings
 from core.store.store import Store
 
 
@@ -24,7 +23,3 @@ def health(store: Store) -> tuple[bool, dict[str, Any]]:
     detail["version"] = __version__
     detail["ms"] = round((time.monotonic() - started) * 1000, 1)
     return ok, detail
-
-
-def open_store_for_probes(settings: Settings) -> Store:
-    return Store.open(settings)

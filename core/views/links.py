@@ -2,7 +2,7 @@
 
 A link is ``<USHADOW_PUBLIC_URL>/scan?scan=<scan_id>``: the dashboard's Scan page reopens the stored
 result from the ``scan`` query parameter, without rescanning. Scan ids are ``secrets.token_urlsafe``
-strings (see ``core.store.store.new_id``), so anything else in the parameter is refused with a clear message.
+strings (see ``core.naming.new_id``), so anything else in the parameter is refused with a clear message.
 
 The Scan page's URL holds one of two things: the stored scan on show (``?scan=<id>``, its cluster is
 implied, so the address bar *is* the shareable link), or, before there is a result, the cluster being

@@ -11,7 +11,6 @@ from core.secrets.masking import (
     distinctive,
     env_refs,
     in_container,
-    mask_environment,
     redact,
     scrub_text,
     secret_refs,
@@ -177,11 +176,6 @@ def test_redact_lists_and_kube_lists_and_leaves_other_kinds_alone() -> None:
     assert out[1]["stringData"]["B"] == MASK
     kube_list = redact({"kind": "List", "items": [_secret()]})
     assert kube_list["items"][0]["stringData"]["A"] == MASK
-
-
-def test_mask_environment() -> None:
-    masked = mask_environment({"API_KEY": "k", "MODE": "x", "BARE": None, "U": "http://a:b@c"})
-    assert masked == {"API_KEY": MASK, "MODE": "x", "BARE": None, "U": MASK}
 
 
 # -- hunting secret values down outside Secrets (moved here from the Services page) ---------------
