@@ -93,7 +93,10 @@ def assemble(
     strict: bool,
     read_files: bool,
 ) -> ComposeProject:
-    """The project in ``text`` (see :mod:`core.compose.loading` for the keywords)."""
+    """The project in ``text`` (see :mod:`core.compose.loading` for the keywords).
+
+    Kept as one function on purpose: its steps follow compose-go's loader in order (read,
+    interpolate, include, extends, profiles, build, consistency, ``x-ushadow``), each one call."""
     loader = Loader(
         display=display,
         base_dir=base_dir,

@@ -41,7 +41,10 @@ def parse_dotenv(
     raw: bool = False,
     on_missing: Callable[[MissingVariable], None] | None = None,
 ) -> dict[str, str]:
-    """The variables defined by ``text``. ``on_missing`` hears of unmet ``${VAR:?msg}``."""
+    """The variables defined by ``text``. ``on_missing`` hears of unmet ``${VAR:?msg}``.
+
+    One loop over the text, kept whole on purpose: it is a small state machine (key, quoted or bare
+    value, comment), and its states read best side by side, as in compose-go's own parser."""
     out: dict[str, str] = {}
 
     def resolve(name: str) -> str | None:

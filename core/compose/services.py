@@ -141,7 +141,10 @@ def _depends_on(raw: RawService, warnings: list[str]) -> list[DependsOn]:
 
 
 def build_service(name: str, raw: RawService, inputs: ServiceInputs) -> ServiceSpec:
-    """The normalised service ``name``; errors name the key (the caller adds the service)."""
+    """The normalised service ``name``; errors name the key (the caller adds the service).
+
+    Kept as one function on purpose: one keyword argument per field of :class:`ServiceSpec`, each
+    read by its own helper, so the model and its reading stay side by side."""
     warnings = inputs.warnings
     variables = list(inputs.variables)
     required = list(inputs.unset)

@@ -170,6 +170,9 @@ def shell_split(line: str) -> ShellWords:
     Quotes group words, a backslash escapes the next character (outside single quotes), and an
     unquoted ``;``, ``&``, ``|``, ``<`` or ``>`` ends the command: compose drops the rest, and so
     do we, saying so in ``stopped_at``.
+
+    One loop over the characters, kept whole on purpose: a state machine (quotes, escapes, word
+    breaks) whose states read best side by side, as in go-shellwords.
     """
     args: list[str] = []
     buf = ""

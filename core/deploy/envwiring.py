@@ -118,43 +118,7 @@ def wire(
     """The form's rows: every requested variable, then typed ones the service did not ask for."""
     catalog = catalog or load_catalog()
     typed = dict(typed or {})
-    rows: list[EnvRow] = []
-    for variable in variables:
-        found = from_scan(variable, scan, namespace, catalog) if scan is not None else None
-        common: dict[str, Any] = {
-            "name": variable.name,
-            "required": variable.required,
-            "default": variable.default,
-            "in_environment": variable.in_environment,
-        }
-        if found is not None and found.hint.part == "url" and split_default(variable.default)[2]:
-            kept = f"kept the compose default (it carries a password); the scan found {found.value}"
-            found = None
-        else:
-            kept = None
-        if variable.name in typed:
-            value: str | None = typed.pop(variable.name)
-            source: Source = "typed"
-            note = None
-        elif found is not None:
-            value, source, note = found.value, "scan", found.note
-            common.update(match=found.match, infra_type=found.hint.infra_type, part=found.hint.part)
-        elif variable.default is not None:
-            value, source, note = variable.default, "default", kept
-        elif variable.required:
-            value, source, note = None, "missing", "required: compose gives no value or default"
-        else:
-            value, source = None, "unset"
-            note = (
-                None
-                if variable.in_environment
-                else "used in the compose file: its value there (.env or default) applies"
-            )
-        rows.append(
-            EnvRow(
-                **common, value=value, source=source, note=note, sensitive=is_sensitive(variable.name, value)
-            )
-        )
+    rows = [_row(variable, scan, namespace, typed, catalog) for variable in variables]
     for name, value in typed.items():
         _check_name(name)
         rows.append(
@@ -169,6 +133,49 @@ def wire(
             )
         )
     return rows
+
+
+def _row(
+    variable: Variable,
+    scan: ScanResult | None,
+    namespace: str | None,
+    typed: dict[str, str],
+    catalog: Catalog,
+) -> EnvRow:
+    """One requested variable's row: typed (taken out of ``typed``), else scanned, else the compose
+    default, else missing or unset."""
+    found = from_scan(variable, scan, namespace, catalog) if scan is not None else None
+    common: dict[str, Any] = {
+        "name": variable.name,
+        "required": variable.required,
+        "default": variable.default,
+        "in_environment": variable.in_environment,
+    }
+    kept = None
+    if found is not None and found.hint.part == "url" and split_default(variable.default)[2]:
+        kept = f"kept the compose default (it carries a password); the scan found {found.value}"
+        found = None
+    value: str | None
+    source: Source
+    if variable.name in typed:
+        value, source, note = typed.pop(variable.name), "typed", None
+    elif found is not None:
+        value, source, note = found.value, "scan", found.note
+        common.update(match=found.match, infra_type=found.hint.infra_type, part=found.hint.part)
+    elif variable.default is not None:
+        value, source, note = variable.default, "default", kept
+    elif variable.required:
+        value, source, note = None, "missing", "required: compose gives no value or default"
+    else:
+        value, source = None, "unset"
+        note = (
+            None
+            if variable.in_environment
+            else "used in the compose file: its value there (.env or default) applies"
+        )
+    return EnvRow(
+        **common, value=value, source=source, note=note, sensitive=is_sensitive(variable.name, value)
+    )
 
 
 def _check_name(name: str) -> None:

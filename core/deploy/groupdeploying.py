@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from core.compose.registry import RegistryEntry
 from core.deploy.deploying import DeployOutcome, deploy_service
 from core.deploy.plans import load_entry_list
 from core.deploy.watching import Progress
@@ -80,29 +81,63 @@ def deploy_group(
                 )
                 continue
             say(f"deploying {entry.service_id}", len(items) / max(len(infra) + len(apps), 1))
-            asked = set(entry.spec.environment) | set(entry.spec.variables)
-            try:
-                outcome = deploy_service(
+            items.append(
+                _deploy_one(
                     store,
                     settings,
+                    entry,
                     cluster=cluster,
-                    service_id=entry.service_id,
                     namespace=namespace,
-                    env={k: v for k, v in (env or {}).items() if k in asked},
-                    dry_run=dry_run,
+                    env=env or {},
                     wait=wait or (phase == "infra" and group == "all"),
+                    dry_run=dry_run,
                     timeout=timeout,
                     registry_dirs=dirs,
                     progress=progress,
                     actor=actor,
                 )
-            except ClusterError:
-                raise
-            except UshadowError as exc:
-                items.append(GroupItem(entry.service_id, entry.infra, "failed", exc.message))
-                continue
-            items.append(GroupItem(entry.service_id, entry.infra, outcome.status, outcome.message, outcome))
+            )
     return items
+
+
+def _deploy_one(
+    store: Store,
+    settings: Settings,
+    entry: RegistryEntry,
+    *,
+    cluster: str,
+    namespace: str | None,
+    env: dict[str, str],
+    wait: bool,
+    dry_run: bool,
+    timeout: float,
+    registry_dirs: Sequence[Path],
+    progress: Progress | None,
+    actor: str | None,
+) -> GroupItem:
+    """One service of the group, with the ``env`` values it asks for; a cluster error is raised."""
+    assert entry.spec is not None
+    asked = set(entry.spec.environment) | set(entry.spec.variables)
+    try:
+        outcome = deploy_service(
+            store,
+            settings,
+            cluster=cluster,
+            service_id=entry.service_id,
+            namespace=namespace,
+            env={k: v for k, v in env.items() if k in asked},
+            dry_run=dry_run,
+            wait=wait,
+            timeout=timeout,
+            registry_dirs=registry_dirs,
+            progress=progress,
+            actor=actor,
+        )
+    except ClusterError:
+        raise
+    except UshadowError as exc:
+        return GroupItem(entry.service_id, entry.infra, "failed", exc.message)
+    return GroupItem(entry.service_id, entry.infra, outcome.status, outcome.message, outcome)
 
 
 def _rescan(store: Store, settings: Settings, cluster: str, namespace: str | None, actor: str | None) -> None:

@@ -8,6 +8,7 @@ requires ``k8s.io/kubernetes vX.Y.Z`` and replaces each required staging module 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -15,7 +16,8 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,9 +149,28 @@ def ensure_binaries(
         return Toolchain(bin_dir, built=False)
     out = default_bin_dir()
     out.mkdir(parents=True, exist_ok=True)
-    missing = [b for b in BINARIES if not (out / b).is_file()]
-    if not missing:
+    if all((out / b).is_file() for b in BINARIES):
         return Toolchain(out, built=False)
+    with _build_lock(out):  # two test runs at once: one builds, the other waits and reuses it
+        missing = [b for b in BINARIES if not (out / b).is_file()]
+        if not missing:
+            return Toolchain(out, built=False)
+        return _build_missing(out, missing, progress)
+
+
+@contextmanager
+def _build_lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on the cache folder while binaries are built into it (released on exit,
+    also when the process dies)."""
+    with (out.parent / f".{out.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_missing(out: Path, missing: list[str], progress: Callable[[str], None]) -> Toolchain:
     go = _require_go()
     started = time.monotonic()
     if any(b in missing for b in K8S_COMMANDS):

@@ -158,30 +158,8 @@ def scan(
     errors: list[NamespaceError] = []
     if all_namespaces and "services" in listings[0].failures:
         listings, nodes, errors = _fallback_per_namespace(kube, listings[0], concurrency, progress)
-    services: list[dict[str, Any]] = []
-    slices: list[dict[str, Any]] = []
-    pods: list[dict[str, Any]] = []
-    unread: dict[str, list[str]] = {}
-    for listing in listings:
-        if "services" in listing.failures:
-            errors.append(
-                NamespaceError(namespace=listing.namespace, reason=_reason(listing.failures["services"]))
-            )
-            continue
-        if listing.failures:  # the Services were read: scanned, with less to go on
-            unread[listing.namespace] = sorted(listing.failures)
-            log.warning("in %s: %s", listing.namespace, "; ".join(map(_reason, listing.failures.values())))
-        for kind, exc in sorted(listing.failures.items()):
-            if kind in NEEDED_FOR_RECOGNITION:
-                reason = f"{kind}: {_reason(exc)} ({NEEDED_FOR_RECOGNITION[kind]})"
-                errors.append(NamespaceError(namespace=listing.namespace, reason=reason))
-        services += listing.items.get("services", [])
-        slices += listing.items.get("endpointslices", [])
-        pods += listing.items.get("pods", [])
-        if not (all_namespaces or listing.items.get("services")) and _namespace_missing(
-            kube, listing.namespace
-        ):
-            errors.append(NamespaceError(namespace=listing.namespace, reason="namespace does not exist"))
+    gathered = _gather(kube, listings, all_namespaces, errors)
+    services, slices, pods, unread = gathered.services, gathered.slices, gathered.pods, gathered.unread
     if progress is not None:
         progress(f"recognising {len(services)} services", 0.9)
     matches = match_services(services, pods, slices, nodes, unread=unread)
@@ -198,6 +176,45 @@ def scan(
         duration_ms=int((time.monotonic() - started) * 1000),
         created_by=created_by,
     )
+
+
+@dataclass
+class _Gathered:
+    """What the listings of every namespace add up to, and which kinds a namespace could not read."""
+
+    services: list[dict[str, Any]] = field(default_factory=list)
+    slices: list[dict[str, Any]] = field(default_factory=list)
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    unread: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _gather(
+    kube: Kube, listings: Sequence[_Listing], all_namespaces: bool, errors: list[NamespaceError]
+) -> _Gathered:
+    """The listings put together; a namespace whose Services could not be read, or that lacks what
+    recognition needs, or that does not exist, adds to ``errors``."""
+    out = _Gathered()
+    for listing in listings:
+        if "services" in listing.failures:
+            errors.append(
+                NamespaceError(namespace=listing.namespace, reason=_reason(listing.failures["services"]))
+            )
+            continue
+        if listing.failures:  # the Services were read: scanned, with less to go on
+            out.unread[listing.namespace] = sorted(listing.failures)
+            log.warning("in %s: %s", listing.namespace, "; ".join(map(_reason, listing.failures.values())))
+        for kind, exc in sorted(listing.failures.items()):
+            if kind in NEEDED_FOR_RECOGNITION:
+                reason = f"{kind}: {_reason(exc)} ({NEEDED_FOR_RECOGNITION[kind]})"
+                errors.append(NamespaceError(namespace=listing.namespace, reason=reason))
+        out.services += listing.items.get("services", [])
+        out.slices += listing.items.get("endpointslices", [])
+        out.pods += listing.items.get("pods", [])
+        if not (all_namespaces or listing.items.get("services")) and _namespace_missing(
+            kube, listing.namespace
+        ):
+            errors.append(NamespaceError(namespace=listing.namespace, reason="namespace does not exist"))
+    return out
 
 
 def _fallback_per_namespace(
