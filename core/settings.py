@@ -70,6 +70,8 @@ class Settings:
     scan_concurrency: int = 8
     auth_allow: str = ""
     auth_readonly: str = ""
+    public_url_set: bool = False
+    """Whether USHADOW_PUBLIC_URL was given; if not, the dashboard links to the address it was reached at."""
 
     @classmethod
     def load(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -109,4 +111,5 @@ class Settings:
             scan_concurrency=int(concurrency_raw),
             auth_allow=_get(env, "USHADOW_AUTH_ALLOW") or "",
             auth_readonly=_get(env, "USHADOW_AUTH_READONLY") or "",
+            public_url_set=_get(env, "USHADOW_PUBLIC_URL") is not None,
         )

@@ -28,6 +28,7 @@ from core.views.links import (
     SCAN_PARAM,
     elsewhere,
     parse_scan_id,
+    public_base,
     scan_link,
     scan_page_params,
     scan_path,
@@ -224,13 +225,17 @@ def scan_now(
 # -- a result -------------------------------------------------------------------------------------
 
 
+def seen_at() -> str | None:
+    """The address this browser reached the page at (None in a script run without a browser)."""
+    try:
+        return st.context.url
+    except Exception:
+        return None
+
+
 def link_warning(link: str) -> None:
     """When the link's address is not the one this browser uses, say where it comes from."""
-    try:
-        seen_at = st.context.url
-    except Exception:  # no browser context (a script run without one)
-        return
-    if elsewhere(link, seen_at):
+    if elsewhere(link, seen_at()):
         there = urlsplit(link)
         st.caption(
             f"This link is built from USHADOW_PUBLIC_URL ({code(f'{there.scheme}://{there.netloc}')}), "
@@ -267,7 +272,10 @@ def who(actor: str | None) -> str:
 
 
 def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: ScanDiff) -> None:
-    link = scan_link(settings.public_url, scan.scan_id)
+    link = scan_link(
+        public_base(settings.public_url, configured=settings.public_url_set, seen_at=seen_at()),
+        scan.scan_id,
+    )
     st.subheader(f"Scan of {cluster.name}")
     took = f" in {scan.duration_ms} ms" if scan.duration_ms is not None else ""
     st.markdown(
@@ -383,7 +391,10 @@ if pressed:
     result = scan_now(settings, store, cluster, namespaces, every)
     if result is not None:
         found = ", ".join(result.found_types()) or "nothing"
-        link = scan_link(settings.public_url, result.scan_id)
+        link = scan_link(
+            public_base(settings.public_url, configured=settings.public_url_set, seen_at=seen_at()),
+            result.scan_id,
+        )
         flash(
             FLASH,
             "success",

@@ -34,16 +34,22 @@ def _status(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
-        namespace = ops.namespace(args.namespace)
-        found = ops.status(namespace, args.service)
-    data = {"cluster": ops.cluster.name, "namespace": namespace, "workloads": [w.to_json() for w in found]}
+        found = ops.status(args.namespace, args.service)
+        searched = [ops.namespace(args.namespace)] if args.namespace else ops.deployed_namespaces()
+    where = sorted({w.workload.namespace for w in found}) or searched
+    data = {
+        "cluster": ops.cluster.name,
+        "namespace": where[0] if len(where) == 1 else None,
+        "namespaces": where,
+        "workloads": [w.to_json() for w in found],
+    }
 
     def human(d: dict[str, Any]) -> None:
-        print(f"{d['cluster']} / {d['namespace']}")
+        print(f"{d['cluster']} / {', '.join(d['namespaces'])}")
         print_table(
             [
                 {
-                    "workload": f"{w['kind'].lower()}/{w['name']}",
+                    "workload": _workload_ref(w, several=len(d["namespaces"]) > 1),
                     "ready": f"{w['ready']}/{w['desired']}",
                     "updated": w["updated"],
                     "available": w["available"],
@@ -131,7 +137,7 @@ def _undeploy(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
-        namespace = ops.namespace(args.namespace)
+        namespace = ops.where(args.namespace, args.service, missing_ok=True)
         changes = ops.undeploy(namespace, args.service, delete_volumes=args.delete_volumes)
     data = {
         "cluster": ops.cluster.name,
@@ -206,3 +212,9 @@ def register(sub: Any) -> None:
     deployments = add_command(sub, "deployments", _deployments, "list recorded deployments, newest first")
     deployments.add_argument("cluster", metavar="CLUSTER", nargs="?", help="only this cluster's")
     deployments.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+
+
+def _workload_ref(w: dict[str, Any], *, several: bool) -> str:
+    """``deployment/web``, or ``ns/deployment/web`` when the table spans namespaces."""
+    ref = f"{w['kind'].lower()}/{w['name']}"
+    return f"{w['namespace']}/{ref}" if several else ref

@@ -13,12 +13,17 @@ from typing import Any
 
 from core.clusters import registering as cluster_ops
 from core.clusters.kube import open_kube
+from core.conventions import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_LABEL, PART_OF_LABEL
 from core.deploy.applying import apply
 from core.errors import NotFound, UshadowError
 from core.localcluster.binaries import ensure_binaries
 from core.localcluster.running import LocalCluster
+from core.scan.jobs import run_scan
 from core.settings import Settings
+from core.store.records import Cluster
+from core.store.scans import ScanResult
 from core.store.store import Store
+from core.views.links import scan_link
 
 NAMESPACE = "ushadow"
 CLUSTER_NAME = "local"
@@ -38,11 +43,11 @@ def sample_manifests(namespace: str = NAMESPACE) -> list[dict[str, Any]]:
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "ushadow"}},
+            "metadata": {"name": namespace, "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE}},
         }
     ]
     for name, image, ports in SAMPLE_INFRA:
-        labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "ushadow-demo"}
+        labels = {NAME_LABEL: name, PART_OF_LABEL: "ushadow-demo"}
         objects.append(
             {
                 "apiVersion": "apps/v1",
@@ -50,7 +55,7 @@ def sample_manifests(namespace: str = NAMESPACE) -> list[dict[str, Any]]:
                 "metadata": {"name": name, "namespace": namespace, "labels": labels},
                 "spec": {
                     "replicas": 1,
-                    "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                    "selector": {"matchLabels": {NAME_LABEL: name}},
                     "template": {
                         "metadata": {"labels": labels},
                         "spec": {
@@ -72,7 +77,7 @@ def sample_manifests(namespace: str = NAMESPACE) -> list[dict[str, Any]]:
                 "kind": "Service",
                 "metadata": {"name": name, "namespace": namespace, "labels": labels},
                 "spec": {
-                    "selector": {"app.kubernetes.io/name": name},
+                    "selector": {NAME_LABEL: name},
                     "ports": [{"name": p, "port": n, "targetPort": n} for p, n in ports],
                 },
             }
@@ -84,54 +89,93 @@ def run(settings: Settings, say: Any = print) -> str:
     lc = LocalCluster(settings.data_dir / "local-cluster")
     state, started = lc.up(ensure_binaries(settings.k8s_bin_dir, progress=say), progress=say)
     say(f"local control plane {'started' if started else 'already running'} at {state.server}")
-    kubeconfig = state.kubeconfig.read_bytes()
-    with open_kube(kubeconfig, settings) as kube:
-        for obj in sample_manifests():
-            apply(kube, obj)
-        say(
-            f"sample infrastructure applied to namespace {NAMESPACE}: {', '.join(n for n, _i, _p in SAMPLE_INFRA)}"
-        )
-    store = Store.open(settings)
-    try:
-        try:
-            existing = store.get_cluster(CLUSTER_NAME)
-        except NotFound:
-            existing = None
-        if existing is not None and existing.server != state.server:
-            store.remove_cluster(CLUSTER_NAME)  # a previous demo's control plane, on another port
-            existing = None
-        if existing is None:
-            cluster = cluster_ops.add_cluster(
-                store, settings, name=CLUSTER_NAME, kubeconfig=kubeconfig
-            ).cluster
-        else:
-            cluster = cluster_ops.check_cluster(store, settings, CLUSTER_NAME)
-        say(
-            f"cluster {cluster.name!r} registered: {cluster.status}, {cluster.version}, {cluster.node_count} nodes"
-        )
-        _wait_ready(settings, kubeconfig)
-        _scan(store, settings, cluster.cluster_id, say)
-    finally:
-        store.close()
+    seed(settings, state.kubeconfig.read_bytes(), state.server, say)
     return CLUSTER_NAME
 
 
-def _wait_ready(settings: Settings, kubeconfig: bytes, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+def seed(
+    settings: Settings,
+    kubeconfig: bytes,
+    server: str,
+    say: Any = print,
+    *,
+    namespace: str = NAMESPACE,
+    name: str = CLUSTER_NAME,
+) -> ScanResult:
+    """Apply the sample infrastructure to ``namespace``, register the cluster as ``name`` (or re-check
+    it), wait until every sample service is ready, and store a first scan; returns that scan."""
     with open_kube(kubeconfig, settings) as kube:
-        while time.monotonic() < deadline:
-            items = kube.list_all(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments")
-            if items and all((d.get("status") or {}).get("readyReplicas") == 1 for d in items):
-                return
+        for obj in sample_manifests(namespace):
+            apply(kube, obj)
+    say(
+        f"sample infrastructure applied to namespace {namespace}: {', '.join(n for n, _i, _p in SAMPLE_INFRA)}"
+    )
+    store = Store.open(settings)
+    try:
+        cluster = _register(store, settings, kubeconfig, server, name)
+        say(
+            f"cluster {cluster.name!r} registered: {cluster.status}, {cluster.version}, {cluster.node_count} nodes"
+        )
+        say("waiting for the sample infrastructure to be ready (endpoints included)")
+        _wait_ready(settings, kubeconfig, say, namespace)
+        return _scan(store, settings, cluster.cluster_id, say, namespace)
+    finally:
+        store.close()
+
+
+def _register(store: Store, settings: Settings, kubeconfig: bytes, server: str, name: str) -> Cluster:
+    """The demo's cluster, registered afresh when an earlier demo's control plane ran on another port."""
+    try:
+        existing = store.get_cluster(name)
+    except NotFound:
+        existing = None
+    if existing is not None and existing.server != server:
+        store.remove_cluster(name)
+        existing = None
+    if existing is None:
+        return cluster_ops.add_cluster(store, settings, name=name, kubeconfig=kubeconfig).cluster
+    return cluster_ops.check_cluster(store, settings, name)
+
+
+def _wait_ready(settings: Settings, kubeconfig: bytes, say: Any, namespace: str, timeout: float = 90) -> bool:
+    """Until every sample Deployment is ready and every sample Service has a ready endpoint (what the
+    scan reads), so the first scan shows every sample service ready; says so if it times out."""
+    deadline = time.monotonic() + timeout
+    names = {name for name, _image, _ports in SAMPLE_INFRA}
+    with open_kube(kubeconfig, settings) as kube:
+        while True:
+            waiting = _not_ready(kube, names, namespace)
+            if not waiting:
+                return True
+            if time.monotonic() >= deadline:
+                say(f"warning: still not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}")
+                return False
             time.sleep(0.5)
 
 
-def _scan(store: Store, settings: Settings, cluster_id: str, say: Any) -> None:
-    """Run a first scan so the dashboard has something to show."""
-    from core.scan.jobs import run_scan
+def _not_ready(kube: Any, names: set[str], namespace: str) -> set[str]:
+    """The sample services whose Deployment or EndpointSlices are not ready yet."""
+    deployments = kube.list_all(f"/apis/apps/v1/namespaces/{namespace}/deployments")
+    ready = {
+        (d.get("metadata") or {}).get("name")
+        for d in deployments
+        if (d.get("status") or {}).get("readyReplicas") == (d.get("spec") or {}).get("replicas", 1)
+    }
+    slices = kube.list_all(f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices")
+    served = {
+        ((s.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
+        for s in slices
+        if any(((e.get("conditions") or {}).get("ready")) for e in s.get("endpoints") or [])
+    }
+    return {name for name in names if name not in ready or name not in served}
 
-    result = run_scan(store, settings, cluster_id, namespaces=[NAMESPACE])
+
+def _scan(store: Store, settings: Settings, cluster_id: str, say: Any, namespace: str) -> ScanResult:
+    """Run a first scan so the dashboard has something to show."""
+    result = run_scan(store, settings, cluster_id, namespaces=[namespace])
     say(f"first scan stored: {', '.join(result.found_types()) or 'nothing found'}")
+    say(f"open it: {scan_link(settings.public_url, result.scan_id)}")
+    return result
 
 
 def main() -> int:

@@ -5,8 +5,11 @@ The work is done by functions that take a :class:`~core.clusters.kube.Kube`: fin
 ``service`` means (``core.operate.finding``), status and logs (``core.operate.inspecting``), restart and scale
 (``core.operate.patching``), undeploy (``core.operate.undeploying``); deploying the registry as a group is
 ``core.deploy.groupdeploying``. :class:`Operator` opens a ``Kube`` for a stored cluster, names the cluster
-in every cluster error, and writes each change to the audit trail. All of those names are
-re-exported here, so ``from core.operate.operating import Operator, deploy_group`` keeps working.
+in every cluster error, and writes each change to the audit trail.
+
+Without a namespace, a command looks where ushadow deployed on that cluster (the deployment
+records, and the cluster's own namespace): ``status`` lists every one of them, and a command about
+one service finds the namespace that holds it, or names the namespaces when several do.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from core.clusters.sessions import connect, named
 from core.deploy.changes import Change
 from core.deploy.rollouts import RolloutStatus
 from core.deploy.watching import Progress, wait_for_rollout
-from core.operate.finding import Workload
+from core.errors import InvalidInput, NotFound
+from core.operate.finding import Workload, find_workload
 from core.operate.inspecting import PodLog, WorkloadStatus, logs, status
 from core.operate.patching import restart, scale
 from core.operate.undeploying import undeploy
@@ -63,23 +67,63 @@ class Operator:
             action, f"{namespace}/{name}", {"cluster": self.cluster.name, **detail}, actor=self.actor
         )
 
-    def status(self, namespace: str | None = None, service: str | None = None) -> list[WorkloadStatus]:
+    def deployed_namespaces(self) -> list[str]:
+        """The cluster's namespace and every namespace where ushadow deployed on it."""
+        return sorted({self.cluster.namespace, *self.store.deployed_namespaces(self.cluster.cluster_id)})
+
+    def where(self, namespace: str | None, service: str, *, missing_ok: bool = False) -> str:
+        """The namespace a command about ``service`` means: the one given, or the one where it runs
+        (``missing_ok``: the cluster's namespace when it runs nowhere, for idempotent commands)."""
+        if namespace:
+            return self.namespace(namespace)
+        searched = self.deployed_namespaces()
         with named(self.cluster.name):
-            return status(self.kube, self.namespace(namespace), service)
+            holding = [ns for ns in searched if _holds(self.kube, ns, service)]
+        if len(holding) == 1:
+            return holding[0]
+        if not holding and missing_ok:
+            return self.namespace(None)
+        if holding:
+            raise InvalidInput(
+                f"{service} is deployed in several namespaces: {', '.join(holding)}",
+                hint=f"name one with -n (for example -n {holding[0]})",
+            )
+        raise NotFound(
+            f"no workload {service!r} in the namespaces ushadow deployed to on {self.cluster.name}: "
+            f"{', '.join(searched)}",
+            hint="`ushadow-ops status CLUSTER` lists what is deployed; name another namespace with -n",
+        )
+
+    def status(self, namespace: str | None = None, service: str | None = None) -> list[WorkloadStatus]:
+        """One namespace's workloads (or one service's); without a namespace, every namespace where
+        ushadow deployed."""
+        if namespace or service:
+            ns = self.where(namespace, service) if service else self.namespace(namespace)
+            with named(self.cluster.name):
+                return status(self.kube, ns, service)
+        found: list[WorkloadStatus] = []
+        with named(self.cluster.name):
+            for ns in self.deployed_namespaces():
+                try:
+                    found += status(self.kube, ns)
+                except NotFound:  # a namespace deleted since: nothing runs there
+                    continue
+        return found
 
     def logs(self, namespace: str | None, service: str, **kwargs: Any) -> list[PodLog]:
+        ns = self.where(namespace, service)
         with named(self.cluster.name):
-            return logs(self.kube, self.namespace(namespace), service, **kwargs)
+            return logs(self.kube, ns, service, **kwargs)
 
     def restart(self, namespace: str | None, service: str) -> Workload:
         with named(self.cluster.name):
-            w = restart(self.kube, self.namespace(namespace), service)
+            w = restart(self.kube, self.where(namespace, service), service)
         self._audit("restart", w.namespace, w.name, {"kind": w.kind})
         return w
 
     def scale(self, namespace: str | None, service: str, replicas: int) -> tuple[Workload, int]:
         with named(self.cluster.name):
-            w, before = scale(self.kube, self.namespace(namespace), service, replicas)
+            w, before = scale(self.kube, self.where(namespace, service), service, replicas)
         self._audit("scale", w.namespace, w.name, {"kind": w.kind, "from": before, "to": replicas})
         return w, before
 
@@ -96,9 +140,18 @@ class Operator:
             )
 
     def undeploy(self, namespace: str | None, service: str, *, delete_volumes: bool = False) -> list[Change]:
-        ns = self.namespace(namespace)
+        ns = self.where(namespace, service, missing_ok=True)
         with named(self.cluster.name):
             changes = undeploy(self.kube, ns, service, delete_volumes=delete_volumes)
         deleted = [c.ref for c in changes if c.action == "deleted"]
         self._audit("undeploy", ns, service, {"deleted": deleted, "delete_volumes": delete_volumes})
         return changes
+
+
+def _holds(kube: Kube, namespace: str, service: str) -> bool:
+    """Whether ``namespace`` has the workload ``service`` means."""
+    try:
+        find_workload(kube, namespace, service)
+    except NotFound:
+        return False
+    return True

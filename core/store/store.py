@@ -342,6 +342,17 @@ class Store:
                 query = query.where(DeploymentRow.cluster_id == self._cluster_row(session, cluster_ref).id)
             return [deployment_from_row(r) for r in session.scalars(query).all()]
 
+    def deployed_namespaces(self, cluster_ref: str) -> list[str]:
+        """Every namespace where something was deployed (not only dry-run) on this cluster, sorted."""
+        with self._session() as session:
+            cluster_id = self._cluster_row(session, cluster_ref).id
+            query = (
+                select(DeploymentRow.namespace)
+                .where(DeploymentRow.cluster_id == cluster_id, DeploymentRow.dry_run.is_(False))
+                .distinct()
+            )
+            return sorted(session.scalars(query).all())
+
     # -- audit ------------------------------------------------------------------------------
 
     @staticmethod

@@ -27,6 +27,22 @@ _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def public_base(public_url: str, *, configured: bool, seen_at: str | None) -> str:
+    """The base URL links are written with: ``USHADOW_PUBLIC_URL`` when it is set; otherwise the
+    address the browser reached this page at (``seen_at``, without the page's own path segment), so
+    a dashboard served on another port or behind a proxy links to itself; else ``public_url``."""
+    if configured or not seen_at:
+        return public_url
+    try:
+        parts = urlsplit(seen_at.strip())
+    except ValueError:
+        return public_url
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc:
+        return public_url
+    prefix = parts.path.rsplit("/", 1)[0] if "/" in parts.path else ""
+    return f"{parts.scheme}://{parts.netloc}{prefix}".rstrip("/")
+
+
 def scan_link(public_url: str, scan_id: str) -> str:
     """The URL that reopens a stored scan on the dashboard's Scan page."""
     base = public_url.strip().rstrip("/")

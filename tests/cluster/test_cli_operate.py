@@ -196,3 +196,36 @@ def test_a_cluster_that_does_not_answer_is_named(
             assert code == 5 and "did not answer within 1s" in doc_out["error"]["message"]
             (line,) = err.strip().splitlines()
             assert line.startswith("error: cluster far-away: ") and "did not answer within 1s" in line
+
+
+def test_without_n_day_two_finds_services_in_every_namespace_deployed_to(
+    capsys: pytest.CaptureFixture[str], cluster: str, kube_api: client.ApiClient, namespace: str
+) -> None:
+    """A service deployed into another namespace than the cluster's is listed by `status CLUSTER`
+    and found by `logs` and `scale` without -n; one deployed to two namespaces asks which."""
+    other = f"{namespace}-b"
+    try:
+        code, _doc, err = run(
+            capsys, *deploy_args(cluster, "shop:shop-api", "-n", other, "--env", "SHOP_API_KEY=k")
+        )
+        assert code == 0, err
+
+        code, status, err = run(capsys, "status", cluster)
+        assert code == 0, err
+        assert [(w["namespace"], w["name"]) for w in status["workloads"]] == [(other, "shop-api")]
+        assert status["namespaces"] == [other] and status["namespace"] == other
+
+        code, logs, err = run(capsys, "logs", cluster, "shop-api")
+        assert code == 0, err
+        assert logs and logs[0]["pod"].startswith("shop-api-")
+
+        code, _doc, err = run(capsys, *deploy_args(cluster, "shop:shop-api", "--env", "SHOP_API_KEY=k"))
+        assert code == 0, err
+        code, status, _ = run(capsys, "status", cluster)
+        assert sorted(w["namespace"] for w in status["workloads"]) == sorted([namespace, other])
+        code, _doc, err = run(capsys, "logs", cluster, "shop-api")
+        assert code != 0 and "several namespaces" in err and other in err and namespace in err
+        code, _doc, err = run(capsys, "logs", cluster, "shop-api", "-n", other)
+        assert code == 0, err
+    finally:
+        client.CoreV1Api(kube_api).delete_namespace(other, _request_timeout=10)

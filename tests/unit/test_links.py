@@ -11,6 +11,7 @@ from core.views.links import (
     cluster_scan_path,
     elsewhere,
     parse_scan_id,
+    public_base,
     scan_link,
     scan_page_params,
     scan_path,
@@ -146,3 +147,21 @@ def test_a_shared_link_is_the_public_url_and_the_relative_link() -> None:
 )
 def test_a_link_elsewhere_than_the_browser_is_noticed(link: str, seen_at: str | None, differs: bool) -> None:
     assert elsewhere(link, seen_at) is differs
+
+
+@pytest.mark.parametrize(
+    ("configured", "seen_at", "expected"),
+    [
+        (False, "http://localhost:8601/scan?scan=abc", "http://localhost:8601"),
+        (False, "https://ops.example.com/dash/scan", "https://ops.example.com/dash"),
+        (False, "http://10.0.0.5:9000/", "http://10.0.0.5:9000"),
+        (False, None, "http://localhost:8501"),
+        (False, "not a url", "http://localhost:8501"),
+        (False, "ftp://host/scan", "http://localhost:8501"),
+        (True, "http://localhost:8601/scan", "http://localhost:8501"),
+    ],
+)
+def test_links_follow_the_address_served_unless_the_public_url_is_set(
+    configured: bool, seen_at: str | None, expected: str
+) -> None:
+    assert public_base("http://localhost:8501", configured=configured, seen_at=seen_at) == expected
