@@ -349,7 +349,7 @@ st.caption(
     + (f" · {md(entry.meta.description)}" if entry.meta.description else "")
 )
 
-scan = store.latest_scan_for(cluster.cluster_id, namespace)
+scan = store.wiring_scan(cluster.cluster_id, namespace)
 st.subheader("Environment")
 describe_scan(scan, cluster, namespace)
 form_key = f"{cluster.cluster_id}_{namespace}_{entry.service_id}_{scan.scan_id if scan else 'none'}"
@@ -372,7 +372,7 @@ with st.expander("Review the manifests (Secret values masked)", icon=":material/
     else:
         try:
             plan = plan_deploy(entry, namespace=namespace, typed=typed, scan=scan)
-            for warning in plan.compiled.warnings:
+            for warning in plan.warnings:
                 st.warning(md(warning))
             st.code(plan.redacted_yaml(), language="yaml")
         except UshadowError as exc:

@@ -86,7 +86,7 @@ class DeployOutcome:
             "resources": [c.to_json() for c in self.changes],
             "environment": [r.to_json() for r in self.plan.rows],
             "scan_id": self.plan.scan_id,
-            "warnings": list(self.plan.compiled.warnings),
+            "warnings": list(self.plan.warnings),
             "notes": [*self.plan.compiled.notes, *self.notes],
             "rollout": self.rollout.to_json() if self.rollout else None,
         }
@@ -157,7 +157,7 @@ def deploy_service(
     ns = validate_namespace(namespace or stored.namespace)
     entry = load_entry(registry_dirs if registry_dirs is not None else settings.compose_dirs, service_id)
     plan = plan_deploy(
-        entry, namespace=ns, typed=env, scan=store.latest_scan_for(stored.cluster_id, ns), options=options
+        entry, namespace=ns, typed=env, scan=store.wiring_scan(stored.cluster_id, ns), options=options
     )
     outcome = DeployOutcome(plan, stored, dry_run)
     sent: list[dict[str, Any]] = list(plan.compiled.objects)

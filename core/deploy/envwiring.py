@@ -161,6 +161,9 @@ def _row(
         value, source, note = typed.pop(variable.name), "typed", None
     elif found is not None:
         value, source, note = found.value, "scan", found.note
+        if scan is not None and found.match.namespace != namespace:
+            origin = f"found in namespace {found.match.namespace} by scan {scan.scan_id}"
+            note = f"{origin}; {note}" if note else origin
         common.update(match=found.match, infra_type=found.hint.infra_type, part=found.hint.part)
     elif variable.default is not None:
         value, source, note = variable.default, "default", kept

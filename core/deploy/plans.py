@@ -4,8 +4,9 @@ real Secret values, ready to apply (pure: reads compose files, never a cluster).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.clusters.registering import validate_namespace
@@ -36,6 +37,7 @@ class DeployPlan:
     rows: list[EnvRow]
     compiled: CompiledService
     scan_id: str | None
+    unseen_hosts: list[str] = field(default_factory=list)
 
     @property
     def service_id(self) -> str:
@@ -48,6 +50,11 @@ class DeployPlan:
     @property
     def kind(self) -> str:
         return self.compiled.kind
+
+    @property
+    def warnings(self) -> list[str]:
+        """The compiler's warnings, then values that name a host no scan has seen."""
+        return [*self.compiled.warnings, *self.unseen_hosts]
 
     def redacted_yaml(self) -> str:
         return to_yaml(redact(self.compiled.objects))
@@ -109,6 +116,7 @@ def plan_deploy(
         _as_deployed(rows, spec.environment, compiled),
         compiled,
         scan.scan_id if scan else None,
+        unseen_host_warnings(rows, scan, namespace),
     )
 
 
@@ -129,3 +137,58 @@ def _as_deployed(
         value = environment.get(row.name) if row.source == "default" and row.in_environment else row.value
         out.append(replace(row, value=value, sensitive=row.sensitive or row.name in secret_keys))
     return out
+
+
+_HOST = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?(\[[^\]]+\]|[^:/?#\s]+)(?::\d+)?(?:[/?#].*)?$", re.I
+)
+
+
+def host_in(value: str, *, bare: bool = False) -> str | None:
+    """The host a URL or ``host:port`` value names (a bare word only when ``bare``: the value of a
+    ``*_HOST`` variable); None for values that name none."""
+    match = _HOST.match(value.strip())
+    if match is None:
+        return None
+    host = match.group(1).strip("[]").lower()
+    return host if host and (bare or "://" in value or ":" in value or "." in host) else None
+
+
+def unseen_host_warnings(rows: Sequence[EnvRow], scan: ScanResult | None, namespace: str) -> list[str]:
+    """A warning for each typed or default value of a host-like variable (``*_URL``, ``*_HOST``, ...)
+    that names a host no scan has seen: from ``namespace`` it may not resolve."""
+    seen = set()
+    for m in scan.matches if scan else []:
+        seen.update(
+            {
+                m.service,
+                f"{m.service}.{m.namespace}",
+                f"{m.service}.{m.namespace}.svc",
+                f"{m.service}.{m.namespace}.svc.cluster.local",
+            }
+        )
+        external = m.extra.get("external_name")
+        if isinstance(external, str):
+            seen.add(external.lower())
+    out = []
+    for row in rows:
+        if row.source not in ("typed", "default") or not row.value or row.sensitive:
+            continue
+        if not row.name.upper().endswith(HOST_SUFFIXES):
+            continue
+        host = host_in(row.value, bare=row.name.upper().endswith(BARE_HOST_SUFFIXES))
+        if host is None or host in seen or host in LOCAL_HOSTS:
+            continue
+        if "." in host and not host.endswith(".svc") and ".svc." not in host:
+            continue  # an outside address (db.example.com): not ours to judge
+        where = f"namespace {namespace}"
+        out.append(
+            f"{row.name} names host {host!r}, which no scan of this cluster has seen: from {where} it may "
+            "not resolve (scan the namespace where it runs, or give the full address)"
+        )
+    return out
+
+
+HOST_SUFFIXES = ("URL", "URI", "DSN", "HOST", "HOSTNAME", "SERVER", "ADDR", "ADDRESS", "ENDPOINT")
+BARE_HOST_SUFFIXES = ("HOST", "HOSTNAME", "SERVER")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})

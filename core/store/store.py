@@ -286,6 +286,26 @@ class Store:
                     return scan_from_row(row)
         return None
 
+    def wiring_scan(self, cluster_ref: str, namespace: str) -> ScanResult | None:
+        """The scan a deploy into ``namespace`` is wired to: the newest one of that namespace when it
+        found something, else the newest scan of the cluster that found anything (any namespace:
+        the wiring then uses full DNS names), else the namespace's empty one, or None."""
+        own = self.latest_scan_for(cluster_ref, namespace)
+        if own is not None and own.matches:
+            return own
+        with self._session() as session:
+            cluster_id = self._cluster_row(session, cluster_ref).id
+            rows = session.scalars(
+                select(ScanRow)
+                .where(ScanRow.cluster_id == cluster_id)
+                .order_by(ScanRow.scanned_at.desc())
+                .limit(50)
+            ).all()
+            for row in rows:
+                if row.matches:
+                    return scan_from_row(row)
+        return own
+
     def count_scans(self) -> int:
         with self._session() as session:
             return int(session.scalar(select(func.count()).select_from(ScanRow)) or 0)
