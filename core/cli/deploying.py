@@ -55,7 +55,7 @@ def _envmap(args: argparse.Namespace, ctx: Context) -> Result:
     return Result(data, human)
 
 
-def _print_deploy(d: dict[str, Any]) -> None:
+def _print_deploy(d: dict[str, Any], *, outcome_line: bool = True) -> None:
     print(f"{d['service_id']} -> {d['kind']} {d['name']} in {d['namespace']} on {d['cluster']}")
     print()
     print_table(
@@ -76,8 +76,9 @@ def _print_deploy(d: dict[str, Any]) -> None:
         print(f"warning: {warning}")
     for note in d["notes"]:
         print(f"note: {note}")
-    print()
-    print(f"{d['status']}: {d['message']}")
+    if outcome_line:  # a failure is said once, by the error line on stderr
+        print()
+        print(f"{d['status']}: {d['message']}")
 
 
 def _deploy(args: argparse.Namespace, ctx: Context) -> Result:
@@ -101,7 +102,7 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> Result:
         error = outcome.error
 
         def failed(d: dict[str, Any]) -> None:
-            _print_deploy(d)
+            _print_deploy(d, outcome_line=False)
             print_failure(error)
 
         if args.json:

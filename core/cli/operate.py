@@ -160,6 +160,7 @@ def _deployments(args: argparse.Namespace, ctx: Context) -> Result:
     rows = [
         {**d.to_json(), "cluster": names.get(d.cluster_id)}
         for d in ctx.store.list_deployments(args.cluster, limit=args.limit)
+        if args.dry_runs or not d.dry_run
     ]
 
     def human(data: list[dict[str, Any]]) -> None:
@@ -212,6 +213,7 @@ def register(sub: Any) -> None:
     deployments = add_command(sub, "deployments", _deployments, "list recorded deployments, newest first")
     deployments.add_argument("cluster", metavar="CLUSTER", nargs="?", help="only this cluster's")
     deployments.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    deployments.add_argument("--dry-runs", action="store_true", help="list dry runs too (left out by default)")
 
 
 def _workload_ref(w: dict[str, Any], *, several: bool) -> str:

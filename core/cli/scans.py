@@ -13,7 +13,7 @@ from core.store.scans import ScanResult
 from core.views.links import parse_scan_id, scan_link
 
 LIST_COLUMNS = ("scan_id", "cluster", "namespaces", "scanned_at", "found", "errors")
-MATCH_COLUMNS = ("type", "service", "namespace", "kind", "ready", "endpoint", "reason")
+MATCH_COLUMNS = ("type", "service", "namespace", "ready", "connection", "endpoint", "kind")
 
 
 def _document(ctx: Context, result: ScanResult, cluster_name: str | None) -> dict[str, Any]:
@@ -55,13 +55,14 @@ def _print_scan(data: dict[str, Any]) -> None:
                     "kind": m["service_type"] + (" (pending)" if m.get("pending") else ""),
                     "ready": _ready(m),
                     "endpoint": first + (f" (+{more} more)" if more > 0 else ""),
-                    "reason": m["reason"],
+                    "connection": m.get("connection_string") or "-",
                 }
             )
     print()
     print_table(rows, MATCH_COLUMNS)
     print()
     print("not found: " + (", ".join(missing) if missing else "-"))
+    print("(why each was recognised: --json, or the Scan page)")
     changes = data.get("changes") or {}
     if changes:
         print()

@@ -106,7 +106,8 @@ def deploy_plan(
     prepared = prepare_objects(kube, plan.compiled.objects, plan.name, plan.namespace)
     outcome.notes += prepared.notes
     verb = "checking (dry run)" if outcome.dry_run else "applying"
-    say(f"{verb} {len(prepared.objects)} objects of {plan.service_id} in {plan.namespace}", 0.05)
+    # the namespace is one of the objects checked and reported (apply_all ensures it first)
+    say(f"{verb} {len(prepared.objects) + 1} objects of {plan.service_id} in {plan.namespace}", 0.05)
     outcome.changes = apply_all(kube, prepared.objects, plan.namespace, dry_run=outcome.dry_run)
     changed = [c for c in outcome.changes if c.action != "unchanged"]
     outcome.status = "dry-run" if outcome.dry_run else "applied"

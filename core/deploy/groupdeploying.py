@@ -80,7 +80,9 @@ def deploy_group(
                     GroupItem(entry.service_id, entry.infra, "skipped", entry.error or "cannot be read")
                 )
                 continue
-            say(f"deploying {entry.service_id}", len(items) / max(len(infra) + len(apps), 1))
+            total = max(len(infra) + len(apps), 1)
+            done = len(items)
+            say(f"deploying {entry.service_id}", done / total)
             items.append(
                 _deploy_one(
                     store,
@@ -93,7 +95,7 @@ def deploy_group(
                     dry_run=dry_run,
                     timeout=timeout,
                     registry_dirs=dirs,
-                    progress=progress,
+                    progress=_within(progress, done, total),
                     actor=actor,
                 )
             )
@@ -145,3 +147,11 @@ def _rescan(store: Store, settings: Settings, cluster: str, namespace: str | Non
     from core.scan.jobs import run_scan
 
     run_scan(store, settings, cluster, namespaces=[namespace] if namespace else None, actor=actor)
+
+
+def _within(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """A service's own progress (0 to 1) as a share of the group's: the bar only moves forward."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda message, fraction: report(message, (done + min(max(fraction, 0.0), 1.0)) / total)

@@ -229,3 +229,33 @@ def test_without_n_day_two_finds_services_in_every_namespace_deployed_to(
         assert code == 0, err
     finally:
         client.CoreV1Api(kube_api).delete_namespace(other, _request_timeout=10)
+
+
+def test_a_failed_rollout_is_said_once_and_dry_runs_are_not_listed_as_deployments(
+    capsys: pytest.CaptureFixture[str], cluster: str
+) -> None:
+    code = main([*deploy_args(cluster, "shop:broken", "--wait", "--timeout", "120")])
+    out, err = capsys.readouterr()
+    assert code == 9
+    assert "failed:" not in out  # the outcome is the one error line on stderr, not also a status line
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "ImagePullBackOff" in errors[0]
+
+    code, _doc, err = run(
+        capsys, *deploy_args(cluster, "shop:shop-api", "--env", "SHOP_API_KEY=k", "--dry-run")
+    )
+    assert code == 0, err
+    code, listed, _ = run(capsys, "deployments", cluster)
+    assert [(d["service_id"], d["dry_run"]) for d in listed] == [("shop:broken", False)]
+    code, everything, _ = run(capsys, "deployments", cluster, "--dry-runs")
+    assert [d["dry_run"] for d in everything] == [True, False]
+
+
+def test_a_group_deploy_reports_progress_that_only_moves_forward(
+    capsys: pytest.CaptureFixture[str], cluster: str
+) -> None:
+    code = main(["deploy-app", cluster, "--registry", str(REGISTRY), "--dry-run", "--env", "SHOP_API_KEY=k"])
+    _out, err = capsys.readouterr()
+    assert code == 0, err
+    shares = [int(line[1:4].strip()) for line in err.splitlines() if line.startswith("[") and "%]" in line]
+    assert len(shares) > 3 and shares == sorted(shares)

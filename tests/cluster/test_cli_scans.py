@@ -195,3 +195,13 @@ def test_scans_persist_in_the_data_dir(cluster: str, workloads: str, settings: S
     finally:
         store.close()
     assert [(m.infra_type, m.service) for m in stored.matches] == [("redis", "redis")]
+
+
+def test_the_scan_table_leads_with_readiness_and_the_connection_string(cluster: str, workloads: str) -> None:
+    """For people, the connection string (the value they copy) is a column, not the long reason."""
+    out = cli("scan", cluster).stdout
+    header = next(line for line in out.splitlines() if line.startswith("type"))
+    assert header.split()[:5] == ["type", "service", "namespace", "ready", "connection"]
+    assert "reason" not in header
+    row = next(line for line in out.splitlines() if line.startswith("redis "))
+    assert f"redis://redis.{workloads}.svc.cluster.local:6379" in row
