@@ -77,6 +77,8 @@ class Operator:
         if namespace:
             return self.namespace(namespace)
         searched = self.deployed_namespaces()
+        if len(searched) == 1:  # nothing to choose from: the command itself says what is missing
+            return searched[0]
         with named(self.cluster.name):
             holding = [ns for ns in searched if _holds(self.kube, ns, service)]
         if len(holding) == 1:
