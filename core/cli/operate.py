@@ -213,7 +213,9 @@ def register(sub: Any) -> None:
     deployments = add_command(sub, "deployments", _deployments, "list recorded deployments, newest first")
     deployments.add_argument("cluster", metavar="CLUSTER", nargs="?", help="only this cluster's")
     deployments.add_argument("--limit", type=int, default=100, help="at most this many (100)")
-    deployments.add_argument("--dry-runs", action="store_true", help="list dry runs too (left out by default)")
+    deployments.add_argument(
+        "--dry-runs", action="store_true", help="list dry runs too (left out by default)"
+    )
 
 
 def _workload_ref(w: dict[str, Any], *, several: bool) -> str:
