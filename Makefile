@@ -1,11 +1,12 @@
 # ushadow-ops: the two commands people need are `make demo` and `make test`.
+# `make conformance CORPUS=<folder>` checks the compose code against an external corpus (CI runs both).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint unit bench clean-cluster
+.PHONY: demo test conformance corpus-given install lint unit bench clean-cluster
 
 $(STAMP): pyproject.toml
 	@echo "installing Python packages into $(VENV) (the first run takes 1-2 minutes; log: $(VENV)/install.log)"
@@ -31,6 +32,22 @@ test: install
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ushadow-ops local-cluster build
 	$(BIN)/pytest
+
+## The conformance suite (conformance/): the compose loader, registry, catalog and compiler against an
+## external compose corpus, e.g. `make conformance CORPUS=../shared/corpus`. Needs nothing else of `make test`.
+conformance: corpus-given install
+	$(BIN)/ushadow-ops local-cluster build
+	USHADOW_CORPUS="$(abspath $(CORPUS))" $(BIN)/pytest conformance
+
+corpus-given:
+	@if [ -z "$(CORPUS)" ]; then \
+		echo "make conformance: CORPUS is not set; pass the corpus folder, e.g. make conformance CORPUS=../shared/corpus" >&2; \
+		exit 2; \
+	fi
+	@if [ ! -d "$(CORPUS)" ]; then \
+		echo "make conformance: CORPUS=$(CORPUS) is not a folder; pass the compose corpus folder, e.g. CORPUS=../shared/corpus" >&2; \
+		exit 2; \
+	fi
 
 bench: install
 	$(BIN)/python -m bench

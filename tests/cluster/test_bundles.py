@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 
 from core.compose.loading import load_project
 from core.compose.model import ComposeProject, Port, ServiceSpec, UshadowMeta, Volume
@@ -18,18 +15,20 @@ from core.errors import Conflict, InvalidInput
 from core.manifests.bundles import LEDGER, ServiceRef, plan_bundle, refs_of, write_bundle, zip_bundle
 from core.manifests.filewriting import write_files
 from tests.support import paths
+from tests.support.kustomize import all_text, apply_server_dry_run, kustomize
 
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 FIXTURES = paths.FIXTURES / "compiler"
-CORPUS = paths.REPO.parent / "shared" / "corpus"
+PLATFORM = paths.FIXTURES / "compose" / "platform"  # a realistic registry of many files
+# The development defaults of the platform's secrets, and the content of its compose secret file.
+PLATFORM_SECRETS = (
+    "pl4tform-pg-dev-pw",
+    "k3ycl0ak-admin-dev-pw",
+    "gr4ph-dev-pw",
+    "j0urnal-session-dev-secret",
+    "sh4re-t0ken-from-file-2291",
+)
 
 SECRET_VALUES = ("s3cr3t-api-key", "hunter2", "tok-abcdef")
-
-
-def kustomize(path: Path) -> list[dict[str, object]]:
-    done = subprocess.run([KUBECTL, "kustomize", str(path)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return [d for d in yaml.safe_load_all(done.stdout) if d]
 
 
 def app_project(
@@ -70,10 +69,6 @@ def infra_project() -> ComposeProject:
         volumes=[Volume(type="volume", source="db_data", target="/var/lib/postgresql/data")],
     )
     return ComposeProject(path="/compose/docker-compose.infra.yml", name="infra", services={"db": db})
-
-
-def all_text(root: Path) -> str:
-    return "".join(p.read_text() for p in sorted(root.rglob("*")) if p.is_file())
 
 
 def test_bundle_layout_and_kustomize_build(tmp_path: Path) -> None:
@@ -249,22 +244,29 @@ def test_write_files_without_prune_keeps_earlier_files(tmp_path: Path) -> None:
     assert (tmp_path / "a.yaml").read_text() == "a2"
 
 
-def test_bundle_of_the_ushadow_corpus_builds(tmp_path: Path) -> None:
-    projects = [load_project(p, strict=False) for p in sorted((CORPUS / "ushadow").glob("*.y*ml"))]
+def test_bundle_of_a_realistic_registry_builds(tmp_path: Path) -> None:
+    projects = [load_project(p, strict=False) for p in sorted(PLATFORM.glob("*.y*ml"))]
     out = tmp_path / "k8s"
     result = write_bundle(projects, out)
     ids = {s["service_id"] for s in result.services}
     assert {
-        "docker-compose.infra:mongo",
-        "openmemory-compose:mem0-ui",
-        "chronicle-compose:chronicle-backend",
+        "platform.infra:mongo",
+        "journal-compose:journal-web",
+        "stack:worker",
+        "share-compose:share",
     } <= ids
-    assert "backend:backend" in result.skipped  # build only
+    assert list(result.skipped) == ["gateway:gateway"]  # build only
     infra = {s["service_id"] for s in result.services if s["infra"]}
-    assert "docker-compose.infra:redis" in infra
+    assert {"platform.infra:redis", "platform.infra:keycloak"} <= infra and "share-compose:share" not in infra
     built = kustomize(out)
     namespaces = {d["metadata"]["name"] for d in built if d["kind"] == "Namespace"}  # type: ignore[index]
-    assert {"ushadow", "openmemory", "mycelia", "metamcp", "share-dmz"} <= namespaces
+    assert namespaces == {"ushadow", "journal", "speech", "share"}
+    secrets = {d["metadata"]["name"] for d in built if d["kind"] == "Secret"}  # type: ignore[index]
+    assert {"postgres-secrets", "keycloak-secrets", "journal-api-secrets", "share-token"} <= secrets
+    text = all_text(out)
+    for value in PLATFORM_SECRETS:
+        assert value not in text
+    assert (out / "secrets" / "share" / "share-token" / "share_token").read_text() == ""
 
 
 def test_bundle_of_the_fixtures_builds(tmp_path: Path) -> None:
@@ -277,20 +279,15 @@ def test_bundle_of_the_fixtures_builds(tmp_path: Path) -> None:
 
 @pytest.mark.cluster
 def test_the_api_server_accepts_the_bundle(tmp_path: Path, admin_kubeconfig: str, namespace: str) -> None:
-    # Everything in the test's namespace; share-dmz has its own `tailscale`, which would clash there.
-    files = [p for p in sorted((CORPUS / "ushadow").glob("*.y*ml")) if p.name != "share-dmz-compose.yaml"]
-    projects = [load_project(p, strict=False) for p in [*files, *sorted(FIXTURES.glob("*.yml"))]]
+    """A realistic registry and the compiler fixtures, all forced into the test's namespace."""
+    files = [*sorted(PLATFORM.glob("*.y*ml")), *sorted(FIXTURES.glob("*.yml"))]
+    projects = [load_project(p, strict=False) for p in files]
     out = tmp_path / "k8s"
     write_bundle(projects, out, namespace=namespace, force_namespace=True)
-    done = subprocess.run(
-        [KUBECTL, "--kubeconfig", admin_kubeconfig, "apply", "--dry-run=server", "-k", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "deployment.apps/chronicle-backend created (server dry run)" in done.stdout
-    assert "statefulset.apps/mongo created (server dry run)" in done.stdout
+    applied = apply_server_dry_run(admin_kubeconfig, out)
+    assert "deployment.apps/journal-web created (server dry run)" in applied
+    assert "statefulset.apps/mongo created (server dry run)" in applied
+    assert "secret/share-token created (server dry run)" in applied
 
 
 def test_a_bundle_without_environment_or_infra_still_builds(tmp_path: Path) -> None:

@@ -14,9 +14,9 @@ from core.catalog import (
     recognise_compose_service,
 )
 from core.errors import InvalidInput
-from tests.support.paths import REPO
+from tests.support.paths import FIXTURES
 
-CORPUS = REPO.parent / "shared" / "corpus"
+PLATFORM = FIXTURES / "compose" / "platform"  # a realistic registry of many files
 
 REQUIRED = {
     "mongo": 27017,
@@ -285,26 +285,26 @@ def test_recognise_compose_service(
     assert recognise_compose_service(name, image, ports) == expected
 
 
-def test_ushadow_infra_compose_file_is_recognised() -> None:
-    doc = yaml.safe_load((CORPUS / "ushadow" / "docker-compose.infra.yml").read_text())
+def test_an_infra_compose_file_is_recognised() -> None:
+    doc = yaml.safe_load((PLATFORM / "platform.infra.yml").read_text())
     found = {
         name: recognise_compose_service(name, svc.get("image"), []) for name, svc in doc["services"].items()
     }
     assert found == {
         "mongo": "mongo",
-        "mongo-init": None,
+        "mongo-setup": None,  # a one-shot job on the mongo image is not a mongo
         "redis": "redis",
-        "qdrant": "qdrant",
         "postgres": "postgres",
+        "qdrant": "qdrant",
         "neo4j": "neo4j",
         "keycloak": "keycloak",
         "ollama": "ollama",
     }
 
 
-def test_ushadow_app_compose_files_have_only_their_own_mongo() -> None:
-    apps = [p for p in (CORPUS / "ushadow").glob("*.y*ml") if p.name != "docker-compose.infra.yml"]
-    assert apps
+def test_app_compose_files_have_only_their_own_mongo() -> None:
+    apps = [p for p in PLATFORM.glob("*.y*ml") if p.name != "platform.infra.yml"]
+    assert len(apps) >= 5
     flagged = []
     for path in apps:
         doc = yaml.safe_load(path.read_text()) or {}
@@ -312,4 +312,4 @@ def test_ushadow_app_compose_files_have_only_their_own_mongo() -> None:
             found = recognise_compose_service(name, (svc or {}).get("image"), [])
             if found:
                 flagged.append((path.name, name, found))
-    assert flagged == [("share-dmz-compose.yaml", "mongodb", "mongo")]  # a real `mongo:7` service
+    assert flagged == [("share-compose.yaml", "mongodb", "mongo")]  # a real `mongo:7.0` service

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -15,9 +14,9 @@ from core.cli import main
 from core.naming import is_dns1035_label, is_port_name
 from core.secrets.sensitivity import MASK
 from tests.support import paths
+from tests.support.clirun import run, run_json
 
 FIXTURES = paths.FIXTURES / "compiler"
-CORPUS = paths.REPO.parent / "shared" / "corpus"
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
 
@@ -27,18 +26,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USHADOW_COMPOSE_DIR", str(FIXTURES))
     for name in ("API_KEY", "DB_PASSWORD", "NGINX_TAG", "REGISTRY"):
         monkeypatch.delenv(name, raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 # -- services list ------------------------------------------------------------------------------
@@ -65,11 +52,16 @@ def test_services_list_infra_only(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_services_list_registry_flag_overrides_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
-    entries = run_json(capsys, "services", "list", "--registry", str(CORPUS / "ushadow"))
-    ids = {e["id"] for e in entries}
-    assert "openmemory-compose:mem0-ui" in ids and "tricky:db" not in ids
+    entries = run_json(capsys, "services", "list", "--registry", str(paths.FIXTURES / "compose" / "platform"))
+    by_id = {e["id"]: e for e in entries}
+    assert "journal-compose:journal-web" in by_id and "tricky:db" not in by_id
+    assert (
+        by_id["platform.infra:redis"]["infra"] is True
+        and by_id["journal-compose:journal-api"]["infra"] is False
+    )
+    assert by_id["stack:worker"]["image"] == "ghcr.io/example/worker:3.1.0"  # from an included file
     broken = [e for e in entries if e["error"]]
-    assert broken and all(e["error"] for e in broken)
+    assert [e["id"] for e in broken] == ["legacy:*"] and "include" in broken[0]["error"]
 
 
 def test_services_list_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,7 @@
-"""The compose registry over the project's registry fixtures, temporary folders, and the corpus."""
+"""The compose registry over the project's registry fixtures and temporary folders.
+
+The registry over the external corpus is ``conformance/test_compose_registry.py`` (``make conformance``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from tests.support.paths import REPO
 
 ROOT = REPO
 REGISTRY = ROOT / "tests" / "fixtures" / "compose" / "registry"
-CORPUS = ROOT.parent / "shared" / "corpus"
+PLATFORM = ROOT / "tests" / "fixtures" / "compose" / "platform"  # a realistic registry of many files
 ENVIRON = {"HOME": "/home/tester"}
 
 
@@ -127,20 +130,30 @@ def test_stems_that_collide_are_qualified(tmp_path: Path) -> None:
     assert registry.warnings == [f"registry folder {tmp_path / 'missing'} does not exist"]
 
 
-def test_the_ushadow_corpus_as_a_registry() -> None:
-    registry = load_registry([CORPUS / "ushadow"], environ=ENVIRON)
+def test_a_realistic_registry() -> None:
+    """Every file of a many-file registry is listed: infra, metadata, profiles, include, broken files."""
+    registry = load_registry([PLATFORM], environ=ENVIRON)
     ids = {e.service_id for e in registry.entries}
-    assert {"openmemory-compose:mem0-ui", "docker-compose.infra:keycloak", "root-docker-compose:*"} <= ids
+    assert {"journal-compose:journal-web", "platform.infra:keycloak", "legacy:*"} <= ids
+    assert {"stack:worker", "stack:scheduler"} <= ids  # the worker comes from parts/worker.yaml (include)
     files = {Path(e.file).name for e in registry.entries}
-    assert files == {p.name for p in (CORPUS / "ushadow").iterdir() if p.suffix in (".yml", ".yaml")}
-    assert all(e.infra for e in registry.entries if e.service_id.startswith("docker-compose.infra:"))
-    mem0 = registry.get("openmemory-compose:mem0")
-    assert (mem0.meta.display_name, mem0.meta.namespace, mem0.meta.provides) == (
-        "OpenMemory",
-        "openmemory",
-        ["memory"],
+    assert files == {p.name for p in PLATFORM.iterdir() if p.suffix in (".yml", ".yaml")}
+    infra = [e for e in registry.entries if e.service_id.startswith("platform.infra:")]
+    assert len(infra) == 8 and all(e.infra for e in infra)
+    api = registry.get("journal-compose:journal-api")
+    assert (api.meta.display_name, api.meta.namespace, api.meta.provides, api.meta.requires) == (
+        "Journal API",
+        "journal",
+        ["journal"],
+        ["llm"],
     )
-    assert mem0.meta.infra_services == ["qdrant", "neo4j"]
-    backend = registry.get("backend:backend")  # its env_file is missing: a warning, not a broken entry
-    assert backend.error is None and any("env_file" in w for w in backend.warnings)
-    assert registry.get("docker-compose.infra:neo4j").profiles == ["memory", "neo4j"]
+    assert api.meta.infra_services == ["mongo", "qdrant"]
+    assert registry.get("platform.infra:ollama").meta.provides == ["llm"]
+    gateway = registry.get("gateway:gateway")  # its env_file is missing: a warning, not a broken entry
+    assert gateway.error is None and any("env_file" in w and "gateway.env" in w for w in gateway.warnings)
+    assert "include" in (registry.get("legacy:*").error or "")
+    assert registry.get("platform.infra:postgres").profiles == ["infra", "sql", "identity"]
+    assert registry.get("speech-compose:speech-gpu").profiles == ["gpu"]
+    assert registry.get("speech-compose:speech-cpu").spec.environment["MODEL_NAME"] == "small"  # type: ignore[union-attr]
+    own_db = registry.get("share-compose:mongodb")  # an app's own database is still recognised
+    assert (own_db.infra, own_db.infra_type) == (True, "mongo")

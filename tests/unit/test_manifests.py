@@ -1,8 +1,9 @@
 """The compiler on hand-built services: every rule, and every object valid for Kubernetes 1.37.
 
 Each compiled object is also checked offline against the Kubernetes 1.37 OpenAPI schema (strict:
-unknown fields are errors) with kubernetes-validate; the API server itself judges the corpus in
-``test_manifests_server.py``.
+unknown fields are errors) with kubernetes-validate; the API server itself judges our fixtures in
+``tests/cluster/test_manifests_server.py`` and the external corpus in
+``conformance/test_manifests_server.py``.
 """
 
 from __future__ import annotations
