@@ -3,12 +3,15 @@
 When ``[auth]`` is configured in ``.streamlit/secrets.toml`` every page requires ``st.login``.
 ``USHADOW_AUTH_ALLOW`` then limits who gets in (emails, or ``@domain`` for a whole domain; empty
 means anyone the identity provider signs in), and ``USHADOW_AUTH_READONLY`` names people who may
-look but not change anything. Without auth there is one local operator, and the dashboard says so.
+look but not change anything. Both match only a verified email (``verified_email``): an identity
+without an ``email`` claim, or with ``email_verified`` false, gets no role at all (never a match on
+a display name or subject). Without auth there is one local operator, and the dashboard says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import PermissionDenied
 
@@ -26,6 +29,21 @@ CHANGES = frozenset(
         "undeploy",
     }
 )
+
+
+def verified_email(claims: Any) -> str | None:
+    """The identity's email when it is one the provider vouches for (``email_verified`` not false).
+
+    ``claims`` is the signed-in user's claims (``st.user``, or any mapping with ``get``).
+    """
+    email = claims.get("email")
+    verified = claims.get("email_verified", True)
+    if isinstance(verified, str):
+        verified = verified.strip().lower() not in ("false", "0", "no")
+    if not isinstance(email, str) or "@" not in email or verified is False:
+        return None
+    email = email.strip()
+    return email if email and len(email) <= 254 and all(ch.isprintable() for ch in email) else None
 
 
 def _entries(raw: str | None) -> frozenset[str]:

@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.errors import FragmentHandledException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from core.access import OPERATOR, VIEWER, Policy
+from core.access import OPERATOR, VIEWER, Policy, verified_email
 from core.clusters.registering import validate_namespace
 from core.errors import InvalidInput, UshadowError
 from core.settings import SETTINGS, Settings
@@ -214,11 +214,10 @@ def auth_configured() -> bool:
 
 
 def logged_in_user() -> str | None:
-    """Who is using the dashboard (their email or name), when they logged in with ``st.login``."""
+    """Who is using the dashboard (their verified email), when they logged in with ``st.login``."""
     if not auth_configured() or not st.user.get("is_logged_in", False):
         return None
-    who = st.user.get("email") or st.user.get("name") or st.user.get("sub")
-    return str(who) if who else None
+    return verified_email(st.user)
 
 
 def policy() -> Policy:
@@ -250,6 +249,18 @@ def auth_gate() -> None:
         st.info("Sign in to use this dashboard.", icon=":material/lock:")
         if st.button("Sign in", type="primary", key="auth_login"):
             st.login()
+        st.stop()
+    if logged_in_user() is None:
+        st.title("ushadow ops")
+        st.error(
+            "Your sign-in did not give a verified email address, so this dashboard cannot tell who you are."
+        )
+        st.caption(
+            "Access is granted by verified email only: ask the identity provider's admin to release the "
+            "`email` and `email_verified` claims, or sign in with another account."
+        )
+        if st.button("Sign out", key="auth_logout_unverified"):
+            st.logout()
         st.stop()
     if current_role() is None:
         st.error(f"{md(str(logged_in_user() or 'This account'))} may not use this dashboard.")

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core.clusters import registering as ops
+from core.clusters.kubeconfigs import MAX_BYTES
 from core.errors import UshadowError
 from core.settings import Settings
 from core.store.records import Cluster
@@ -147,6 +148,8 @@ def cluster_panel(settings: Settings, store: Store, cluster: Cluster) -> None:
     )
     if cluster.error:
         st.warning(md(cluster.error), icon=":material/warning:")
+    for text in ops.warnings_for(store, settings, cluster.cluster_id):
+        st.warning(md(text), icon=":material/gpp_maybe:")
     recheck, scan, remove = st.columns(3, vertical_alignment="center")
     if recheck.button("Re-check", key="clusters_recheck_one", icon=":material/refresh:"):
         checked = run_action(
@@ -230,6 +233,7 @@ def add_form(settings: Settings, store: Store) -> None:
             "Kubeconfig YAML",
             key=f"clusters_add_yaml_{nonce}",
             height=180,
+            max_chars=MAX_BYTES,  # the same limit as an upload; parsing checks it again first
             placeholder="apiVersion: v1\nkind: Config\nclusters: …",
         )
     contexts: list[str] = []
@@ -298,6 +302,8 @@ def add_form(settings: Settings, store: Store) -> None:
         text = f"Saved cluster {name}, but it is {_health_text(added.cluster)}"
     if not ok and added.health.hint:
         text += f"\n\n**What to try:** {md(added.health.hint)}"
+    for warning in added.health.warnings:
+        text += f"\n\n**Warning:** {md(warning)}"
     flash(FLASH, "success" if ok else "warning", text)
     st.session_state[NONCE] = nonce + 1
     st.session_state[SELECT_NEXT] = added.cluster.cluster_id

@@ -41,7 +41,7 @@ def _add(args: argparse.Namespace, ctx: Context) -> Result:
         labels=ops.parse_labels(args.label),
         save_unreachable=args.save_unreachable,
     )
-    data = result.cluster.to_json()
+    data = {**result.cluster.to_json(), "warnings": list(result.health.warnings)}
 
     def human(d: dict[str, Any]) -> None:
         if d["node_count"] is not None:
@@ -51,8 +51,27 @@ def _add(args: argparse.Namespace, ctx: Context) -> Result:
         print(f"added cluster {d['name']} ({d['cluster_id']}): {d['status']}, {d['version'] or '-'}, {nodes}")
         if d["error"]:
             print(f"  {d['error']}")
+        _warn([d])
 
     return Result(data, human)
+
+
+def _warn(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        for text in row.get("warnings") or []:
+            print(f"warning: {row['name']}: {text}", file=sys.stderr)
+
+
+def _with_warnings(ctx: Context, cluster: Any) -> dict[str, Any]:
+    return {
+        **cluster.to_json(),
+        "warnings": list(ops.warnings_for(ctx.store, ctx.settings, cluster.cluster_id)),
+    }
+
+
+def _checked_table(data: Any) -> None:
+    _table(data)
+    _warn(data if isinstance(data, list) else [data])
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> Result:
@@ -64,13 +83,13 @@ def _check(args: argparse.Namespace, ctx: Context) -> Result:
         if args.cluster is None and not args.all:
             raise InvalidInput("name a cluster to check, or give --all")
         checked = ops.check_all(ctx.store, ctx.settings)
-        data: Any = [c.to_json() for c in checked]
+        data: Any = [_with_warnings(ctx, c) for c in checked]
         bad = any(c.status != "connected" for c in checked)
     else:
         cluster = ops.check_cluster(ctx.store, ctx.settings, args.cluster)
-        data = cluster.to_json()
+        data = _with_warnings(ctx, cluster)
         bad = cluster.status != "connected"
-    return Result(data, _table, exit_code=9 if bad else 0)
+    return Result(data, _checked_table, exit_code=9 if bad else 0)
 
 
 def _remove(args: argparse.Namespace, ctx: Context) -> Result:

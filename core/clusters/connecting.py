@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from core.clusters.apishapes import ObjectList, ServerVersion
 from core.clusters.kube import Kube
 from core.clusters.kubeconfigs import Credential
-from core.errors import ClusterError, Forbidden, InvalidInput, Unauthorized, Unreachable, UshadowError
+from core.errors import Forbidden, Unauthorized, Unreachable, UshadowError
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 CONNECTED, UNREACHABLE, UNAUTHORIZED, ERROR = "connected", "unreachable", "unauthorized", "error"
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
@@ -25,6 +29,7 @@ class Health:
     error: str | None = None
     hint: str | None = None
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -45,13 +50,13 @@ def count_nodes(kube: Kube) -> int | None:
     params = {"limit": "500"}
     while True:
         try:
-            page = kube.request_json(
-                "GET", "/api/v1/nodes", query=params, accept=METADATA_ONLY, what="listing nodes"
+            page = kube.get_model(
+                "/api/v1/nodes", ObjectList, params, accept=METADATA_ONLY, what="listing nodes"
             )
         except Forbidden:
             return None
-        total += len(page.get("items") or [])
-        token = (page.get("metadata") or {}).get("continue")
+        total += len(page.items or [])
+        token = page.next_token
         if not token:
             return total
         params["continue"] = token
@@ -67,18 +72,39 @@ def check(credential: Credential, settings: Settings) -> Health:
             workdir=settings.data_dir / "tmp",
             exec_allowlist=settings.exec_allowlist,
         ) as kube:
-            info = kube.get_json("/version", what="reading the server version")
-            version = str(info.get("gitVersion") or "")
+            version = kube.get_model("/version", ServerVersion, what="reading the server version").git_version
             nodes = count_nodes(kube)
-    except (ClusterError, InvalidInput) as exc:
+    except UshadowError as exc:
+        return failed(credential.server, exc, started, credential.warnings)
+    except Exception as exc:  # one cluster's surprise is its own status, never every cluster's failure
+        log.exception("checking %s failed unexpectedly", credential.server)
         return Health(
-            status=status_of(exc),
-            server=credential.server,
-            error=exc.message,
-            hint=exc.hint,
+            ERROR,
+            credential.server,
+            error=f"checking failed unexpectedly ({type(exc).__name__})",
             seconds=time.monotonic() - started,
+            warnings=credential.warnings,
         )
-    return Health(CONNECTED, credential.server, version, nodes, seconds=time.monotonic() - started)
+    return Health(
+        CONNECTED,
+        credential.server,
+        version,
+        nodes,
+        seconds=time.monotonic() - started,
+        warnings=credential.warnings,
+    )
+
+
+def failed(server: str, exc: UshadowError, started: float, warnings: tuple[str, ...] = ()) -> Health:
+    """The health of a cluster that could not be checked because of ``exc``."""
+    return Health(
+        status=status_of(exc),
+        server=server,
+        error=exc.message,
+        hint=exc.hint,
+        seconds=time.monotonic() - started,
+        warnings=warnings,
+    )
 
 
 def check_many(

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.clusters.execplugins import check_exec
+from core.clusters.urls import check_proxy, check_server
 from core.errors import InvalidInput
+from core.untrusted import clip, cut, load_yaml
 
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = 1024 * 1024  # uploads and pastes alike
+MAX_DEPTH = 24  # a kubeconfig is a few levels deep; extensions get some room
+INSECURE_WARNING = (
+    "TLS verification is off for this cluster (insecure-skip-tls-verify): anyone on the network path "
+    "can read and change its traffic, credential included"
+)
+PLAIN_HTTP_WARNING = "the API server URL is plain http://: the credential is sent unencrypted"
 
 
 class _Strict(BaseModel):
@@ -48,7 +55,7 @@ class UserEntry(_Strict):
     token_file: str | None = Field(None, alias="tokenFile")
     username: str | None = None
     password: str | None = None
-    exec: dict[str, Any] | None = None
+    exec: dict[str, Any] | None = None  # checked strictly by core.clusters.execplugins
     auth_provider: dict[str, Any] | None = Field(None, alias="auth-provider")
     impersonate: str | None = Field(None, alias="as")
     impersonate_groups: list[str] | None = Field(None, alias="as-groups")
@@ -104,7 +111,7 @@ class Credential:
     ca_data: bytes | None = field(default=None, repr=False)
     insecure: bool = False
     tls_server_name: str | None = None
-    proxy_url: str | None = None
+    proxy_url: str | None = field(default=None, repr=False)
     client_cert: bytes | None = field(default=None, repr=False)
     client_key: bytes | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
@@ -112,8 +119,17 @@ class Credential:
     password: str | None = field(default=None, repr=False)
     exec_spec: dict[str, Any] | None = field(default=None, repr=False)
     impersonate: str | None = None
-    impersonate_groups: tuple[str, ...] = ()
     user_name: str = "user"
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What an operator should know about how this credential connects (shown on add and check)."""
+        found: list[str] = []
+        if self.insecure:
+            found.append(INSECURE_WARNING)
+        if self.server.lower().startswith("http://"):
+            found.append(PLAIN_HTTP_WARNING)
+        return tuple(found)
 
     def to_kubeconfig(self) -> dict[str, Any]:
         """A minimal single-context kubeconfig: the form that is stored (encrypted)."""
@@ -141,8 +157,6 @@ class Credential:
             user["exec"] = self.exec_spec
         if self.impersonate:
             user["as"] = self.impersonate
-        if self.impersonate_groups:
-            user["as-groups"] = list(self.impersonate_groups)
         context: dict[str, Any] = {"cluster": self.cluster_name, "user": self.user_name}
         if self.namespace:
             context["namespace"] = self.namespace
@@ -184,30 +198,33 @@ def _field_path(loc: tuple[int | str, ...], raw: Any) -> str:
     return ".".join(parts)
 
 
+def _too_big() -> InvalidInput:
+    return InvalidInput(
+        "the kubeconfig is larger than 1 MiB",
+        hint="give a single kubeconfig (`kubectl config view --minify --flatten`)",
+    )
+
+
 def parse_kubeconfig(text: str | bytes) -> Kubeconfig:
-    """Parse and validate kubeconfig text, with errors that say where and what."""
+    """Parse and validate kubeconfig text, with errors that say where and what.
+
+    Bounded: at most 1 MiB (uploads and pastes alike), no YAML aliases, limited nesting, and no
+    message echoes more than a short, clipped piece of the input.
+    """
+    if len(text) > MAX_BYTES:
+        raise _too_big()
     if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
-            raise InvalidInput("the kubeconfig is larger than 1 MiB", hint="upload a single kubeconfig file")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidInput(
                 "the kubeconfig is not UTF-8 text", hint="upload the YAML file itself"
             ) from exc
+    elif len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise _too_big()
     if not text.strip():
         raise InvalidInput("the kubeconfig is empty", hint="paste the YAML of a kubeconfig file")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidInput(
-            f"the kubeconfig is not valid YAML{where}: {exc.problem or exc.context}",
-            hint="check indentation and quoting there",
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"the kubeconfig is not valid YAML: {exc}") from exc
+    raw = load_yaml(text, what="the kubeconfig", max_aliases=0, max_depth=MAX_DEPTH)
     if not isinstance(raw, dict):
         raise InvalidInput(
             "this is not a kubeconfig: expected a YAML mapping with clusters, users and contexts",
@@ -217,7 +234,7 @@ def parse_kubeconfig(text: str | bytes) -> Kubeconfig:
         k in raw for k in ("clusters", "contexts", "users")
     ):
         raise InvalidInput(
-            f"this is not a kubeconfig (kind: {raw.get('kind')!r}; no clusters, users or contexts)",
+            f"this is not a kubeconfig (kind: {clip(raw.get('kind'))}; no clusters, users or contexts)",
             hint="`kubectl config view --minify --flatten` prints one",
         )
     for key in ("clusters", "users", "contexts"):
@@ -226,12 +243,14 @@ def parse_kubeconfig(text: str | bytes) -> Kubeconfig:
     try:
         return Kubeconfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_input=False, include_url=False)[0]
         where = _field_path(tuple(first["loc"]), raw)
         raise InvalidInput(
-            f"the kubeconfig has an invalid field {where}: {first['msg']}",
+            f"the kubeconfig has an invalid field {cut(where, 120)}: {cut(first['msg'], 160)}",
             hint="fix that field, or export the kubeconfig again with `kubectl config view --minify --flatten`",
         ) from exc
+    except RecursionError as exc:  # pragma: no cover - the depth limit keeps this out of reach
+        raise InvalidInput("the kubeconfig is nested too deeply") from exc
 
 
 def _decode(value: str, what: str, expect_pem: str) -> bytes:
@@ -249,29 +268,71 @@ def _decode(value: str, what: str, expect_pem: str) -> bytes:
 
 def _refuse_file(kind: str, path: str) -> InvalidInput:
     return InvalidInput(
-        f"the kubeconfig points at the file {path!r} for {kind}; a file on this server is never read",
+        f"the kubeconfig points at the file {clip(path)} for {kind}; a file on this server is never read",
         hint="embed it instead (`kubectl config view --minify --flatten` writes the *-data fields)",
     )
 
 
 def _check_exec(name: str, user: UserEntry, allowlist: frozenset[str]) -> dict[str, Any] | None:
     if user.auth_provider is not None:
-        provider = str(user.auth_provider.get("name", "?"))
+        provider = user.auth_provider.get("name", "?")
         raise InvalidInput(
-            f"user {name!r} uses the auth-provider {provider!r}, which can run commands on this server; refused",
+            f"user {clip(name)} uses the auth-provider {clip(provider)}, which can run commands on this "
+            "server; refused",
             hint="use a token or client certificate (e.g. a ServiceAccount token) instead",
         )
     if user.exec is None:
         return None
-    command = str(user.exec.get("command") or "")
-    base = os.path.basename(command)
-    if not command or (command not in allowlist and base not in allowlist):
-        raise InvalidInput(
-            f"user {name!r} runs the command {command!r} to get a credential; refused, since an uploaded "
-            "kubeconfig must not run commands on this server",
-            hint="use a token or client certificate, or ask an admin to add the command to USHADOW_EXEC_ALLOWLIST",
+    return check_exec(name, user.exec, allowlist)
+
+
+def _refuse_impersonation(name: str, user: UserEntry) -> None:
+    """``as-groups``, ``as-uid`` and ``as-user-extra`` cannot be sent: refuse rather than drop them."""
+    unsupported = [
+        key
+        for key, value in (
+            ("as-groups", user.impersonate_groups),
+            ("as-uid", user.impersonate_uid),
+            ("as-user-extra", user.impersonate_user_extra),
         )
-    return dict(user.exec)
+        if value
+    ]
+    if unsupported:
+        raise InvalidInput(
+            f"user {clip(name)} impersonates with {', '.join(unsupported)}, which this dashboard does not "
+            "support; refused rather than connect as someone other than intended",
+            hint="remove those fields (only `as` is supported), or use a credential of that identity",
+        )
+
+
+def _pick(names: list[str]) -> str:
+    shown = ", ".join(clip(n, 40) for n in names[:10])
+    return f"pick one of: {shown}" + (f" (and {len(names) - 10} more)" if len(names) > 10 else "")
+
+
+def _entries(kc: Kubeconfig, chosen: str) -> tuple[NamedContext, NamedCluster, NamedUser]:
+    ctx = next((c for c in kc.contexts if c.name == chosen), None)
+    if ctx is None:
+        raise InvalidInput(f"the kubeconfig has no context {clip(chosen)}", hint=_pick(kc.context_names()))
+    cluster = next((c for c in kc.clusters if c.name == ctx.context.cluster), None)
+    if cluster is None:
+        raise InvalidInput(
+            f"context {clip(chosen)} refers to cluster {clip(ctx.context.cluster)}, which the kubeconfig "
+            "does not define",
+            hint="add it under clusters, or re-export with `kubectl config view --minify --flatten`",
+        )
+    user = next((u for u in kc.users if u.name == ctx.context.user), None)
+    if user is None:
+        raise InvalidInput(
+            f"context {clip(chosen)} refers to user {clip(ctx.context.user)}, which the kubeconfig does "
+            "not define",
+            hint="add it under users, or re-export with `kubectl config view --minify --flatten`",
+        )
+    return ctx, cluster, user
+
+
+def _pem(value: str | None, what: str, expect: str) -> bytes | None:
+    return _decode(value, what, expect) if value else None
 
 
 def resolve(
@@ -283,42 +344,15 @@ def resolve(
         raise InvalidInput("the kubeconfig has no contexts", hint="it needs at least one context")
     chosen = context or kc.current_context or (names[0] if len(names) == 1 else None)
     if chosen is None:
-        raise InvalidInput(
-            "the kubeconfig has several contexts and no current-context",
-            hint=f"pick one of: {', '.join(names)}",
-        )
-    ctx = next((c for c in kc.contexts if c.name == chosen), None)
-    if ctx is None:
-        raise InvalidInput(
-            f"the kubeconfig has no context {chosen!r}", hint=f"pick one of: {', '.join(names)}"
-        )
-    cluster = next((c for c in kc.clusters if c.name == ctx.context.cluster), None)
-    if cluster is None:
-        raise InvalidInput(
-            f"context {chosen!r} refers to cluster {ctx.context.cluster!r}, which the kubeconfig does not define",
-            hint="add it under clusters, or re-export with `kubectl config view --minify --flatten`",
-        )
-    user_entry = next((u for u in kc.users if u.name == ctx.context.user), None)
-    if user_entry is None:
-        raise InvalidInput(
-            f"context {chosen!r} refers to user {ctx.context.user!r}, which the kubeconfig does not define",
-            hint="add it under users, or re-export with `kubectl config view --minify --flatten`",
-        )
+        raise InvalidInput("the kubeconfig has several contexts and no current-context", hint=_pick(names))
+    ctx, cluster, user_entry = _entries(kc, chosen)
     spec = cluster.cluster
     if not spec.server:
         raise InvalidInput(
-            f"cluster {cluster.name!r} has no server URL", hint="set clusters[].cluster.server"
+            f"cluster {clip(cluster.name)} has no server URL", hint="set clusters[].cluster.server"
         )
-    parts = urlsplit(spec.server)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInput(
-            f"cluster {cluster.name!r} has server {spec.server!r}, which is not an http(s) URL",
-            hint="it looks like https://host:6443",
-        )
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError as exc:
-        raise InvalidInput(f"cluster {cluster.name!r} has a malformed port in {spec.server!r}") from exc
+    server = check_server(cluster.name, spec.server)
+    proxy = check_proxy(cluster.name, spec.proxy_url) if spec.proxy_url else None
     if spec.certificate_authority:
         raise _refuse_file("the certificate authority", spec.certificate_authority)
     user = user_entry.user or UserEntry()
@@ -329,43 +363,33 @@ def resolve(
     ):
         if path:
             raise _refuse_file(kind, path)
+    _refuse_impersonation(user_entry.name, user)
     exec_spec = _check_exec(user_entry.name, user, exec_allowlist)
-    ca = (
-        _decode(
-            spec.certificate_authority_data, f"cluster {cluster.name!r} certificate-authority-data", "CERT"
-        )
-        if spec.certificate_authority_data
-        else None
+    who = f"user {clip(user_entry.name)}"
+    ca = _pem(
+        spec.certificate_authority_data, f"cluster {clip(cluster.name)} certificate-authority-data", "CERT"
     )
-    cert = (
-        _decode(user.client_certificate_data, f"user {user_entry.name!r} client-certificate-data", "CERT")
-        if user.client_certificate_data
-        else None
-    )
-    key = (
-        _decode(user.client_key_data, f"user {user_entry.name!r} client-key-data", "PRIVATE")
-        if user.client_key_data
-        else None
-    )
+    cert = _pem(user.client_certificate_data, f"{who} client-certificate-data", "CERT")
+    key = _pem(user.client_key_data, f"{who} client-key-data", "PRIVATE")
     if (cert is None) != (key is None):
         raise InvalidInput(
-            f"user {user_entry.name!r} has a client certificate without its key (or a key without its certificate)",
+            f"{who} has a client certificate without its key (or a key without its certificate)",
             hint="a client certificate needs both client-certificate-data and client-key-data",
         )
     if not (cert or user.token or user.username or exec_spec):
         raise InvalidInput(
-            f"user {user_entry.name!r} has no credential (no token, client certificate or username)",
+            f"{who} has no credential (no token, client certificate or username)",
             hint="add a token or client certificate to the user",
         )
     return Credential(
         context=chosen,
         cluster_name=cluster.name,
-        server=spec.server.rstrip("/"),
+        server=server,
         namespace=ctx.context.namespace,
         ca_data=ca,
         insecure=spec.insecure_skip_tls_verify,
         tls_server_name=spec.tls_server_name,
-        proxy_url=spec.proxy_url,
+        proxy_url=proxy,
         client_cert=cert,
         client_key=key,
         token=user.token.strip() if user.token else None,
@@ -373,6 +397,5 @@ def resolve(
         password=user.password,
         exec_spec=exec_spec,
         impersonate=user.impersonate,
-        impersonate_groups=tuple(user.impersonate_groups or ()),
         user_name=user_entry.name,
     )

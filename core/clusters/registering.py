@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from core.clusters.connecting import Health, check, check_many
+from core.clusters.connecting import ERROR, Health, check, check_many
 from core.clusters.kubeconfigs import Credential, parse_kubeconfig, resolve
-from core.errors import InvalidInput, UshadowError
+from core.errors import Conflict, InvalidInput, UshadowError
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
@@ -84,11 +84,15 @@ def add_cluster(
     name = validate_name(name)
     credential = resolve(parse_kubeconfig(kubeconfig), context, exec_allowlist=settings.exec_allowlist)
     ns = validate_namespace(namespace or credential.namespace or "ushadow")
-    if any(c.name == name for c in store.list_clusters()):
-        from core.errors import Conflict
-
+    existing = store.list_clusters()
+    if any(c.name == name for c in existing):
         raise Conflict(
             f"a cluster named {name!r} already exists", hint="pick another name or remove the old one"
+        )
+    if any(c.cluster_id == name for c in existing):
+        raise Conflict(
+            f"{name!r} is the id of another cluster; a name may not be another cluster's id",
+            hint="pick another name",
         )
     health = check(credential, settings)
     if not health.ok and not save_unreachable:
@@ -120,9 +124,27 @@ def stored_credential(store: Store, settings: Settings, ref: str) -> Credential:
     return Credential.from_bytes(store.cluster_credential(ref), exec_allowlist=settings.exec_allowlist)
 
 
+def warnings_for(store: Store, settings: Settings, ref: str) -> tuple[str, ...]:
+    """What to tell an operator about how a stored cluster connects (TLS verification off, ...)."""
+    try:
+        return stored_credential(store, settings, ref).warnings
+    except UshadowError:
+        return ()  # its check says what is wrong
+
+
+def _unusable(server: str, exc: UshadowError) -> Health:
+    """A stored credential that no longer passes the checks (e.g. its exec command left the allowlist)."""
+    return Health(ERROR, server, error=f"the stored credential is refused now: {exc.message}", hint=exc.hint)
+
+
 def check_cluster(store: Store, settings: Settings, ref: str) -> Cluster:
     cluster = store.get_cluster(ref)
-    health = check(stored_credential(store, settings, cluster.cluster_id), settings)
+    try:
+        credential = stored_credential(store, settings, cluster.cluster_id)
+    except UshadowError as exc:
+        health = _unusable(cluster.server, exc)
+    else:
+        health = check(credential, settings)
     return store.update_cluster_status(
         cluster.cluster_id,
         status=health.status,
@@ -136,9 +158,16 @@ def check_all(
     store: Store, settings: Settings, *, on_done: Callable[[str, Health], None] | None = None
 ) -> list[Cluster]:
     """Re-check every cluster in parallel; one dead cluster costs one timeout, not N."""
-    clusters = store.list_clusters()
-    creds = [(c.cluster_id, stored_credential(store, settings, c.cluster_id)) for c in clusters]
-    results = check_many(creds, settings, on_done=on_done)
+    creds: list[tuple[str, Credential]] = []
+    refused: dict[str, Health] = {}
+    for c in store.list_clusters():
+        try:
+            creds.append((c.cluster_id, stored_credential(store, settings, c.cluster_id)))
+        except UshadowError as exc:  # only this cluster fails, with the reason as its status
+            refused[c.cluster_id] = _unusable(c.server, exc)
+            if on_done is not None:
+                on_done(c.cluster_id, refused[c.cluster_id])
+    results = {**refused, **check_many(creds, settings, on_done=on_done)}
     return [
         store.update_cluster_status(
             cid, status=h.status, version=h.version, node_count=h.node_count, error=h.error

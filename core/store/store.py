@@ -111,8 +111,13 @@ class Store:
 
     def _cluster_row(self, session: Session, ref: str) -> ClusterRow:
         row = session.get(ClusterRow, ref)
-        if row is None:
-            row = session.scalar(select(ClusterRow).where(ClusterRow.name == ref))
+        named = session.scalar(select(ClusterRow).where(ClusterRow.name == ref))
+        if row is not None and named is not None and named.id != row.id:
+            raise Conflict(
+                f"{ref!r} is both the id of cluster {row.name!r} and the name of another cluster",
+                hint=f"name it by its id instead: {row.id} ({row.name}) or {named.id} ({named.name})",
+            )
+        row = row or named
         if row is None:
             raise NotFound(
                 f"no cluster with id or name {ref!r}", hint="`ushadow-ops clusters list` shows them"
