@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import InvalidInput, Unauthorized
-from core.untrusted import clip
+from core.untrusted import clip, cut
 
 PASSED_FROM_SERVER = [
     "PATH",
@@ -174,7 +174,7 @@ def parse_exec(user_name: str, raw: dict[str, Any]) -> ExecConfig:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(
-            f"user {clip(user_name)} has an invalid exec field {clip(where, 60)}: {clip(first['msg'], 120)}",
+            f"user {clip(user_name)} has an invalid exec field {cut(where, 60)}: {cut(first['msg'], 120)}",
             hint="exec needs a command (text), args (a list of text) and env (a list of name/value)",
         ) from exc
     for var in config.env or []:
