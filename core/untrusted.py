@@ -117,8 +117,9 @@ def load_yaml(
         (_BoundedLoader,),
         {"max_aliases": max_aliases, "max_depth": max_depth, "max_nodes": max_nodes},
     )
-    loader = loader_cls(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = loader_cls(text)  # the reader refuses some characters right here
         return loader.get_single_data()
     except _Refused as exc:
         raise InvalidInput(f"{what} is refused: {exc.message}", hint=exc.hint) from exc
@@ -132,4 +133,5 @@ def load_yaml(
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         raise InvalidInput(f"{what} is not valid YAML: {cut(str(exc), 200)}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
