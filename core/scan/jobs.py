@@ -6,17 +6,20 @@ stored the same way and recorded under who asked for it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from core.clusters.kube import open_kube
 from core.clusters.sessions import named
-from core.errors import InvalidInput, UshadowError
+from core.errors import ClusterError, InvalidInput, UshadowError
 from core.scan.scanning import Progress, scan
 from core.settings import Settings
 from core.store.scans import ScanResult
 from core.store.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def run_scan(
@@ -75,6 +78,11 @@ def run_scans(
             )
         except UshadowError as exc:
             return ScanOutcome(ref, None, exc)
+        except Exception as exc:  # one cluster's surprise (a hostile answer) is its outcome, not the run's
+            log.exception("scanning %s failed unexpectedly", ref)
+            return ScanOutcome(
+                ref, None, ClusterError(f"scanning failed unexpectedly ({type(exc).__name__})")
+            )
 
     outcomes: list[ScanOutcome] = []
     with ThreadPoolExecutor(max_workers=max(1, settings.scan_concurrency), thread_name_prefix="scan") as pool:

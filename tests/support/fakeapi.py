@@ -1,6 +1,7 @@
 """A fake, possibly hostile, Kubernetes API server: a real HTTP server on 127.0.0.1 in a thread.
 
-Each route maps a path to an :class:`Answer` (status, body, how slowly to send it). Used by the
+Each route maps a path to an :class:`Answer` (status, body, how slowly to send it); the route
+``"*"`` answers every other path. Used by the
 tests that check the client survives servers answering the wrong shape, trickling bytes, or
 sending pages it must not show.
 """
@@ -62,7 +63,8 @@ def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
                 time.sleep(every)
 
         def do_GET(self) -> None:
-            answer = api.routes.get(self.path.split("?", 1)[0]) or NORMAL.get(self.path.split("?", 1)[0])
+            path = self.path.split("?", 1)[0]
+            answer = api.routes.get(path) or NORMAL.get(path) or api.routes.get("*")
             if answer is None:
                 answer = Answer('{"kind": "Status", "message": "not here"}', status=404)
             body = answer.body.encode() if isinstance(answer.body, str) else answer.body

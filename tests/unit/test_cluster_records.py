@@ -14,9 +14,10 @@ from core.clusters import registering as ops
 from core.clusters.kube import Kube
 from core.clusters.kubeconfigs import Credential
 from core.errors import Conflict, InvalidInput
+from core.scan.jobs import run_scans
 from core.settings import Settings
 from core.store.store import Store
-from tests.support.fakeapi import fake_api
+from tests.support.fakeapi import Answer, fake_api
 from tests.support.kubeconfig_factory import dump, kubeconfig
 
 PEM_CERT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -136,3 +137,22 @@ def test_key_material_is_never_written_to_the_data_dir(tmp_path: Path) -> None:
         assert not str(key_file).startswith(str(tmp_path))
         assert _memfds() > 0
     assert _memfds() == 0 or _leftovers(workdir) == []
+
+
+def test_one_hostile_cluster_never_fails_a_multi_cluster_scan(store: Store, settings: Settings) -> None:
+    denied = Answer('{"kind": "Status", "message": "no"}', status=403)
+    odd_namespaces = Answer('{"items": [{"kind": "Namespace"}]}')  # a namespace without a name
+    with (
+        fake_api({"*": denied, "/api/v1/namespaces": odd_namespaces}) as bad,
+        fake_api({"*": Answer('{"items": []}')}) as good,
+    ):
+        bad_id = ops.add_cluster(store, settings, name="bad", kubeconfig=bad.kubeconfig()).cluster.cluster_id
+        good_id = ops.add_cluster(
+            store, settings, name="good", kubeconfig=good.kubeconfig()
+        ).cluster.cluster_id
+        outcomes = {
+            o.cluster_ref: o for o in run_scans(store, settings, [bad_id, good_id], all_namespaces=True)
+        }
+    assert outcomes[good_id].error is None
+    assert outcomes[bad_id].result is None
+    assert outcomes[bad_id].error is not None
