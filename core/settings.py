@@ -27,7 +27,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "USHADOW_PUBLIC_URL": ("base URL of the dashboard, for shareable links", "`http://localhost:8501`"),
     "USHADOW_REQUEST_TIMEOUT": ("seconds for one Kubernetes API request", "`5`"),
     "USHADOW_EXEC_ALLOWLIST": (
-        "`:`-separated commands a kubeconfig `exec` credential plugin may run (e.g. `aws:gke-gcloud-auth-plugin`)",
+        "`:`-separated programs a kubeconfig `exec` credential plugin may run: bare names (looked up in "
+        "`PATH`) or absolute paths, matched by resolved real path (e.g. `aws:gke-gcloud-auth-plugin`)",
         "empty: every `exec`/`auth-provider` user is refused",
     ),
     "USHADOW_K8S_BIN_DIR": (

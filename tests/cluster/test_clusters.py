@@ -81,7 +81,8 @@ def test_credentials_are_encrypted_at_rest(store: Store, settings: Settings, adm
             assert secret not in content, f"{path.name} holds credential material in plain text"
     key_file = settings.data_dir / "secret.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert not any((settings.data_dir / "tmp").iterdir()), "temporary certificate files were left behind"
+    tmp = settings.data_dir / "tmp"  # key material lives in memory; on other systems briefly here
+    assert not (tmp.exists() and any(tmp.iterdir())), "temporary certificate files were left behind"
 
 
 def test_closed_port_is_unreachable_and_nothing_is_stored(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -102,7 +105,11 @@ def test_bad_kubeconfigs_get_a_clear_error(case: str, text: str | None, expected
     assert "touch /tmp/pwned" not in err.value.message
 
 
-def test_exec_plugin_is_allowed_only_when_listed() -> None:
+def test_exec_plugin_is_allowed_only_when_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin = tmp_path / "aws"
+    plugin.write_text("#!/bin/sh\n")
+    plugin.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
     text = _with(users__0__user={"exec": {"command": "aws", "args": ["eks", "get-token"]}})
     cred = resolve(parse_kubeconfig(text), None, exec_allowlist=frozenset({"aws"}))
     assert cred.exec_spec is not None
