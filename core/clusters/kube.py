@@ -27,7 +27,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from pydantic import BaseModel, ValidationError
 
-from core.clusters.apishapes import ObjectList, Status
+from core.clusters.apishapes import APIObject, ObjectList, Status
 from core.clusters.execplugins import run_exec_plugin
 from core.clusters.kubeconfigs import Credential
 from core.clusters.transport import Deadlines, KeyFiles
@@ -232,7 +232,7 @@ class Kube:
 
     def _late(self, limit: float, doing: str) -> Unreachable:
         return Unreachable(
-            f"{self.server} did not finish answering within {limit:g}s while {doing}",
+            f"{self.server} did not answer within {limit:g}s (the whole request, connect and read) while {doing}",
             hint="check the address and your network path to the cluster; USHADOW_REQUEST_TIMEOUT sets the limit",
         )
 
@@ -310,7 +310,11 @@ class Kube:
             raise ClusterError(f"{self.server} sent a response that is not JSON while {doing}") from exc
 
     def get_json(self, path: str, query: dict[str, str] | None = None, *, what: str | None = None) -> Any:
-        return self.request_json("GET", path, query=query, what=what)
+        """A GET of one object: the answer must be a JSON object (with object metadata, if any)."""
+        doing = what or f"GET {path}"
+        data = self.request_json("GET", path, query=query, what=doing)
+        self.validated(data, APIObject, doing)
+        return data
 
     def get_model(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.access import OPERATOR, VIEWER, Policy
+from core.access import OPERATOR, VIEWER, Policy, verified_email
 from core.errors import PermissionDenied
 
 POLICY = Policy.from_settings(
@@ -44,3 +44,20 @@ def test_without_auth_everyone_is_the_local_operator() -> None:
 def test_empty_allowlist_admits_any_signed_in_user() -> None:
     policy = Policy.from_settings(auth_enabled=True, allow="", readonly="")
     assert policy.role_for("anyone@anywhere.net") == OPERATOR
+
+
+@pytest.mark.parametrize(
+    ("claims", "email"),
+    [
+        ({"email": "ops@example.com"}, "ops@example.com"),
+        ({"email": "ops@example.com", "email_verified": True}, "ops@example.com"),
+        ({"email": "ops@example.com", "email_verified": False}, None),
+        ({"email": "ops@example.com", "email_verified": "false"}, None),
+        ({"name": "ops@example.com"}, None),
+        ({"sub": "ops@example.com"}, None),
+        ({"email": ["ops@example.com"]}, None),
+        ({"email": "not-an-email"}, None),
+    ],
+)
+def test_only_a_verified_email_identifies_a_user(claims: dict[str, object], email: str | None) -> None:
+    assert verified_email(claims) == email

@@ -68,7 +68,7 @@ def test_a_trickling_server_is_cut_at_the_deadline(settings: Settings, headers_t
     with (
         fake_api({"/version": slow}) as api,
         Kube(_cred(api.url), timeout=quick.request_timeout) as kube,
-        pytest.raises(Unreachable, match="did not finish answering within 1s"),
+        pytest.raises(Unreachable, match="did not answer within 1s"),
     ):
         kube.get_json("/version")
 
@@ -95,3 +95,13 @@ def test_a_status_message_is_shown_clipped_to_one_line(settings: Settings) -> No
     assert "quota exceeded" in err.value.message
     assert "\n" not in err.value.message
     assert len(err.value.message) < 400
+
+
+@pytest.mark.parametrize("body", ["[]", '"x"', "", '{"metadata": {"labels": ["a"]}}', '{"metadata": 5}'])
+def test_an_object_of_the_wrong_shape_is_a_cluster_error(body: str) -> None:
+    with (
+        fake_api({"/api/v1/namespaces/apps": Answer(body)}) as api,
+        Kube(_cred(api.url), timeout=5) as kube,
+        pytest.raises(ClusterError, match="unexpected shape"),
+    ):
+        kube.get_json("/api/v1/namespaces/apps", what="reading namespace apps")
