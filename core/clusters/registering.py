@@ -12,6 +12,7 @@ from core.errors import Conflict, InvalidInput, UshadowError
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
+from core.untrusted import clip
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -42,7 +43,7 @@ def parse_labels(pairs: list[str] | str | None) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not LABEL_KEY_RE.match(key.strip()):
             raise InvalidInput(
-                f"label {item!r} is not key=value with a valid key", hint="e.g. env=prod,team=ops"
+                f"label {clip(item)} is not key=value with a valid key", hint="e.g. env=prod,team=ops"
             )
         labels[key.strip()] = value.strip()
     return labels
@@ -52,7 +53,7 @@ def validate_name(name: str) -> str:
     name = name.strip()
     if not NAME_RE.match(name):
         raise InvalidInput(
-            f"cluster name {name!r} is not valid",
+            f"cluster name {clip(name)} is not valid",
             hint="use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
         )
     return name
@@ -62,7 +63,7 @@ def validate_namespace(namespace: str) -> str:
     namespace = namespace.strip()
     if not NAMESPACE_RE.match(namespace):
         raise InvalidInput(
-            f"namespace {namespace!r} is not a valid Kubernetes namespace name",
+            f"namespace {clip(namespace)} is not a valid Kubernetes namespace name",
             hint="lowercase letters, digits and '-', at most 63 characters",
         )
     return namespace
