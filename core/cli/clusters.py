@@ -9,20 +9,24 @@ from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
 from core.clusters import registering as ops
+from core.clusters.kubeconfigs import MAX_BYTES
 from core.errors import InvalidInput
+from core.untrusted import clip
 
 COLUMNS = ("name", "status", "server", "version", "node_count", "namespace", "last_checked", "error")
 
 
 def _read_kubeconfig(source: str) -> bytes:
+    """At most one byte more than the kubeconfig limit, so a huge file is refused, not loaded."""
     if source == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(MAX_BYTES + 1)
     path = Path(source).expanduser()
     if not path.is_file():
         raise InvalidInput(
-            f"kubeconfig file {source!r} does not exist", hint="give a path, or - to read stdin"
+            f"kubeconfig file {clip(source)} does not exist", hint="give a path, or - to read stdin"
         )
-    return path.read_bytes()
+    with path.open("rb") as handle:
+        return handle.read(MAX_BYTES + 1)
 
 
 def _table(data: Any) -> None:

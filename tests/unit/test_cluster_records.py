@@ -156,3 +156,14 @@ def test_one_hostile_cluster_never_fails_a_multi_cluster_scan(store: Store, sett
     assert outcomes[good_id].error is None
     assert outcomes[bad_id].result is None
     assert outcomes[bad_id].error is not None
+
+
+def test_the_cli_refuses_a_huge_kubeconfig_without_loading_it(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as out:
+        out.write(dump(kubeconfig()).encode() + b"#")
+        out.truncate(64 * 1024 * 1024)  # sparse: 64 MiB to read, none of it on disk
+    assert main(["clusters", "add", "big", "--kubeconfig", str(huge)]) == 2
+    assert "larger than 1 MiB" in capsys.readouterr().err
