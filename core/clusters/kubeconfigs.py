@@ -237,6 +237,21 @@ def _refuse_impersonation(name: str, user: UserEntry) -> None:
         )
 
 
+def _refuse_control_characters(name: str, user: UserEntry) -> None:
+    """Values that become HTTP headers must be one printable line (no header injection)."""
+    for key, value in (
+        ("token", user.token),
+        ("username", user.username),
+        ("password", user.password),
+        ("as", user.impersonate),
+    ):
+        if value and not value.strip().isprintable():
+            raise InvalidInput(
+                f"user {clip(name)} has a {key} with control characters or line breaks in it",
+                hint="copy the value again; it must be a single line",
+            )
+
+
 def _pick(names: list[str]) -> str:
     shown = ", ".join(clip(n, 40) for n in names[:10])
     return f"pick one of: {shown}" + (f" (and {len(names) - 10} more)" if len(names) > 10 else "")
@@ -296,6 +311,7 @@ def resolve(
         if path:
             raise _refuse_file(kind, path)
     _refuse_impersonation(user_entry.name, user)
+    _refuse_control_characters(user_entry.name, user)
     exec_spec = _check_exec(user_entry.name, user, exec_allowlist)
     who = f"user {clip(user_entry.name)}"
     ca = _pem(

@@ -190,3 +190,11 @@ def test_the_plugin_gets_only_allowlisted_variables(
     assert "PYTHONWARNINGS" not in names
     assert "BROWSER" not in names
     assert "KUBERNETES_EXEC_INFO" in names
+
+
+@pytest.mark.parametrize("field", ["token", "username", "as"])
+def test_header_values_must_be_one_printable_line(field: str) -> None:
+    user = {"token": "t", field: "ok\r\nX-Injected: 1"}
+    err = _refused(dump(kubeconfig(user=user)))
+    assert "control characters" in err.message
+    assert "X-Injected" not in err.message
