@@ -1,7 +1,7 @@
 """The dashboard as an ASGI app: ``streamlit run serve.py`` (what ``make demo`` and the image run).
 
 It is ``dashboard.py`` plus what a deployment needs around it: ``/healthz`` for Kubernetes probes
-(the database answers and is at the current schema), and Streamlit's own script-error hook as the
+(the database answers and is at the current schema), the HTTP API under ``/api`` (``core.api``), and Streamlit's own script-error hook as the
 last catch-all, so an error that escapes a page (a widget callback, say) still reaches a person as
 a message with what to try, and the log as a full trace. ``streamlit run dashboard.py`` works too,
 without these two.
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from core.api.app import api_routes
 from core.settings import Settings
 from core.store.health import health
 from core.store.store import Store
@@ -26,8 +27,13 @@ log = logging.getLogger("ushadow.dashboard")
 
 
 @lru_cache(maxsize=1)
+def _settings() -> Settings:
+    return Settings.load()
+
+
+@lru_cache(maxsize=1)
 def _store() -> Store:
-    return Store.open(Settings.load())
+    return Store.open(_settings())
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -48,6 +54,6 @@ def on_script_error(exc: Exception) -> bool:
 
 app = st.App(
     str(Path(__file__).resolve().with_name("dashboard.py")),
-    routes=[Route("/healthz", healthz)],
+    routes=[Route("/healthz", healthz), *api_routes(_store, _settings)],
     on_script_error=on_script_error,
 )

@@ -96,3 +96,31 @@ class PermissionDenied(UshadowError):
 
     exit_code = 8
     title = "Not allowed"
+
+
+class NotAuthenticated(UshadowError):
+    """An HTTP API call without a valid token: none, unknown, expired or revoked (HTTP 401)."""
+
+    exit_code = 8
+    title = "Not authenticated"
+
+
+class RateLimited(UshadowError):
+    """Too many failed attempts from one client; it must wait (HTTP 429)."""
+
+    exit_code = 8
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, hint: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class Unprocessable(InvalidInput):
+    """Well-formed input with wrong content: an unknown or missing field, a wrong type (HTTP 422)."""
+
+
+class TooLarge(InvalidInput):
+    """The input is larger than allowed (HTTP 413)."""
+
+    title = "Too large"

@@ -48,6 +48,14 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "network, run 4 times as many: at least 4, at most 64)",
         "`8`",
     ),
+    "USHADOW_API_CORS_ORIGINS": (
+        "origins (e.g. `https://ops.example.com`), comma-separated, whose web pages may call the HTTP API",
+        "empty: no cross-origin calls",
+    ),
+    "USHADOW_API_FAILURE_LIMIT": (
+        "failed API token checks one client may make per minute before it gets HTTP 429",
+        "`20`",
+    ),
 }
 
 
@@ -73,6 +81,8 @@ class Settings:
     auth_readonly: str = ""
     public_url_set: bool = False
     """Whether USHADOW_PUBLIC_URL was given; if not, the dashboard links to the address it was reached at."""
+    api_cors_origins: tuple[str, ...] = ()
+    api_failure_limit: int = 20
 
     @classmethod
     def load(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +108,12 @@ class Settings:
             raise InvalidInput(
                 f"USHADOW_SCAN_CONCURRENCY must be a positive whole number, not {concurrency_raw!r}"
             )
+        failures_raw = _get(env, "USHADOW_API_FAILURE_LIMIT") or "20"
+        if not failures_raw.isdigit() or int(failures_raw) < 1:
+            raise InvalidInput(
+                f"USHADOW_API_FAILURE_LIMIT must be a positive whole number, not {failures_raw!r}"
+            )
+        origins = _get(env, "USHADOW_API_CORS_ORIGINS") or ""
         allow = _get(env, "USHADOW_EXEC_ALLOWLIST") or ""
         bin_dir = _get(env, "USHADOW_K8S_BIN_DIR")
         return cls(
@@ -113,4 +129,6 @@ class Settings:
             auth_allow=_get(env, "USHADOW_AUTH_ALLOW") or "",
             auth_readonly=_get(env, "USHADOW_AUTH_READONLY") or "",
             public_url_set=_get(env, "USHADOW_PUBLIC_URL") is not None,
+            api_cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
+            api_failure_limit=int(failures_raw),
         )

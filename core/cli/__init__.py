@@ -21,7 +21,7 @@ from core.errors import UshadowError
 
 log = logging.getLogger("ushadow")
 
-AREAS = ("local", "clusters", "scans", "compose", "deploying", "operate")
+AREAS = ("local", "clusters", "scans", "compose", "deploying", "operate", "tokens", "remote")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,6 +27,7 @@ from core.localcluster.binaries import K8S_VERSION, Toolchain
 from core.localcluster.kwok import FAKE_LOG, KWOK_ANNOTATION, KWOK_CONFIG, NODE_NAMES, node_object
 from core.localcluster.pki import Authority, service_account_keys
 from core.localcluster.plumbing import HOST, Http, alive, free_port, kubeconfig_yaml, wait_until
+from core.localcluster.fakepods import SCRATCH, streaming_config
 
 SERVICE_CIDR = "10.96.0.0/16"
 READY_TIMEOUT = 120.0
@@ -229,7 +230,11 @@ class LocalCluster:
         logs_file = self.dir / "fake-container.log"
         logs_file.write_text(FAKE_LOG.format(ts=time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())))
         stages = (Path(__file__).with_name("kwok-stages.yaml")).read_text()
-        (self.dir / "kwok.yaml").write_text(KWOK_CONFIG.format(logs_file=logs_file) + "---\n" + stages)
+        (self.dir / SCRATCH).mkdir(exist_ok=True)
+        config = (
+            KWOK_CONFIG.format(logs_file=logs_file) + "---\n" + stages + "---\n" + streaming_config(self.dir)
+        )
+        (self.dir / "kwok.yaml").write_text(config)
         return pki
 
     def _etcd_args(self, state: ClusterState, peer_port: int) -> list[str]:

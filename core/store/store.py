@@ -31,15 +31,18 @@ from core.store.records import (
     scan_from_row,
 )
 from core.store.scans import ScanResult
+from core.store.tokens import TokenBook
 
 
 class Store:
-    """The database: clusters (with encrypted credentials), scans, deployments and the audit trail."""
+    """The database: clusters (with encrypted credentials), scans, deployments, API tokens
+    (``tokens``, see ``core.store.tokens``) and the audit trail."""
 
     def __init__(self, engine: Engine, cipher: Cipher) -> None:
         self.engine = engine
         self._cipher = cipher
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.tokens = TokenBook(self._session, self._audit)
 
     @classmethod
     def open(cls, settings: Settings, *, run_migrations: bool = True) -> Store:

@@ -11,7 +11,7 @@ def test_healthy_store(store: Store) -> None:
     ok, detail = health(store)
     assert ok
     assert detail["database"] == "ok"
-    assert detail["schema"] == "0002"
+    assert detail["schema"] == "0003"
 
 
 def test_broken_database_is_reported_not_raised(settings: Settings) -> None:
