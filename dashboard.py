@@ -47,6 +47,9 @@ PAGES = {
             page_file("workloads"), title="Workloads", icon=":material/monitoring:", url_path="workloads"
         ),
     ],
+    "Admin": [
+        st.Page(page_file("tokens"), title="API tokens", icon=":material/key:", url_path="tokens"),
+    ],
 }
 
 page = st.navigation(PAGES)

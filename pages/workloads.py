@@ -1,8 +1,9 @@
 """Workloads: what ushadow deployed to a cluster's namespace, and day-2 operations on it.
 
 Status (desired and ready replicas, pods with phase, restarts, images, age), logs (tail, container,
-previous container; downloadable), rollout restart, scale (0 stops a service) and undeploy (with
-confirmation; volumes are kept unless asked). Cluster, namespace and the selected workload are in the
+previous container; downloadable), rollout restart, scale (0 stops a service), undeploy (with
+confirmation; volumes are kept unless asked) and, for operators, running a command in a pod
+(``pages/_run_command.py``). Cluster, namespace and the selected workload are in the
 URL (``?cluster=<id>&namespace=<ns>&service=<name>``).
 """
 
@@ -15,6 +16,7 @@ from core.operate.operating import Operator
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
+from pages._run_command import run_command_tab
 from pages._ui import (
     actor_for,
     code,
@@ -248,7 +250,7 @@ def undeploy_tab(
 
 
 st.title("Workloads")
-st.caption("What ushadow deployed, and looking after it: logs, restart, scale, undeploy.")
+st.caption("What ushadow deployed, and looking after it: logs, restart, scale, undeploy, run a command.")
 settings = get_settings()
 store = get_store()
 show_flashes(FLASH)
@@ -292,7 +294,7 @@ st.dataframe(
 st.dataframe(pod_table(workloads), hide_index=True, width="stretch", key="workloads_pods")
 
 selected = pick_workload(workloads)
-logs, restart, scale, undeploy = st.tabs(["Logs", "Restart", "Scale", "Undeploy"])
+logs, restart, scale, undeploy, run = st.tabs(["Logs", "Restart", "Scale", "Undeploy", "Run a command"])
 with logs:
     logs_tab(settings, store, cluster, namespace, selected)
 with restart:
@@ -301,3 +303,5 @@ with scale:
     scale_tab(settings, store, cluster, namespace, selected)
 with undeploy:
     undeploy_tab(settings, store, cluster, namespace, selected)
+with run:
+    run_command_tab(settings, store, cluster, namespace, selected)

@@ -251,20 +251,11 @@ def undeploy(call: Call) -> Any:
 
 
 def exec_command(call: Call) -> Any:
-    from core.operate.execing import exec_in_workload
-
     body: ExecRequest = call.body
     with _operator(call) as ops:
         namespace = ops.namespace(body.namespace)
-        result = exec_in_workload(
-            ops.kube, namespace, call.params["service"], body.command,
+        result = ops.exec(
+            namespace, call.params["service"], body.command,
             pod=body.pod, container=body.container, timeout=body.timeout,
-        )  # fmt: skip
-        ops.store.audit(
-            "exec",
-            f"{namespace}/{result.pod}",
-            {"cluster": ops.cluster.name, "container": result.container, "command": body.command,
-             "exit_code": result.exit_code},
-            actor=call.token.actor,
         )  # fmt: skip
     return {"cluster": ops.cluster.name, "namespace": namespace, **result.to_json()}

@@ -18,7 +18,6 @@ SERVICE_HELP = "the Kubernetes name the service was deployed under, or its SERVI
 
 
 def _exec(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.operate.execing import exec_in_workload
     from core.operate.operating import Operator
 
     command = list(args.command)
@@ -32,8 +31,7 @@ def _exec(args: argparse.Namespace, ctx: Context) -> Result:
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
         namespace = ops.namespace(args.namespace)
-        result = exec_in_workload(
-            ops.kube,
+        result = ops.exec(
             namespace,
             args.service,
             command,
@@ -42,12 +40,6 @@ def _exec(args: argparse.Namespace, ctx: Context) -> Result:
             timeout=args.timeout,
             output=None if args.json else stream,
         )
-        ops.store.audit(
-            "exec",
-            f"{namespace}/{result.pod}",
-            {"cluster": ops.cluster.name, "container": result.container, "command": command,
-             "exit_code": result.exit_code},
-        )  # fmt: skip
     data = {"cluster": ops.cluster.name, "namespace": namespace, **result.to_json()}
     return Result(data, lambda _d: None, exit_code=result.exit_code)
 

@@ -23,6 +23,7 @@ from core.deploy.changes import Change
 from core.deploy.rollouts import RolloutStatus
 from core.deploy.watching import Progress, wait_for_rollout
 from core.errors import InvalidInput, NotFound
+from core.operate.execing import ExecResult, Output, exec_in_workload
 from core.operate.finding import Workload, find_workload
 from core.operate.inspecting import PodLog, WorkloadStatus, logs, status
 from core.operate.patching import restart, scale
@@ -140,6 +141,27 @@ class Operator:
                 progress=progress,
                 where=f" on cluster {self.cluster.name}",
             )
+
+    def exec(
+        self,
+        namespace: str | None,
+        service: str,
+        command: list[str],
+        *,
+        pod: str | None = None,
+        container: str | None = None,
+        timeout: float = 60.0,
+        output: Output | None = None,
+    ) -> ExecResult:
+        """Run ``command`` in a pod of ``service`` (``core.operate.execing``); recorded with its exit status."""
+        ns = self.where(namespace, service)
+        with named(self.cluster.name):
+            result = exec_in_workload(
+                self.kube, ns, service, command, pod=pod, container=container, timeout=timeout, output=output
+            )
+        detail = {"container": result.container, "command": command, "exit_code": result.exit_code}
+        self._audit("exec", ns, result.pod, detail)
+        return result
 
     def undeploy(self, namespace: str | None, service: str, *, delete_volumes: bool = False) -> list[Change]:
         ns = self.where(namespace, service, missing_ok=True)

@@ -28,6 +28,7 @@ PAGES = {
     "services": "Services",
     "deploy": "Deploy",
     "workloads": "Workloads",
+    "tokens": "API tokens",
 }
 
 
@@ -66,7 +67,7 @@ def test_a_fresh_server_opened_on_a_page_link_still_uses_the_navigation(
     at.switch_page(page_file("clusters")).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Clusters"]
-    # AppTest keeps what the last run registered: our six pages (home at /home, the root a step on
+    # AppTest keeps what the last run registered: our seven pages (home at /home, the root a step on
     # to it), not a page per file in pages/ (which would include "ui" and "dashboard")
     registered = {info.get("url_pathname") for info in at._registered_pages.values()}
     assert registered == {"", *PAGES}
@@ -89,7 +90,7 @@ def test_home_drops_the_open_banner_for_a_logged_in_user(settings: Settings) -> 
     assert any("ops@example.com (operator)" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("page", ["home", "clusters", "scan", "services", "deploy", "workloads"])
+@pytest.mark.parametrize("page", ["home", "clusters", "scan", "services", "deploy", "workloads", "tokens"])
 def test_with_auth_every_page_needs_a_signed_in_user(settings: Settings, page: str) -> None:
     at = open_page(page, secrets={"auth": AUTH}, user={"is_logged_in": False})
     assert any("Sign in to use this dashboard" in t for t in texts(at))
