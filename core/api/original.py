@@ -10,7 +10,7 @@ from typing import Any
 from core.api.endpoints import Call
 from core.api.models import OriginalDeployRequest, OriginalEnvmapRequest, OriginalScanRequest
 from core.api.v1 import registry_entries, scan_json
-from core.errors import Unprocessable
+from core.errors import InvalidInput, Unprocessable
 
 
 def _service(entry: Any) -> dict[str, Any]:
@@ -76,6 +76,37 @@ def envmap(call: Call) -> Any:
     }
 
 
+def _envmap_values(call: Call, cluster: str, namespace: str, service_id: str) -> dict[str, str]:
+    """What an earlier envmap (``<name>-config``, ``<name>-secrets``, made by ushadow) holds for the
+    variables the service asks for: the original frontend wrote the envmap, then deployed."""
+    import base64
+
+    from core.clusters.registering import validate_namespace
+    from core.clusters.sessions import connect
+    from core.conventions import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+    from core.deploy.applying import object_path
+    from core.deploy.deploying import load_entry
+    from core.deploy.envwiring import requested_variables
+    from core.deploy.reconciling import read
+    from core.manifests.compilations import kube_name
+
+    entry = load_entry(list(call.settings.compose_dirs), service_id)
+    assert entry.spec is not None
+    wanted = {v.name for v in requested_variables(entry.spec)}
+    name, ns = kube_name(entry.service), validate_namespace(namespace)
+    values: dict[str, str] = {}
+    with connect(call.store, call.settings, cluster) as (_cluster, kube):
+        for kind, obj in (("ConfigMap", f"{name}-config"), ("Secret", f"{name}-secrets")):
+            live = read(kube, object_path(kind, obj, ns), f"reading {kind} {obj} in {ns}")
+            labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+            if live is None or labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+                continue
+            for key, value in (live.get("data") or {}).items():
+                if key in wanted:
+                    values[key] = base64.b64decode(value).decode() if kind == "Secret" else str(value)
+    return values
+
+
 def deploy(call: Call) -> Any:
     from core.deploy.deploying import deploy_service
 
@@ -86,14 +117,26 @@ def deploy(call: Call) -> Any:
                 f"{name} is not supported by this server",
                 hint="leave it out; POST /api/v1/clusters/{cluster}/deployments takes env values",
             )
-    outcome = deploy_service(
-        call.store,
-        call.settings,
-        cluster=call.params["cluster_id"],
-        service_id=body.service_id,
-        namespace=body.namespace,
-        actor=call.token.actor,
-    )
+    cluster = call.params["cluster_id"]
+    env = _envmap_values(call, cluster, body.namespace, body.service_id)
+    try:
+        outcome = deploy_service(
+            call.store,
+            call.settings,
+            cluster=cluster,
+            service_id=body.service_id,
+            namespace=body.namespace,
+            env=env,
+            actor=call.token.actor,
+        )
+    except InvalidInput as exc:
+        if not exc.message.startswith("required variables"):
+            raise
+        raise InvalidInput(
+            exc.message,
+            hint=f"write them first with POST /api/kubernetes/{cluster}/envmap (env_vars), as the original "
+            "frontend did, or deploy through POST /api/v1/clusters/{cluster}/deployments with env",
+        ) from exc
     return {
         "success": outcome.ok,
         "message": outcome.message or outcome.status,

@@ -1,0 +1,143 @@
+"""The HTTP API's pure parts and the exec/port-forward helpers: status per error, the error document,
+the failure limiter, the OpenAPI document, ``[LOCAL:]REMOTE`` ports and exec exit statuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.api.app import ENDPOINTS
+from core.api.guarding import FailureLimiter, bearer
+from core.api.openapi import openapi_document
+from core.api.problems import error_document, status_for
+from core.clusters.channels import exit_status
+from core.errors import (
+    ClusterError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotConvertible,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RolloutFailed,
+    TooLarge,
+    Unauthorized,
+    Unprocessable,
+    Unreachable,
+    UshadowError,
+)
+from core.operate.forwarding import PortPair, parse_ports
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (InvalidInput("x"), 400),
+        (NotAuthenticated("x"), 401),
+        (PermissionDenied("x"), 403),
+        (Forbidden("x"), 403),
+        (NotFound("x"), 404),
+        (Conflict("x"), 409),
+        (RolloutFailed("x"), 409),
+        (TooLarge("x"), 413),
+        (Unprocessable("x"), 422),
+        (NotConvertible("x"), 422),
+        (RateLimited("x"), 429),
+        (Unreachable("x"), 502),
+        (Unauthorized("x"), 502),
+        (ClusterError("x"), 502),
+        (UshadowError("x"), 500),
+    ],
+)
+def test_each_error_has_its_status(error: UshadowError, status: int) -> None:
+    assert status_for(error) == status
+
+
+def test_the_error_document_is_the_clis() -> None:
+    doc = error_document(NotFound("no cluster 'x'", hint="`clusters list`"))
+    assert doc == {"error": {"type": "Not found", "message": "no cluster 'x'", "hint": "`clusters list`"}}
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "Token ush_x"])
+def test_only_a_bearer_header_carries_a_token(header: str | None) -> None:
+    with pytest.raises(NotAuthenticated):
+        bearer(header)
+
+
+def test_bearer_reads_the_token() -> None:
+    assert bearer("bearer  ush_abc ") == "ush_abc"
+
+
+def test_the_limiter_blocks_a_client_after_its_failures_and_only_that_client() -> None:
+    limiter = FailureLimiter(3, window=60)
+    for _ in range(3):
+        limiter.check("10.0.0.1")
+        limiter.failed("10.0.0.1")
+    with pytest.raises(RateLimited) as blocked:
+        limiter.check("10.0.0.1")
+    assert 1 <= blocked.value.retry_after <= 61
+    limiter.check("10.0.0.2")  # another client is not affected
+
+
+def test_failures_age_out_of_the_window() -> None:
+    limiter = FailureLimiter(1, window=0.0)
+    limiter.failed("c")
+    limiter.check("c")
+
+
+def test_the_openapi_document_lists_every_endpoint_with_resolvable_schemas() -> None:
+    doc = openapi_document(ENDPOINTS, server="http://127.0.0.1:8501")
+    ops = {(method.upper(), path) for path, item in doc["paths"].items() for method in item}
+    assert ops == {(e.method, e.path) for e in ENDPOINTS}
+    assert ("POST", "/api/kubernetes/{cluster_id}/deploy") in ops
+    text = json.dumps(doc)
+    for ref in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
+        assert ref in doc["components"]["schemas"], ref
+    deploy = doc["paths"]["/api/kubernetes/{cluster_id}/deploy"]["post"]
+    schema = doc["components"]["schemas"]["OriginalDeployRequest"]
+    assert schema["required"] == ["service_id"] and schema["additionalProperties"] is False
+    assert {"401", "403", "404", "422", "502"} <= set(deploy["responses"])
+
+
+@pytest.mark.parametrize(
+    ("specs", "pairs"),
+    [
+        (["8080"], [PortPair(8080, 8080)]),
+        ([":80"], [PortPair(0, 80)]),
+        (["0:80"], [PortPair(0, 80)]),
+        (["9000:80", "5432"], [PortPair(9000, 80), PortPair(5432, 5432)]),
+    ],
+)
+def test_ports_are_read_as_kubectl_reads_them(specs: list[str], pairs: list[PortPair]) -> None:
+    assert parse_ports(specs) == pairs
+
+
+@pytest.mark.parametrize("specs", [[], ["http"], ["80:"], ["70000"], ["8080:0"], ["-1:80"]])
+def test_bad_ports_are_invalid_input(specs: list[str]) -> None:
+    with pytest.raises(InvalidInput):
+        parse_ports(specs)
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (b"", 0),
+        (b'{"metadata":{},"status":"Success"}', 0),
+        (
+            b'{"status":"Failure","reason":"NonZeroExitCode","message":"command terminated with non-zero exit code",'
+            b'"details":{"causes":[{"reason":"ExitCode","message":"3"}]}}',
+            3,
+        ),
+        (b'{"status":"Failure","message":"cmd wait: sh -c exit 7: exit status 7"}', 7),
+    ],
+)
+def test_the_exit_status_comes_from_the_error_channel(frame: bytes, code: int) -> None:
+    assert exit_status(frame) == code
+
+
+def test_a_command_that_cannot_start_is_a_cluster_error() -> None:
+    with pytest.raises(ClusterError, match="could not run"):
+        exit_status(b'{"status":"Failure","message":"exec: \\"nope\\": executable file not found in $PATH"}')
