@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from core.cli.base import Context, Result, add_command
+from core.cli.base import Context, Parser, Result, add_command
 
 SERVICE_HELP = "the Kubernetes name the service was deployed under, or its SERVICE_ID"
 
@@ -75,10 +75,27 @@ def _port_forward(args: argparse.Namespace, ctx: Context) -> Result:
     return Result(data, lambda _d: None)
 
 
+class _IntermixedParser(Parser):
+    """Options may come after the positionals and before ``--`` (``exec local api -n ns -- ls -la``):
+    plain argparse would have matched the command as empty by then."""
+
+    _inside = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inside:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def register(sub: Any) -> None:
     run = add_command(
         sub, "exec", _exec, "run a command in a pod of a service (non-interactive); exits with its status"
     )
+    run.__class__ = _IntermixedParser
     run.add_argument("cluster", metavar="CLUSTER", help="cluster id or name")
     run.add_argument("service", metavar="SERVICE", help=SERVICE_HELP)
     run.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: the cluster's)")
@@ -87,9 +104,7 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--timeout", type=float, default=300.0, metavar="SECONDS", help="stop waiting after this long (300)"
     )
-    run.add_argument(
-        "command", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments"
-    )
+    run.add_argument("command", nargs="*", metavar="-- COMMAND", help="the command and its arguments")
 
     forward = add_command(
         sub, "port-forward", _port_forward, "forward local ports to a ready pod of a service until Ctrl-C"

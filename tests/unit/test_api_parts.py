@@ -141,3 +141,21 @@ def test_the_exit_status_comes_from_the_error_channel(frame: bytes, code: int) -
 def test_a_command_that_cannot_start_is_a_cluster_error() -> None:
     with pytest.raises(ClusterError, match="could not run"):
         exit_status(b'{"status":"Failure","message":"exec: \\"nope\\": executable file not found in $PATH"}')
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "namespace"),
+    [
+        (["local", "api", "--", "echo", "hello"], ["echo", "hello"], None),
+        (["local", "api", "--", "sh", "-c", "exit 3"], ["sh", "-c", "exit 3"], None),
+        (["local", "api", "-n", "apps", "--", "ls", "-la"], ["ls", "-la"], "apps"),
+        (["-n", "apps", "local", "api", "--", "ls", "--all"], ["ls", "--all"], "apps"),
+    ],
+)
+def test_exec_reads_options_before_the_double_dash_and_the_command_after(
+    argv: list[str], command: list[str], namespace: str | None
+) -> None:
+    from core.cli import build_parser
+
+    args = build_parser().parse_args(["exec", *argv])
+    assert (args.command, args.namespace) == (command, namespace)
