@@ -55,7 +55,7 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
-        "operationId": f"{endpoint.handler.__module__.rsplit('.', 1)[-1]}_{endpoint.handler.__name__}",
+        "operationId": endpoint.method.lower() + "_" + re.sub(r"\W+", "_", endpoint.path).strip("_"),
         "parameters": parameters,
         "responses": responses,
         "security": [{"bearer": []}],

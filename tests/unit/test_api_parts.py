@@ -100,6 +100,8 @@ def test_the_openapi_document_lists_every_endpoint_with_resolvable_schemas() -> 
     schema = doc["components"]["schemas"]["OriginalDeployRequest"]
     assert schema["required"] == ["service_id"] and schema["additionalProperties"] is False
     assert {"401", "403", "404", "422", "502"} <= set(deploy["responses"])
+    ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
 
 
 @pytest.mark.parametrize(
