@@ -54,7 +54,7 @@ def scan_infra(call: Call) -> Any:
 
 
 def envmap(call: Call) -> Any:
-    from core.deploy.deploying import write_envmap
+    from core.deploy.envmaps import write_envmap
     from core.operate.operating import Operator
 
     body: OriginalEnvmapRequest = call.body
@@ -85,8 +85,8 @@ def _envmap_values(call: Call, cluster: str, namespace: str, service_id: str) ->
     from core.clusters.sessions import connect
     from core.conventions import MANAGED_BY_LABEL, MANAGED_BY_VALUE
     from core.deploy.applying import object_path
-    from core.deploy.deploying import load_entry
     from core.deploy.envwiring import requested_variables
+    from core.deploy.plans import load_entry
     from core.deploy.reconciling import read
     from core.manifests.compilations import kube_name
 

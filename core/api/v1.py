@@ -151,7 +151,7 @@ def show_scan(call: Call) -> Any:
 
 
 def envmap(call: Call) -> Any:
-    from core.deploy.deploying import write_envmap
+    from core.deploy.envmaps import write_envmap
     from core.operate.operating import Operator
 
     body: EnvmapRequest = call.body
@@ -210,10 +210,18 @@ def _operator(call: Call) -> Any:
 
 
 def workloads(call: Call) -> Any:
+    """As ``status --json``: without a namespace, every namespace ushadow deployed to."""
+    namespace = call.query.get("namespace")
     with _operator(call) as ops:
-        namespace = ops.namespace(call.query.get("namespace"))
         found = ops.status(namespace, call.params.get("service"))
-    return {"cluster": ops.cluster.name, "namespace": namespace, "workloads": [w.to_json() for w in found]}
+        searched = [ops.namespace(namespace)] if namespace else ops.deployed_namespaces()
+    where = sorted({w.workload.namespace for w in found}) or searched
+    return {
+        "cluster": ops.cluster.name,
+        "namespace": where[0] if len(where) == 1 else None,
+        "namespaces": where,
+        "workloads": [w.to_json() for w in found],
+    }
 
 
 def logs(call: Call) -> Any:
@@ -253,9 +261,8 @@ def undeploy(call: Call) -> Any:
 def exec_command(call: Call) -> Any:
     body: ExecRequest = call.body
     with _operator(call) as ops:
-        namespace = ops.namespace(body.namespace)
         result = ops.exec(
-            namespace, call.params["service"], body.command,
+            body.namespace, call.params["service"], body.command,
             pod=body.pod, container=body.container, timeout=body.timeout,
         )  # fmt: skip
-    return {"cluster": ops.cluster.name, "namespace": namespace, **result.to_json()}
+    return {"cluster": ops.cluster.name, **result.to_json()}

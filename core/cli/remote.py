@@ -30,9 +30,8 @@ def _exec(args: argparse.Namespace, ctx: Context) -> Result:
         target.flush()
 
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
-        namespace = ops.namespace(args.namespace)
         result = ops.exec(
-            namespace,
+            args.namespace,
             args.service,
             command,
             pod=args.pod,
@@ -40,7 +39,7 @@ def _exec(args: argparse.Namespace, ctx: Context) -> Result:
             timeout=args.timeout,
             output=None if args.json else stream,
         )
-    data = {"cluster": ops.cluster.name, "namespace": namespace, **result.to_json()}
+    data = {"cluster": ops.cluster.name, **result.to_json()}
     return Result(data, lambda _d: None, exit_code=result.exit_code)
 
 
@@ -51,7 +50,7 @@ def _port_forward(args: argparse.Namespace, ctx: Context) -> Result:
 
     pairs = parse_ports(args.ports)
     with Operator(ctx.store, ctx.settings, args.cluster) as ops:
-        namespace = ops.namespace(args.namespace)
+        namespace = ops.where(args.namespace, args.service)
         pod = pick_pod(ops.kube, namespace, args.service, pod=args.pod)["metadata"]["name"]
         forwarder = Forwarder(ops.kube, namespace, pod, pairs, address=args.address)
         bound = forwarder.bound
@@ -98,7 +97,7 @@ def register(sub: Any) -> None:
     run.__class__ = _IntermixedParser
     run.add_argument("cluster", metavar="CLUSTER", help="cluster id or name")
     run.add_argument("service", metavar="SERVICE", help=SERVICE_HELP)
-    run.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: the cluster's)")
+    run.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: where it is deployed)")
     run.add_argument("--pod", metavar="P", help="this pod (default: a running, ready pod of the service)")
     run.add_argument("-c", "--container", metavar="C", help="container (default: the pod's first)")
     run.add_argument(
@@ -114,7 +113,7 @@ def register(sub: Any) -> None:
     forward.add_argument(
         "ports", nargs="+", metavar="[LOCAL:]REMOTE", help="LOCAL empty or 0: a free port (printed)"
     )
-    forward.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: the cluster's)")
+    forward.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: where it is deployed)")
     forward.add_argument(
         "--address", default="127.0.0.1", metavar="ADDR", help="local address to listen on (127.0.0.1)"
     )

@@ -24,10 +24,10 @@ from typing import Any
 
 from core.errors import LocalClusterError
 from core.localcluster.binaries import K8S_VERSION, Toolchain
+from core.localcluster.fakepods import SCRATCH, streaming_config
 from core.localcluster.kwok import FAKE_LOG, KWOK_ANNOTATION, KWOK_CONFIG, NODE_NAMES, node_object
 from core.localcluster.pki import Authority, service_account_keys
 from core.localcluster.plumbing import HOST, Http, alive, free_port, kubeconfig_yaml, wait_until
-from core.localcluster.fakepods import SCRATCH, streaming_config
 
 SERVICE_CIDR = "10.96.0.0/16"
 READY_TIMEOUT = 120.0

@@ -69,6 +69,7 @@ class ExecResult:
     pod: str
     container: str
     command: list[str]
+    namespace: str = ""
     exit_code: int = 0
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
@@ -83,6 +84,7 @@ class ExecResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "namespace": self.namespace,
             "pod": self.pod,
             "container": self.container,
             "command": self.command,
@@ -158,7 +160,7 @@ def exec_in_workload(
     """Pick the pod, run the command; the result keeps (up to 1 MiB of) each stream."""
     chosen = pick_pod(kube, namespace, service, pod=pod)
     name = chosen["metadata"]["name"]
-    result = ExecResult(name, container_of(chosen, container), list(command))
+    result = ExecResult(name, container_of(chosen, container), list(command), namespace)
 
     def both(stream: str, data: bytes) -> None:
         result.capture(stream, data)
