@@ -135,7 +135,7 @@ def deploy(call: Call) -> Any:
         raise InvalidInput(
             exc.message,
             hint=f"write them first with POST /api/kubernetes/{cluster}/envmap (env_vars), as the original "
-            "frontend did, or deploy through POST /api/v1/clusters/{cluster}/deployments with env",
+            f"frontend did, or deploy through POST /api/v1/clusters/{cluster}/deployments with env",
         ) from exc
     return {
         "success": outcome.ok,
