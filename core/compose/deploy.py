@@ -1,8 +1,9 @@
 """What a service's ``deploy`` section (and ``scale``, ``cpus``, ``mem_limit``, ``gpus``) asks
 for: how many replicas and what resources. Pure.
 
-Swarm-only parts of ``deploy`` (placement, restart and update policies, global mode) have no
-Deployment equivalent and are named in the warnings.
+Swarm-only parts of ``deploy`` (restart and update policies, global mode) have no Deployment
+equivalent and are named in the warnings; ``placement`` constraints and preferences are kept for
+the compiler (nodeSelector and node affinity).
 """
 
 from __future__ import annotations
@@ -24,13 +25,34 @@ def replicas(raw: RawService, warnings: list[str]) -> int | None:
     if raw.deploy:
         if raw.deploy.mode == "global":
             warnings.append("deploy.mode global (one per node) is not supported: a Deployment is made")
-        extra = [
-            k for k in ("placement", "restart_policy", "update_config", "rollback_config", "endpoint_mode")
-        ]
+        extra = [k for k in ("restart_policy", "update_config", "rollback_config", "endpoint_mode")]
         extra = [k for k in extra if getattr(raw.deploy, k) is not None]
         if extra or raw.deploy.labels:
             warnings.append(f"deploy: {', '.join(extra + (['labels'] if raw.deploy.labels else []))} ignored")
     return count
+
+
+def placement_constraints(raw: RawService) -> list[str]:
+    """``deploy.placement.constraints`` as written (``node.labels.zone == a``)."""
+    placement = (raw.deploy.placement if raw.deploy else None) or {}
+    found = placement.get("constraints") or []
+    if not isinstance(found, list) or not all(isinstance(c, str) for c in found):
+        raise InvalidInput("deploy.placement.constraints: expected a list of texts")
+    return list(found)
+
+
+def placement_preferences(raw: RawService) -> list[str]:
+    """``deploy.placement.preferences`` as the label each ``spread:`` names."""
+    placement = (raw.deploy.placement if raw.deploy else None) or {}
+    out: list[str] = []
+    for item in placement.get("preferences") or []:
+        spread = item.get("spread") if isinstance(item, dict) else None
+        if not isinstance(spread, str):
+            raise InvalidInput(
+                "deploy.placement.preferences: expected entries like {spread: node.labels.zone}"
+            )
+        out.append(spread)
+    return out
 
 
 def _gpu_count(device: RawDevice, where: str) -> int:

@@ -34,6 +34,9 @@ class Volume(_Frozen):
     read_only: bool = False
     subpath: str | None = None
     tmpfs_size: int | None = None  # bytes
+    # A bind mount of a regular file the loader could read (as UTF-8 text, at most 1 MiB): its
+    # content, so the compiler can mount it from a ConfigMap or Secret. ``None`` otherwise.
+    content: str | None = None
 
 
 class Healthcheck(_Frozen):
@@ -107,6 +110,14 @@ class ServiceSpec(_Frozen):
     depends_on: list[DependsOn] = Field(default_factory=list)
     cap_add: list[str] = Field(default_factory=list)
     cap_drop: list[str] = Field(default_factory=list)
+    group_add: list[str] = Field(default_factory=list)
+    security_opt: list[str] = Field(default_factory=list)
+    pull_policy: str | None = None
+    network_mode: str | None = None
+    # deploy.placement: constraints as written (``node.labels.zone == a``) and preference specs
+    # (``node.labels.zone`` from ``spread:``), for nodeSelector/affinity.
+    placement_constraints: list[str] = Field(default_factory=list)
+    placement_preferences: list[str] = Field(default_factory=list)
     privileged: bool = False
     read_only: bool = False
     stdin_open: bool = False

@@ -210,6 +210,9 @@ class RawService(_Raw):
     depends_on: Annotated[dict[str, RawDependency], _cast(read_depends_on)] = {}
     cap_add: list[str] = []
     cap_drop: list[str] = []
+    group_add: list[Annotated[str, _cast(syntax.go_scalar)]] = []
+    security_opt: list[str] = []
+    pull_policy: str | None = None
     privileged: CastBool = False
     read_only: CastBool = False
     stdin_open: CastBool = False

@@ -9,6 +9,7 @@ found, to :func:`core.compose.services.build_service`. Errors name the file and 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from collections.abc import Mapping
@@ -307,9 +308,26 @@ class Loader:
             warnings=warnings,
         )
         try:
-            return build_service(name, raw, inputs)
+            spec = build_service(name, raw, inputs)
         except InvalidInput as exc:
             raise InvalidInput(f"services.{name}.{exc.message}", hint=exc.hint) from exc
+        return with_bind_files(spec) if self.read_files else spec
+
+
+BIND_FILE_MAX = 1024 * 1024  # a ConfigMap holds at most 1 MiB
+
+
+def with_bind_files(spec: ServiceSpec) -> ServiceSpec:
+    """``spec`` with the content of each bind-mounted regular file (UTF-8 text, at most 1 MiB),
+    so that the compiler can mount it from a ConfigMap or Secret; other sources are left alone."""
+    volumes = []
+    for volume in spec.volumes:
+        source = volume.source or ""
+        if volume.type == "bind" and os.path.isfile(source) and os.path.getsize(source) <= BIND_FILE_MAX:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                volume = volume.model_copy(update={"content": Path(source).read_text(encoding="utf-8")})
+        volumes.append(volume)
+    return spec.model_copy(update={"volumes": volumes})
 
 
 def chain_lookup(lookup: Any, extra: Mapping[str, str]) -> Any:

@@ -131,9 +131,12 @@ def _depends_on(raw: RawService, warnings: list[str]) -> list[DependsOn]:
         warnings.append("volumes_from is not supported: mount the volumes explicitly")
         implied += [v.split(":")[0] for v in raw.volumes_from if not v.startswith("container:")]
     if raw.network_mode:
-        warnings.append(f"network_mode {raw.network_mode!r} is not supported: the pod gets its own network")
         if raw.network_mode.startswith("service:"):
             implied.append(raw.network_mode.removeprefix("service:"))
+        elif raw.network_mode != "bridge":
+            warnings.append(
+                f"network_mode {raw.network_mode!r} is not supported: the pod gets its own network"
+            )
     for dep in implied:
         if all(d.service != dep for d in depends_on):
             depends_on.append(DependsOn(service=dep))
@@ -192,6 +195,12 @@ def build_service(name: str, raw: RawService, inputs: ServiceInputs) -> ServiceS
         depends_on=depends_on,
         cap_add=raw.cap_add,
         cap_drop=raw.cap_drop,
+        group_add=list(raw.group_add),
+        security_opt=list(raw.security_opt),
+        pull_policy=raw.pull_policy or None,
+        network_mode=raw.network_mode or None,
+        placement_constraints=deploy.placement_constraints(raw),
+        placement_preferences=deploy.placement_preferences(raw),
         privileged=raw.privileged,
         read_only=raw.read_only,
         stdin_open=raw.stdin_open,

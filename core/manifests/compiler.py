@@ -79,15 +79,17 @@ from core.manifests.compilations import (
     service_id,
 )
 from core.manifests.containers import container, container_image
+from core.manifests.controllers import choose_controller, datastore_type
 from core.manifests.environments import EnvPlan
+from core.manifests.knobs import knobs_for
 from core.manifests.serviceports import governing_service, ports, services
 from core.manifests.volumes import Report, VolumePlan, VolumeSettings
 from core.manifests.workloads import (
-    controller_kind,
     init_containers,
     network_notes,
     pod_spec,
     restart_warning,
+    scheduled,
     workload,
 )
 from core.naming import is_dns_label, label_value
@@ -99,7 +101,8 @@ HANDLED_FIELDS = frozenset(
     {
         "name", "image", "build", "command", "entrypoint", "environment", "ports", "volumes",
         "healthcheck", "replicas", "resources", "restart", "user", "working_dir", "hostname", "labels",
-        "depends_on", "cap_add", "cap_drop", "privileged", "read_only", "stdin_open", "tty",
+        "depends_on", "cap_add", "cap_drop", "group_add", "security_opt", "pull_policy", "network_mode",
+        "placement_constraints", "placement_preferences", "privileged", "read_only", "stdin_open", "tty",
         "extra_hosts", "stop_grace_period", "secrets", "configs", "profiles", "networks", "variables",
         "required_variables", "unmet", "secret_variables", "secret_uses", "variable_values", "warnings",
     }
@@ -205,16 +208,19 @@ class _Builder:
     def build(self) -> CompiledService:
         # The order of the steps is the order of the warnings and notes.
         spec, options, report = self.spec, self.options, self.report
+        knobs = knobs_for(self.project, spec.name)
         image = container_image(spec, override=self._option(options.images), sid=self.sid, report=report)
-        kind = controller_kind(
+        choice = choose_controller(
             spec,
             self.project,
             choice=self._option(options.controllers) or options.controller,
             sid=self.sid,
             settings=self.settings,
+            knobs=knobs,
         )
-        env = EnvPlan(spec, name=self.name, meta=self.meta, report=report)
-        container_ports, service_ports = ports(spec.ports, name=self.name, report=report)
+        kind = choice.kind
+        if choice.reason:
+            report.warnings.append(choice.reason)
         plan = VolumePlan(
             project=self.project,
             namespace=self.namespace,
@@ -223,8 +229,14 @@ class _Builder:
             selector=self.selector,
             report=report,
             reserved=frozenset({f"{self.name}-config", f"{self.name}-secrets"}),
+            knobs=knobs,
+            datastore=datastore_type(spec),
         )
         plan.add_service(spec, kind)
+        if plan.env:  # PGDATA for a datastore's data subfolder, unless compose sets it
+            spec = spec.model_copy(update={"environment": {**plan.env, **spec.environment}})
+        env = EnvPlan(spec, name=self.name, meta=self.meta, report=report)
+        container_ports, service_ports = ports(spec.ports, name=self.name, report=report)
         main, env_objects = container(
             spec,
             image=image,
@@ -233,11 +245,13 @@ class _Builder:
             mounts=plan.mounts,
             liveness=options.liveness,
             report=report,
+            knobs=knobs,
         )
         pod = pod_spec(
             spec, main, plan.volumes, service_account_token=options.service_account_token, report=report
         )
-        restart_warning(spec, report)
+        scheduled(spec, pod, plan, self.selector, report)
+        restart_warning(spec, kind, report)
         init = init_containers(spec, self.project, options, report)
         if init:
             pod["initContainers"] = init
@@ -250,21 +264,24 @@ class _Builder:
             service_type=options.service_type,
             meta=self.meta,
         )
+        if kind in ("Job", "CronJob") and not service_ports:
+            fronts = []  # nothing to reach
         controller = workload(
             spec,
-            kind,
+            choice,
             pod,
-            env_objects,
+            [*env_objects, *plan.objects],
             plan,
             sid=self.sid,
             name=self.name,
-            labels=self.labels,
+            labels={**self.labels, **plan.pod_labels},
             selector=self.selector,
             meta=self.meta,
             report=report,
             service_name=governing_service(self.name, service_ports),
+            schedule_text=knobs.schedule,
         )
-        if not service_ports:
+        if not service_ports and fronts:
             report.notes.append(
                 f"no ports declared: Service {self.name} is headless, so {self.name} resolves to the pods "
                 "as in a compose network (declare ports for a stable address)"

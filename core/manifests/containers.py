@@ -1,7 +1,7 @@
 """A compiled service's one container: its image, command line, environment, probes (pure, used by ``manifests``).
 
 The pieces come from ``core.manifests.environments`` (ConfigMap/Secret and ``envFrom``/``env``),
-``core.manifests.podspecs`` (probes, resources, security context) and ``core.secrets.secretrefs`` (``$`` escaped as
+``core.manifests.probes``, ``core.manifests.securitycontexts``, ``core.manifests.podspecs`` (resources) and ``core.secrets.secretrefs`` (``$`` escaped as
 ``$$``, secret values read as ``$(VAR)``); this module puts them together in one container.
 """
 
@@ -12,7 +12,10 @@ from typing import Any
 from core.compose.model import ServiceSpec
 from core.errors import NotConvertible
 from core.manifests.environments import EnvPlan
-from core.manifests.podspecs import probes, resources, security_context
+from core.manifests.knobs import Knobs
+from core.manifests.podspecs import resources
+from core.manifests.probes import probes
+from core.manifests.securitycontexts import pull_policy, security_context
 from core.manifests.volumes import Report
 from core.naming import dns_label
 from core.secrets.secretrefs import k8s_arg
@@ -52,13 +55,18 @@ def container(
     mounts: list[Manifest],
     liveness: bool,
     report: Report,
+    knobs: Knobs | None = None,
 ) -> tuple[Manifest, list[Manifest]]:
     """The container, and the ConfigMap/Secret its environment is loaded from.
 
     The environment's objects are made after the command line and probes, which decide the
     secret values they read from the Secret (``env.in_args``/``env.in_probes``).
     """
+    knobs = knobs or Knobs()
     out: Manifest = {"name": dns_label(spec.name), "image": image}
+    policy = pull_policy(spec, report)
+    if policy:
+        out["imagePullPolicy"] = policy
     if spec.entrypoint == []:
         # ``entrypoint: []`` clears the image's ENTRYPOINT: the command runs on its own. An empty
         # ``command`` means "the image's" to Kubernetes, so the command becomes the command.
@@ -85,6 +93,7 @@ def container(
         report=report,
         refs=env.refs,
         used=env.in_probes,
+        override=knobs.liveness,
     )
     env_objects, env_from, env_list = env.objects()
     if env_from:
@@ -93,20 +102,11 @@ def container(
         out["env"] = env_list
     if mounts:
         out["volumeMounts"] = mounts
-    limits = resources(spec.resources, report)
+    limits = resources(spec.resources, report, knobs.resources)
     if limits:
         out["resources"] = limits
     out.update(probe_fields)
-    security = security_context(
-        user=spec.user,
-        privileged=spec.privileged,
-        cap_add=spec.cap_add,
-        cap_drop=spec.cap_drop,
-        read_only=spec.read_only,
-        report=report,
-    )
-    if security:
-        out["securityContext"] = security
+    out["securityContext"] = security_context(spec, report)
     if spec.stdin_open:
         out["stdin"] = True
     if spec.tty:

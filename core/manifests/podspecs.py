@@ -1,4 +1,5 @@
-"""Container-level pieces of a compiled service: probes, resources, security, host aliases (pure).
+"""Container-level pieces of a compiled service: resources and host aliases (pure; probes are in
+``core.manifests.probes``, security contexts in ``core.manifests.securitycontexts``).
 
 Each function takes part of a ``ServiceSpec`` and a ``Report`` and returns a manifest fragment;
 whatever cannot be mapped lands in the report. See ``core.manifests.compiler`` for the choices made.
@@ -6,23 +7,18 @@ whatever cannot be mapped lands in the report. See ``core.manifests.compiler`` f
 
 from __future__ import annotations
 
-import copy
 import ipaddress
-import math
+from collections.abc import Mapping
 from typing import Any
 
-from core.compose.model import Healthcheck, Resources
+from core.compose.model import Resources
 from core.manifests.volumes import Report, memory_quantity
 from core.naming import is_dns_subdomain
-from core.secrets.secretrefs import Refs, exec_probe
 from core.secrets.secretrefs import escape as escape  # where it used to be
 
 Manifest = dict[str, Any]
 
-# compose healthcheck defaults (compose specification)
-HC_INTERVAL, HC_TIMEOUT, HC_RETRIES, HC_START_INTERVAL = 30.0, 30.0, 3, 5.0
 GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
-TCP_PROBE = {"periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 3}
 
 
 def cpu_quantity(cores: float) -> str:
@@ -30,81 +26,22 @@ def cpu_quantity(cores: float) -> str:
     return f"{max(1, round(cores * 1000))}m"
 
 
-def probe_command(
-    hc: Healthcheck, refs: Refs | None = None, used: set[str] | None = None
-) -> list[str] | None:
-    """The exec command of a healthcheck: ``CMD`` as is, ``CMD-SHELL`` (or a bare string) via ``sh -c``.
-
-    Secret values (``refs``: value -> the container variable holding it) are read from the
-    environment through the shell instead (``core.secrets.secretrefs.exec_probe``); their variables are
-    added to ``used``.
-    """
-    if not hc.test:
-        return None
-    head, rest = hc.test[0].upper(), [str(a) for a in hc.test[1:]]
-    if head == "CMD":
-        command = rest or None
-    else:
-        script = " ".join(rest if head == "CMD-SHELL" else hc.test).strip()
-        command = ["sh", "-c", script] if script else None
-    if command is None or not refs:
-        return command
-    return exec_probe(command, refs, used if used is not None else set())
-
-
-def _seconds(value: float | None, default: float) -> int:
-    """Whole seconds, at least 1; ``0`` means the default, as it does to Docker."""
-    return max(1, math.ceil(value or default))
-
-
-def probes(
-    hc: Healthcheck | None,
-    ports: list[Manifest],
-    *,
-    liveness: bool,
-    report: Report,
-    refs: Refs | None = None,
-    used: set[str] | None = None,
-) -> Manifest:
-    """readiness/liveness/startup probes for the container (see ``core.manifests.compiler`` for why);
-    ``refs`` and ``used`` as for :func:`probe_command`."""
-    if hc is not None and (hc.disable or (hc.test and hc.test[0].upper() == "NONE")):
-        return {}
-    command = probe_command(hc, refs, used) if hc is not None else None
-    if hc is not None and command is None:
-        if hc.test:
-            report.warnings.append(f"healthcheck test {hc.test!r} has no command and was skipped")
-        else:
-            report.notes.append("healthcheck has no test (the image's own HEALTHCHECK is unknown here)")
-    if hc is None or command is None:
-        tcp = [p for p in ports if p["protocol"] == "TCP"]
-        if not tcp:
-            return {}
-        return {"readinessProbe": {"tcpSocket": {"port": tcp[0]["containerPort"]}, **TCP_PROBE}}
-    period = _seconds(hc.interval, HC_INTERVAL)
-    base: Manifest = {
-        "exec": {"command": command},
-        "periodSeconds": period,
-        "timeoutSeconds": _seconds(hc.timeout, HC_TIMEOUT),
-        "failureThreshold": hc.retries or HC_RETRIES,  # 0 means the default, as it does to Docker
-    }
-    out: Manifest = {"readinessProbe": copy.deepcopy(base)}
-    if liveness:
-        out["livenessProbe"] = copy.deepcopy(base)
-    if hc.start_period:
-        every = _seconds(hc.start_interval, min(HC_START_INTERVAL, period))
-        out["startupProbe"] = {
-            **copy.deepcopy(base),
-            "periodSeconds": every,
-            "failureThreshold": math.ceil(hc.start_period / every) + base["failureThreshold"],
-        }
-    return out
-
-
-def resources(res: Resources, report: Report) -> Manifest:
-    """limits (``deploy.resources.limits``, GPUs) and requests (``reservations``)."""
+def resources(res: Resources, report: Report, defaults: Mapping[str, str] | None = None) -> Manifest:
+    """limits (``deploy.resources.limits``, GPUs) and requests (``reservations``); ``defaults``
+    (``x-ushadow`` ``resources``) are the requests of a resource compose gives neither for."""
     limits: dict[str, str] = {}
     requests: dict[str, str] = {}
+    given = {"cpu": res.cpu_limit or res.cpu_request, "memory": res.memory_limit or res.memory_request}
+    assumed = {k: v for k, v in (defaults or {}).items() if not given.get(k)}
+    if assumed:
+        requests.update(assumed)
+        report.warnings.append(
+            "compose gives no "
+            + " or ".join(assumed)
+            + " reservation: requests default to x-ushadow resources ("
+            + ", ".join(f"{k} {v}" for k, v in assumed.items())
+            + ")"
+        )
     if res.cpu_limit:
         limits["cpu"] = cpu_quantity(res.cpu_limit)
     if res.memory_limit:
@@ -140,49 +77,6 @@ def resources(res: Resources, report: Report) -> Manifest:
     if requests:
         out["requests"] = requests
     return out
-
-
-def _capability(cap: str) -> str:
-    cap = cap.strip().upper()
-    return cap[4:] if cap.startswith("CAP_") else cap
-
-
-def security_context(
-    *,
-    user: str | None,
-    privileged: bool,
-    cap_add: list[str],
-    cap_drop: list[str],
-    read_only: bool,
-    report: Report,
-) -> Manifest:
-    """runAsUser/runAsGroup from a numeric ``user``, privileged, capabilities, read-only root."""
-    ctx: Manifest = {}
-    uid, _, gid = (user or "").strip().partition(":")
-    uid = "0" if uid == "root" else uid
-    gid = "0" if gid == "root" else gid
-    if uid.isdigit():
-        ctx["runAsUser"] = int(uid)
-    elif uid:
-        report.warnings.append(f"user {uid!r} is a name: Kubernetes needs a numeric uid (runAsUser); not set")
-    if gid.isdigit():
-        ctx["runAsGroup"] = int(gid)
-    elif gid:
-        report.warnings.append(
-            f"group {gid!r} is a name: Kubernetes needs a numeric gid (runAsGroup); not set"
-        )
-    if privileged:
-        ctx["privileged"] = True
-    caps: Manifest = {}
-    if cap_add:
-        caps["add"] = [_capability(c) for c in cap_add]
-    if cap_drop:
-        caps["drop"] = [_capability(c) for c in cap_drop]
-    if caps:
-        ctx["capabilities"] = caps
-    if read_only:
-        ctx["readOnlyRootFilesystem"] = True
-    return ctx
 
 
 def host_aliases(extra_hosts: list[tuple[str, str]], report: Report) -> list[Manifest]:

@@ -5,7 +5,18 @@
   services of one file that share a volume share the claim. ``external: true`` refers to an
   existing claim of that name. With ``persistence="emptydir"`` named volumes are ``emptyDir``.
 - An anonymous volume is an ``emptyDir``; ``tmpfs`` a memory ``emptyDir`` with its size limit.
-- A bind mount is an ``emptyDir`` with a warning, never ``hostPath``.
+- A bind mount: a readable file is mounted from the ConfigMap (or Secret) ``<service>-files``, a
+  Docker-host path is refused, anything else is an ``emptyDir``; ``hostPath`` only when
+  ``x-ushadow`` asks (``core.manifests.bindmounts`` has the rules).
+- A claim's size and access mode come from ``CompileOptions.volume_sizes`` or ``x-ushadow``
+  ``volumes: {<volume>: {size, access_mode}}``; else ReadWriteOnce of the default size, with a
+  warning naming it. A ReadWriteOnce claim that services share gets the pod label
+  ``volume.ushadow.io/<claim>`` and a required pod affinity on it, so the pods that mount it
+  run on one node (a warning says so; ask for ReadWriteMany to spread them).
+- A named volume of a datastore (catalog kind ``datastore``) is mounted at its ``data``
+  subfolder (``subPath``), and postgres's ``/var/lib/postgresql/data`` gets
+  ``PGDATA=/var/lib/postgresql/data/pgdata``: a fresh volume's root may hold ``lost+found``,
+  which initdb and mysqld refuse.
 - A service's ``secrets:``/``configs:`` are mounted from a Secret/ConfigMap named after the compose
   secret/config (at ``/run/secrets/<target>`` and ``/<source>`` by default, as compose does).
   Those with inline content (``content:``, or ``environment:`` resolved by the loader) are emitted;
@@ -24,7 +35,16 @@ from typing import Any, Literal
 from core.compose.model import ComposeProject, FileRef, ServiceSpec, TopLevelResource, Volume
 from core.conventions import VOLUME_LABEL
 from core.errors import InvalidInput
-from core.naming import config_key, dns_label, label_value
+from core.manifests.bindmounts import (
+    docker_only_reason,
+    empty_reason,
+    file_key,
+    host_path_warning,
+    is_sensitive_file,
+    refuse,
+)
+from core.manifests.knobs import Knobs, VolumeKnobs
+from core.naming import config_key, dns_label, label_value, qualified_name
 
 Manifest = dict[str, Any]
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
@@ -100,9 +120,19 @@ class VolumePlan:
         selector: dict[str, str],
         report: Report,
         reserved: frozenset[str] = frozenset(),
+        knobs: Knobs | None = None,
+        datastore: str | None = None,
     ) -> None:
-        """``reserved``: object names the service uses already (its env ConfigMap and Secret)."""
+        """``reserved``: object names the service uses already (its env ConfigMap and Secret);
+        ``datastore``: the catalog type when the service is a datastore."""
         self.reserved = reserved
+        self.knobs = knobs or Knobs()
+        self.datastore = datastore
+        self.pod_labels: dict[str, str] = {}  # volume.ushadow.io/<claim> of shared RWO claims
+        self.env: dict[str, str] = {}  # variables a mount needs (PGDATA)
+        self.uses_host_path = False
+        self._files: dict[bool, dict[str, str]] = {False: {}, True: {}}  # sensitive? -> key -> content
+        self._file_volume: dict[bool, str] = {}  # sensitive? -> pod volume name
         self.project = project
         self.namespace = namespace
         self.settings = settings
@@ -129,7 +159,7 @@ class VolumePlan:
             if vol.type == "volume" and vol.source:
                 if vol.source not in claims:
                     claims[vol.source] = self._named(vol.source, kind, vol.source in shared)
-                self._mount(claims[vol.source], vol.target, vol.read_only, vol.subpath)
+                self._mount(claims[vol.source], vol.target, vol.read_only, vol.subpath or self._data_dir(vol))
             elif vol.type == "volume":
                 name = self._add_volume(f"anon-{leaf}", {"emptyDir": {}})
                 self.report.notes.append(f"anonymous volume {vol.target} is an emptyDir (lost with the pod)")
@@ -141,13 +171,7 @@ class VolumePlan:
                 name = self._add_volume(f"tmpfs-{leaf}", {"emptyDir": empty})
                 self._mount(name, vol.target, vol.read_only, vol.subpath)
             elif vol.type == "bind":
-                name = self._add_volume(f"bind-{leaf}", {"emptyDir": {}})
-                self.report.warnings.append(
-                    f"bind mount {vol.source}:{vol.target} has no Kubernetes equivalent "
-                    f"({_bind_reason(vol.source or '')}); it is an empty directory here: provide its files "
-                    "with a ConfigMap or its data with a volume"
-                )
-                self._mount(name, vol.target, vol.read_only, vol.subpath)
+                self._bind(spec, vol, leaf)
             else:
                 self.report.warnings.append(
                     f"{vol.type} volume {vol.target} is not supported on Kubernetes and was skipped"
@@ -156,6 +180,66 @@ class VolumePlan:
             self._file_ref("secret", ref)
         for ref in spec.configs:
             self._file_ref("config", ref)
+        self._file_objects(spec)
+
+    def _data_dir(self, vol: Volume) -> str | None:
+        """The subfolder a datastore keeps its data in (see the module docstring)."""
+        if not self.datastore or self.settings.persistence != "pvc":
+            return None
+        if self.datastore == "postgres" and vol.target == "/var/lib/postgresql/data":
+            self.env["PGDATA"] = "/var/lib/postgresql/data/pgdata"
+            self.report.notes.append("postgres keeps its data in PGDATA=/var/lib/postgresql/data/pgdata")
+            return None
+        self.report.notes.append(
+            f"{self.datastore} keeps its data in the subfolder data of volume {vol.source}"
+        )
+        return "data"
+
+    def _bind(self, spec: ServiceSpec, vol: Volume, leaf: str) -> None:
+        source = vol.source or ""
+        reason = docker_only_reason(source)
+        if self.knobs.allows_host_path(source):
+            name = self._add_volume(f"host-{leaf}", {"hostPath": {"path": source}})
+            self.report.warnings.append(host_path_warning(vol))
+            self.uses_host_path = True
+            self._mount(name, vol.target, vol.read_only, vol.subpath)
+        elif reason:
+            raise refuse(spec.name, vol, reason)
+        elif vol.content is not None:
+            sensitive = is_sensitive_file(vol, list(spec.secret_variables.values()))
+            key = file_key(vol, set(self._files[False]) | set(self._files[True]))
+            self._files[sensitive][key] = vol.content
+            if sensitive not in self._file_volume:
+                self._file_volume[sensitive] = self._add_volume("secret-files" if sensitive else "files", {})
+            name = self._file_volume[sensitive]
+            if not vol.read_only:
+                self.report.notes.append(
+                    f"{vol.target} is mounted read-only from a {'Secret' if sensitive else 'ConfigMap'}"
+                )
+            self._mount(name, vol.target, True, key)
+        else:
+            name = self._add_volume(f"bind-{leaf}", {"emptyDir": {}})
+            self.report.warnings.append(
+                f"bind mount {vol.source}:{vol.target} has no Kubernetes equivalent ({empty_reason(vol)}); "
+                "it is an empty directory here: provide its files with a ConfigMap or its data with a volume"
+            )
+            self._mount(name, vol.target, vol.read_only, vol.subpath)
+
+    def _file_objects(self, spec: ServiceSpec) -> None:
+        """The ConfigMap and Secret ``<service>-files`` of the bind-mounted files (and their volumes)."""
+        name = dns_label(f"{dns_label(spec.name)}-files")
+        for sensitive, files in self._files.items():
+            if not files:
+                continue
+            volume = next(v for v in self.volumes if v["name"] == self._file_volume[sensitive])
+            if sensitive:
+                volume["secret"] = {"secretName": name}
+                data = {"type": "Opaque", "data": {k: b64(v) for k, v in files.items()}}
+            else:
+                volume["configMap"] = {"name": name}
+                data = {"data": dict(files)}
+            kind = "Secret" if sensitive else "ConfigMap"
+            self.objects.append({"apiVersion": "v1", "kind": kind, "metadata": self.meta(name), **data})
 
     # -- pieces ---------------------------------------------------------------------------------
 
@@ -207,8 +291,9 @@ class VolumePlan:
                 f"volume {source} is external: a PersistentVolumeClaim {claim!r} must exist"
             )
             return self._add_volume(source, {"persistentVolumeClaim": {"claimName": claim}})
+        mode = self.knobs.volumes.get(source, VolumeKnobs()).access_mode or "ReadWriteOnce"
         claim_spec: Manifest = {
-            "accessModes": ["ReadWriteOnce"],
+            "accessModes": [mode],
             "resources": {"requests": {"storage": self._size(source)}},
         }
         if self.settings.storage_class:
@@ -221,11 +306,16 @@ class VolumePlan:
             template = {"name": name, "labels": meta["labels"], "annotations": meta["annotations"]}
             self.claim_templates.append({"metadata": template, "spec": claim_spec})
             return name
-        if shared:
+        if shared and mode in ("ReadWriteOnce", "ReadWriteOncePod"):
+            self.pod_labels[qualified_name(f"volume.ushadow.io/{claim}")] = "true"
             self.report.warnings.append(
-                f"volume {source} is shared with other services: its ReadWriteOnce claim {claim!r} needs "
-                "those pods on one node, or a ReadWriteMany storage class"
+                f"volume {source} is shared with other services: its ReadWriteOnce claim {claim!r} keeps "
+                f"their pods on one node (pod affinity on volume.ushadow.io/{claim}); for pods on several "
+                f"nodes give x-ushadow volumes: {{{source}: {{access_mode: ReadWriteMany}}}} and a storage "
+                "class that supports it"
             )
+        elif shared:
+            self.report.notes.append(f"volume {source} is shared with other services as {mode}")
         meta = self.meta(claim)
         meta["labels"][VOLUME_LABEL] = label_value(source)
         self.pvcs.append(
@@ -234,7 +324,13 @@ class VolumePlan:
         return self._add_volume(source, {"persistentVolumeClaim": {"claimName": claim}})
 
     def _size(self, source: str) -> str:
-        size = str(self.settings.sizes.get(source, self.settings.size))
+        size = self.settings.sizes.get(source) or self.knobs.volumes.get(source, VolumeKnobs()).size
+        if size is None:
+            size = self.settings.size
+            self.report.warnings.append(
+                f"volume {source}: no size given, the claim asks for the default {size} "
+                f"(set x-ushadow volumes: {{{source}: {{size: 20Gi}}}})"
+            )
         if not _QUANTITY.match(size):
             raise InvalidInput(
                 f"volume size {size!r} for {source} is not a Kubernetes quantity", hint="e.g. 10Gi"
@@ -306,11 +402,3 @@ class VolumePlan:
             return
         self._mounted.add(path)
         self.mounts.append({"name": name, "mountPath": path, "subPath": key, "readOnly": True})
-
-
-def _bind_reason(source: str) -> str:
-    if source.endswith("docker.sock"):
-        return "the Docker socket does not exist on Kubernetes nodes"
-    if source.startswith("/dev/"):
-        return "host devices need a device plugin"
-    return "the host's files are not on the node"

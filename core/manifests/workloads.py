@@ -1,10 +1,11 @@
-"""A compiled service's pod template and its controller, a Deployment or a StatefulSet (pure, used by ``manifests``).
+"""A compiled service's pod template and its controller: Deployment, StatefulSet, Job or CronJob (pure).
 
-``auto`` makes a StatefulSet for a service with named volumes that no other service of its file
-shares (volumeClaimTemplates, a headless Service), and a Deployment otherwise (strategy
-``Recreate`` when it uses claims). The pod template carries ``ushadow.io/env-hash`` so that an
-environment change rolls the pods. ``depends_on`` is a note, or with ``wait_for_dependencies``
-an init container that waits for the first TCP port of each dependency.
+Which controller is ``core.manifests.controllers``' rule; a Deployment that uses claims has
+strategy ``Recreate``. The pod gets the pod-level securityContext
+(``core.manifests.securitycontexts``) and its scheduling (``core.manifests.scheduling``). The pod
+template carries ``ushadow.io/env-hash`` so that an environment change rolls the pods.
+``depends_on`` is a note, or with ``wait_for_dependencies`` an init container that waits for the
+first TCP port of each dependency.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 
 from core.compose.model import ComposeProject, ServiceSpec
 from core.conventions import ENV_HASH_ANNOTATION, SERVICE_ID_ANNOTATION
-from core.errors import InvalidInput
 from core.manifests.compilations import CompileOptions, kube_name
+from core.manifests.controllers import Choice, job_body, job_object
 from core.manifests.podspecs import host_aliases
-from core.manifests.volumes import Report, VolumePlan, VolumeSettings, claims_storage, shared_volumes
+from core.manifests.scheduling import schedule
+from core.manifests.securitycontexts import pod_security_context
+from core.manifests.volumes import Report, VolumePlan
 from core.naming import (
     dns_label,
     is_dns_label,
@@ -33,22 +36,6 @@ from core.secrets.masking import distinctive
 from core.secrets.sensitivity import is_sensitive_value
 
 Manifest = dict[str, Any]
-
-
-def controller_kind(
-    spec: ServiceSpec, project: ComposeProject | None, *, choice: str, sid: str, settings: VolumeSettings
-) -> str:
-    """``Deployment`` or ``StatefulSet``, for the ``auto``, ``deployment`` or ``statefulset`` choice."""
-    if choice not in ("auto", "deployment", "statefulset"):
-        raise InvalidInput(f"controller for {sid} must be auto, deployment or statefulset")
-    if choice == "deployment":
-        return "Deployment"
-    if choice == "statefulset":
-        return "StatefulSet"
-    named = {v.source for v in spec.volumes if claims_storage(v, project, settings)}
-    if named and not (named & shared_volumes(project)):
-        return "StatefulSet"
-    return "Deployment"
 
 
 def pod_spec(
@@ -77,15 +64,25 @@ def pod_spec(
             report.warnings.append(f"hostname {spec.hostname!r} is not a valid DNS label and was not set")
     if spec.stop_grace_period is not None:
         pod["terminationGracePeriodSeconds"] = math.ceil(spec.stop_grace_period)
+    security = pod_security_context(spec, report)
+    if security:
+        pod["securityContext"] = security
     return pod
 
 
-def restart_warning(spec: ServiceSpec, report: Report) -> None:
+def scheduled(
+    spec: ServiceSpec, pod: Manifest, plan: VolumePlan, selector: dict[str, str], report: Report
+) -> None:
+    """Placement and shared-claim affinity on ``pod`` (``core.manifests.scheduling``)."""
+    schedule(spec, pod, plan.pod_labels, selector, report)
+
+
+def restart_warning(spec: ServiceSpec, kind: str, report: Report) -> None:
     restart = (spec.restart or "").strip()
-    if restart == "no" or restart.startswith("on-failure"):
+    if kind in ("Deployment", "StatefulSet") and (restart == "no" or restart.startswith("on-failure")):
         report.warnings.append(
-            f"restart: {restart} cannot be kept: a Deployment or StatefulSet always restarts its "
-            "containers (a one-shot task fits a Job)"
+            f"restart: {restart} cannot be kept: a {kind} always restarts its containers "
+            "(a service with ports is not taken for a task; x-ushadow controller: job makes it a Job)"
         )
 
 
@@ -156,7 +153,7 @@ def compose_labels(
 
 def workload(
     spec: ServiceSpec,
-    kind: str,
+    choice: Choice,
     pod: Manifest,
     env_objects: list[Manifest],
     plan: VolumePlan,
@@ -168,9 +165,11 @@ def workload(
     meta: Callable[[str], Manifest],
     report: Report,
     service_name: str | None = None,
+    schedule_text: str | None = None,
 ) -> Manifest:
-    """The Deployment or StatefulSet running ``pod``, its template hashed over the environment;
+    """The controller running ``pod``, its template hashed over the environment (and mounted files);
     ``service_name`` is the headless Service a StatefulSet's pods are named under."""
+    kind = choice.kind
     extra_labels, extra_annotations = compose_labels(spec, labels, report)
     env_digest = short_hash(json.dumps([o.get("data") for o in env_objects], sort_keys=True), 16)
     template_meta: Manifest = {
@@ -185,6 +184,12 @@ def workload(
     metadata["labels"] = {**extra_labels, **labels}
     metadata["annotations"] = {**extra_annotations, SERVICE_ID_ANNOTATION: sid}
     replicas = spec.replicas if spec.replicas is not None else 1
+    if kind in ("Job", "CronJob"):
+        template = {"metadata": template_meta, "spec": pod}
+        report.warnings.append(
+            f"a {kind}'s pod template cannot be changed once created: delete the {kind} to run a changed one"
+        )
+        return job_object(kind, metadata, job_body(template, choice, replicas), schedule_text)
     body: Manifest = {
         "replicas": replicas,
         "selector": {"matchLabels": dict(selector)},

@@ -1,0 +1,123 @@
+"""What a compose file's ``x-ushadow`` block asks of the compiler, beyond compose itself (pure).
+
+Per service (``x-ushadow: {<service>: {...}}``):
+
+- ``controller``: ``deployment``, ``statefulset``, ``job`` or ``cronjob``;
+- ``schedule``: a cron schedule (``"0 3 * * *"``): the service runs as a CronJob;
+- ``backoff_limit``: retries of a Job (default: the ``on-failure:N`` count, else 6);
+- ``liveness``: ``tcp`` (the main port), ``healthcheck`` (the healthcheck, far larger failure
+  threshold), ``none``, or ``{path: /healthz, port: 8080}`` (an httpGet probe);
+- ``host_paths``: host paths (or ``true`` for all) to mount with ``hostPath`` although they only
+  make sense on a Docker host (the Docker socket, ``/dev/...``);
+- ``resources``: ``{cpu: 100m, memory: 128Mi}``, requests when compose gives none.
+
+Per file: ``volumes: {<volume>: {size: 20Gi, access_mode: ReadWriteMany}}`` and ``resources``
+(the requests default of every service of the file). Anything else is ignored here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.compose.model import ComposeProject
+from core.errors import InvalidInput
+
+CONTROLLERS = ("deployment", "statefulset", "job", "cronjob")
+ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod")
+
+
+@dataclass(frozen=True)
+class VolumeKnobs:
+    size: str | None = None
+    access_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class Knobs:
+    controller: str | None = None
+    schedule: str | None = None
+    backoff_limit: int | None = None
+    liveness: str | Mapping[str, Any] | None = None
+    host_paths: frozenset[str] | bool = frozenset()
+    resources: Mapping[str, str] = field(default_factory=dict)
+    volumes: Mapping[str, VolumeKnobs] = field(default_factory=dict)
+
+    def allows_host_path(self, path: str) -> bool:
+        return self.host_paths is True or (
+            isinstance(self.host_paths, frozenset) and path.rstrip("/") in self.host_paths
+        )
+
+
+def _extra(meta: Any) -> dict[str, Any]:
+    return dict(getattr(meta, "model_extra", None) or {})
+
+
+def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
+    """The ``x-ushadow`` settings for ``service`` (file-level ones merged in); bad ones raise ``InvalidInput``."""
+    if project is None:
+        return Knobs()
+    own = _extra(project.service_meta.get(service))
+    top = _extra(project.meta)
+    where = f"x-ushadow.{service}"
+    controller = own.get("controller")
+    if controller is not None and str(controller).lower() not in CONTROLLERS:
+        raise InvalidInput(
+            f"{where}.controller: expected one of {', '.join(CONTROLLERS)}, not {controller!r}"
+        )
+    backoff = own.get("backoff_limit")
+    if backoff is not None and (not isinstance(backoff, int) or backoff < 0):
+        raise InvalidInput(f"{where}.backoff_limit: expected a whole number, not {backoff!r}")
+    liveness = own.get("liveness")
+    if liveness is not None and not (
+        liveness in ("tcp", "healthcheck", "none") or (isinstance(liveness, dict) and "path" in liveness)
+    ):
+        raise InvalidInput(
+            f"{where}.liveness: expected tcp, healthcheck, none or {{path: /healthz, port: 8080}}",
+        )
+    paths = own.get("host_paths", [])
+    host_paths: frozenset[str] | bool
+    if paths is True:
+        host_paths = True
+    elif isinstance(paths, list) and all(isinstance(p, str) for p in paths):
+        host_paths = frozenset(p.rstrip("/") for p in paths)
+    else:
+        raise InvalidInput(f"{where}.host_paths: expected a list of host paths, or true")
+    schedule = own.get("schedule")
+    if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) not in (1, 5, 6)):
+        raise InvalidInput(f"{where}.schedule: expected a cron schedule such as '0 3 * * *'")
+    return Knobs(
+        controller=str(controller).lower() if controller is not None else None,
+        schedule=schedule,
+        backoff_limit=backoff,
+        liveness=liveness,
+        host_paths=host_paths,
+        resources=_resources(own.get("resources", top.get("resources")), where),
+        volumes=_volumes(top.get("volumes"), "x-ushadow.volumes"),
+    )
+
+
+def _resources(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not set(value) <= {"cpu", "memory"}:
+        raise InvalidInput(f"{where}.resources: expected {{cpu: 100m, memory: 128Mi}}")
+    return {k: str(v) for k, v in value.items()}
+
+
+def _volumes(value: Any, where: str) -> dict[str, VolumeKnobs]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}: expected {{<volume>: {{size: 20Gi, access_mode: ReadWriteOnce}}}}")
+    out: dict[str, VolumeKnobs] = {}
+    for name, item in value.items():
+        if not isinstance(item, dict) or not set(item) <= {"size", "access_mode"}:
+            raise InvalidInput(f"{where}.{name}: expected size and/or access_mode")
+        mode = item.get("access_mode")
+        if mode is not None and mode not in ACCESS_MODES:
+            raise InvalidInput(f"{where}.{name}.access_mode: expected one of {', '.join(ACCESS_MODES)}")
+        size = item.get("size")
+        out[str(name)] = VolumeKnobs(size=None if size is None else str(size), access_mode=mode)
+    return out
