@@ -1,9 +1,10 @@
 """``ushadow-ops services list``, ``render`` and ``bundle``: the compose registry and its manifests.
 
-Secret values never reach the screen or a file from here: ``render`` masks them (stdout, ``--out``
-files and ``--json`` alike; the masked Secrets carry ``ushadow.io/redacted: "true"`` so nobody
-mistakes them for the real thing) and ``bundle`` writes secret generators that read git-ignored
-files. Real values go straight to a cluster with ``ushadow-ops deploy``.
+Secret values never reach the screen or a file from here, nor does a Secret with placeholder
+values that a server would accept: ``render`` prints each Secret as a comment naming its keys,
+``--json`` masks them (``ushadow.io/redacted: "true"``), and ``render --out`` and ``bundle`` write
+kustomize secret generators that read git-ignored files (``core.manifests.renderdirs``). Real
+values go straight to a cluster with ``ushadow-ops deploy``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from core.conventions import DEFAULT_NAMESPACE
 from core.errors import InvalidInput, NotFound
 from core.manifests.bundles import write_bundle
 from core.manifests.compiler import compile_service
-from core.manifests.filewriting import RENDER_LEDGER, write_files
-from core.manifests.yamldocs import files_for, to_yaml
+from core.manifests.filewriting import OLD_RENDER_LEDGER, RENDER_LEDGER, write_files
+from core.manifests.renderdirs import render_folder, secret_comment
+from core.manifests.yamldocs import to_yaml
 from core.views.services import port_text
 
 LIST_COLUMNS = ("id", "image", "ports", "infra", "required", "warnings", "error")
@@ -132,29 +134,41 @@ def _render(args: argparse.Namespace, ctx: Context) -> Result:
         project.services[entry.service], project=project, namespace=namespace, service_id=entry.service_id
     )
     data = compiled.to_json()
-    objects = data["objects"]
     if args.out:
         out = Path(args.out).expanduser()
-        synced = write_files(out, files_for(objects), ledger=RENDER_LEDGER, prune=False)
+        folder = render_folder(compiled)
+        _move_old_ledger(out)
+        synced = write_files(out, folder.files, seeds=folder.seeds, ledger=RENDER_LEDGER, prune=False)
         data["out_dir"] = str(out)
-        data["files"] = sorted(files_for(objects))
+        data["files"] = sorted(folder.manifests)
         data["written"] = synced.written
+        data["seeded"] = synced.seeded
 
     def human(d: dict[str, Any]) -> None:
         for warning in d["warnings"]:
             sys.stderr.write(f"warning: {warning}\n")
         for note in d["notes"]:
             sys.stderr.write(f"note: {note}\n")
-        if any(o["kind"] == "Secret" for o in d["objects"]):
-            sys.stderr.write("note: Secret values are masked; `ushadow-ops deploy` writes the real ones\n")
         if "out_dir" in d:
             print(f"wrote {len(d['files'])} files for {d['service_id']} into {d['out_dir']}:")
             for name in d["files"]:
                 print(f"  {name}")
+            for name in d["seeded"]:
+                print(f"  fill in {name} (git-ignored), then: kubectl apply -k {d['out_dir']}")
         else:
-            sys.stdout.write(to_yaml(d["objects"]))
+            for obj in d["objects"]:
+                text = secret_comment(obj) if obj["kind"] == "Secret" else to_yaml([obj])
+                sys.stdout.write(text)
 
     return Result(data, human)
+
+
+def _move_old_ledger(out: Path) -> None:
+    """An earlier render's ledger lay in DIR itself, where ``kubectl apply -f DIR`` read it: move it."""
+    old, new = out / OLD_RENDER_LEDGER, out / RENDER_LEDGER
+    if old.is_file() and not new.exists():
+        new.parent.mkdir(parents=True, exist_ok=True)
+        old.rename(new)
 
 
 # -- bundle -------------------------------------------------------------------------------------
@@ -211,7 +225,10 @@ def register(sub: Any) -> None:
     listing.add_argument("--infra", action="store_true", help="only infrastructure services")
 
     render = add_command(
-        sub, "render", _render, "print a service's Kubernetes manifests (Secret values masked)"
+        sub,
+        "render",
+        _render,
+        "print a service's Kubernetes manifests (Secrets as comments: keys, no values)",
     )
     render.add_argument("service_id", metavar="SERVICE_ID", help="<file-stem>:<service>, see `services list`")
     _registry_flag(render)
@@ -219,7 +236,12 @@ def register(sub: Any) -> None:
         "-n", "--namespace", help="target namespace (default: the file's x-ushadow namespace)"
     )
     render.add_argument("--env", action="append", metavar="KEY=VALUE", help="a setting for interpolation")
-    render.add_argument("--out", metavar="DIR", help="write one file per object into DIR instead")
+    render.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write a folder for kubectl apply -f/-k instead: one file per object, Secrets as kustomize "
+        "generators reading git-ignored .env files",
+    )
 
     bundle = add_command(sub, "bundle", _bundle, "write a kustomize tree of the whole registry")
     _registry_flag(bundle)

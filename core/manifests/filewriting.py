@@ -1,7 +1,7 @@
 """Writing generated files into a folder people also use: touching only what we wrote. Writes files.
 
-A ledger file (``.ushadow-bundle.json`` for a bundle, ``.ushadow-render.json`` for
-``ushadow-ops render --out``) lists every file written with a digest. A re-run removes only listed
+A ledger file (``.ushadow-bundle.json`` for a bundle, ``.ushadow/render.json`` for
+``ushadow-ops render --out``, in a subfolder that ``kubectl apply -f DIR`` does not read) lists every file written with a digest. A re-run removes only listed
 files that are no longer produced (and unchanged since), refuses (``Conflict``) to overwrite a
 file it did not write or that was edited since, and leaves everything else in the folder alone.
 Every refusal is checked before anything is written; each file is replaced atomically.
@@ -20,7 +20,8 @@ from typing import Any
 
 from core.errors import Conflict, InvalidInput
 
-RENDER_LEDGER = ".ushadow-render.json"
+RENDER_LEDGER = ".ushadow/render.json"
+OLD_RENDER_LEDGER = ".ushadow-render.json"  # before: kubectl apply -f DIR read it and failed
 
 
 @dataclass(frozen=True)
@@ -159,5 +160,6 @@ def write_files(
         "seeded": seeded,
         "dirs": created_dirs,
     }
+    ledger_path.parent.mkdir(parents=True, exist_ok=True)  # .ushadow/ for a render
     _atomic_write(ledger_path, json.dumps(ledger_doc, indent=2, sort_keys=True) + "\n")
     return result

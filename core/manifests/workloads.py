@@ -186,9 +186,10 @@ def workload(
     replicas = spec.replicas if spec.replicas is not None else 1
     if kind in ("Job", "CronJob"):
         template = {"metadata": template_meta, "spec": pod}
-        report.warnings.append(
-            f"a {kind}'s pod template cannot be changed once created: delete the {kind} to run a changed one"
-        )
+        if kind == "Job":
+            report.warnings.append(
+                "a Job's pod template cannot be changed once created: delete the Job to run a changed one"
+            )
         return job_object(kind, metadata, job_body(template, choice, replicas), schedule_text)
     body: Manifest = {
         "replicas": replicas,

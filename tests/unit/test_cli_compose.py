@@ -85,17 +85,18 @@ def test_render_prints_valid_masked_yaml(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0, err
     docs = [d for d in yaml.safe_load_all(out) if d]
     kinds = [d["kind"] for d in docs]
-    assert kinds == ["ConfigMap", "Secret", "Service", "Deployment"]
+    # the Secret is a comment naming its keys: a placeholder a server accepts never reaches one
+    assert kinds == ["ConfigMap", "Service", "Deployment"]
+    assert "# Secret web-frontend-secrets (namespace tricky) is not printed" in out
+    assert "keys: API_KEY, DATABASE_URL." in out and MASK not in out
     assert all(d["metadata"]["namespace"] == "tricky" for d in docs)  # the file's x-ushadow namespace
     assert "dev-key" not in out and "app:secret@" not in out
-    secret = docs[1]
-    assert secret["stringData"] == {"API_KEY": MASK, "DATABASE_URL": MASK}
     config = docs[0]["data"]
     assert (
         config["KEYCLOAK_URL"] == "http://keycloak:8080" and config["PASSPORT_URL"] == "http://passport.local"
     )
     assert config["GREETING"] == "cost: $5"
-    service = docs[2]
+    service = docs[1]
     assert is_dns1035_label(service["metadata"]["name"]) and service["metadata"]["name"] == "web-frontend"
     names = [p["name"] for p in service["spec"]["ports"]]
     assert len(names) == len(set(names)) and all(is_port_name(n) for n in names)
@@ -110,11 +111,10 @@ def test_render_prints_valid_masked_yaml(capsys: pytest.CaptureFixture[str]) -> 
         (3000, "TCP"),
     } <= ports
     assert (8080, "TCP") not in ports  # host ports are not Service ports
-    container = docs[3]["spec"]["template"]["spec"]["containers"][0]
+    container = docs[2]["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["exec"]["command"][:2] == ["sh", "-c"]
     assert container["startupProbe"]["failureThreshold"] == 4 + 4  # 20s start period at 5s, then 4 retries
     assert "warning:" in err or "note:" in err
-    assert "masked" in err
 
 
 def test_render_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -158,13 +158,43 @@ def test_render_out_never_overwrites_a_foreign_file(
     assert (out / "01-service-cache.yaml").read_text() == "# mine\n"
 
 
-def test_render_masks_secrets_in_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_render_out_is_a_kustomize_folder_without_secret_objects(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out = tmp_path / "rendered"
     assert (
         run(capsys, "render", "runtime:vpn", "--out", str(out), "--env", "TS_AUTHKEY=tskey-real-1234")[0] == 0
     )
-    text = "".join(p.read_text() for p in out.glob("*.yaml"))
-    assert "tskey-real-1234" not in text and MASK in text
+    every = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*") if p.is_file()}
+    text = "".join(every.values())
+    assert "tskey-real-1234" not in text and MASK not in text  # no value, and no placeholder either
+    assert "kind: Secret\n" not in text
+    # what `kubectl apply -f DIR` reads: the objects only (no ledger, no kustomization)
+    read_by_f = sorted(p.name for p in out.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+    assert read_by_f == ["01-configmap-vpn-config.yaml", "02-service-vpn.yaml", "03-deployment-vpn.yaml"]
+    assert set(every) == {
+        *read_by_f,
+        "Kustomization",
+        ".ushadow/render.json",
+        "secrets/.gitignore",
+        "secrets/vpn-secrets.env",
+        "secrets/vpn-secrets.env.example",
+    }
+    assert every["secrets/vpn-secrets.env"] == "TS_AUTHKEY=\n"
+    built = subprocess.run([KUBECTL, "kustomize", str(out)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    kinds = [d["kind"] for d in yaml.safe_load_all(built.stdout) if d]
+    assert sorted(kinds) == ["ConfigMap", "Deployment", "Secret", "Service"]
+
+
+def test_render_out_moves_the_old_ledger_out_of_kubectls_way(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "rendered"
+    assert run(capsys, "render", "storage:cache", "--out", str(out))[0] == 0
+    (out / ".ushadow" / "render.json").rename(out / ".ushadow-render.json")  # as an earlier version left it
+    assert run(capsys, "render", "storage:cache", "--out", str(out))[0] == 0
+    assert not (out / ".ushadow-render.json").exists() and (out / ".ushadow" / "render.json").is_file()
 
 
 @pytest.mark.parametrize(
