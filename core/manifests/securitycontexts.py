@@ -100,7 +100,7 @@ def security_context(spec: ServiceSpec, report: Report) -> Manifest:
     asks_privilege = spec.privileged or "SYS_ADMIN" in add or "ALL" in add or no_new is False
     if uid is not None and uid != 0:
         ctx["runAsNonRoot"] = True
-        if not add and "ALL" not in drop:
+        if all(c == "NET_BIND_SERVICE" for c in add) and "ALL" not in drop:
             drop = ["ALL", *[c for c in drop if c != "ALL"]]
     if spec.privileged:
         ctx["privileged"] = True
