@@ -181,6 +181,7 @@ def _bundle(args: argparse.Namespace, ctx: Context) -> Result:
         Path(args.out).expanduser(),
         namespace=args.namespace or DEFAULT_NAMESPACE,
         force_namespace=args.namespace is not None,
+        profiles=args.profile,
     )
     data = result.to_json()
 
@@ -248,3 +249,9 @@ def register(sub: Any) -> None:
     bundle.add_argument("--out", metavar="DIR", required=True, help="the bundle folder")
     bundle.add_argument("-n", "--namespace", help="put every service in this namespace (default: per file)")
     bundle.add_argument("--env", action="append", metavar="KEY=VALUE", help="a setting for interpolation")
+    bundle.add_argument(
+        "--profile",
+        action="append",
+        metavar="NAME",
+        help="a compose profile to activate (repeatable; '*' for all); default: services without profiles",
+    )

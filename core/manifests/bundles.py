@@ -47,6 +47,7 @@ from core.conventions import MANAGED_BY_VALUE as MANAGED_BY
 from core.errors import NotConvertible
 from core.manifests.compilations import CompiledService, CompileOptions, merge_objects, service_id
 from core.manifests.compiler import compile_service
+from core.manifests.crossrefs import active, qualify
 from core.manifests.filewriting import SyncResult, write_files
 from core.manifests.tweaks import tweaks_readme
 from core.manifests.yamldocs import to_yaml
@@ -138,10 +139,13 @@ def plan_bundle(
     force_namespace: bool = False,
     options: CompileOptions | None = None,
     broken: Mapping[str, str] | None = None,
+    profiles: Iterable[str] | None = None,
 ) -> BundlePlan:
     """The bundle's files (pure). Each file's ``x-ushadow.namespace`` is kept unless forced.
 
-    ``broken`` are registry entries that could not be read (id -> error), listed as skipped.
+    ``broken`` are registry entries that could not be read (id -> error), listed as skipped; so
+    are services none of whose compose ``profiles`` is active (``core.manifests.crossrefs``).
+    A reference to a service of another namespace is made fully qualified (the same module).
     """
     plan = BundlePlan()
     plan.skipped.update({sid: f"could not be read: {error}" for sid, error in (broken or {}).items()})
@@ -151,6 +155,9 @@ def plan_bundle(
         spec = project.services[source.service]
         ns = namespace if force_namespace else (source.namespace or project.meta.namespace or namespace)
         sid = source.service_id or service_id(project, source.service)
+        if not active(spec.profiles, profiles):
+            plan.skipped[sid] = f"profile {', '.join(spec.profiles)} is not active (give --profile)"
+            continue
         if spec.unmet:  # kept: a secret's value goes into its secrets/ file, which people fill in
             plan.warnings.append(
                 f"{sid}: {'; '.join(spec.unmet)} (empty in this bundle: fill it in under secrets/, "
@@ -162,6 +169,9 @@ def plan_bundle(
             plan.skipped[sid] = exc.message
             continue
         compiled.append((item, source.infra))
+    compiled = list(
+        zip(qualify([item for item, _ in compiled]), [infra for _, infra in compiled], strict=True)
+    )
     merge_objects(item for item, _ in compiled)  # raises Conflict on a name clash
     hide: set[str] = set()
     for item, _ in compiled:
@@ -234,6 +244,7 @@ def write_bundle(
     namespace: str = "ushadow",
     force_namespace: bool = False,
     options: CompileOptions | None = None,
+    profiles: Iterable[str] | None = None,
 ) -> BundleResult:
     """Compile and write the bundle into ``out_dir`` (see the module docstring)."""
     refs: list[ServiceRef] = []
@@ -244,7 +255,12 @@ def write_bundle(
         for source in sources:
             refs.extend(refs_of([source]) if isinstance(source, ComposeProject) else [source])
     plan = plan_bundle(
-        refs, namespace=namespace, force_namespace=force_namespace, options=options, broken=broken
+        refs,
+        namespace=namespace,
+        force_namespace=force_namespace,
+        options=options,
+        broken=broken,
+        profiles=profiles,
     )
     out = Path(out_dir)
     synced = write_files(out, plan.files, seeds=plan.seeds, ledger=LEDGER, prune=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from core.compose.loading import load_project
 from core.compose.model import (
@@ -20,8 +21,10 @@ from core.compose.model import (
     Volume,
 )
 from core.errors import InvalidInput, NotConvertible
+from core.manifests.bundles import plan_bundle, refs_of
 from core.manifests.compilations import CompiledService, CompileOptions
 from core.manifests.compiler import compile_service
+from core.manifests.crossrefs import active
 from core.manifests.probes import http_get
 from core.manifests.renderdirs import KUSTOMIZATION, render_folder
 from tests.support import paths
@@ -556,3 +559,63 @@ def test_render_folder_holds_no_secret_object_and_a_kustomization() -> None:
     assert "s3cret-fixture-pw-4417" not in "".join([*folder.files.values(), *folder.seeds.values()])
     assert folder.seeds == {"secrets/db-secrets.env": "POSTGRES_PASSWORD=\n"}
     assert "secrets/db-secrets.env" in folder.files[KUSTOMIZATION]
+
+
+# -- (h) bundles: profiles and cross-namespace references ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("own", "asked", "runs"),
+    [
+        ([], None, True),
+        (["gpu"], None, False),
+        (["gpu"], ["cpu"], False),
+        (["cpu", "gpu"], ["gpu"], True),
+        (["gpu"], ["*"], True),
+    ],
+)
+def test_profiles_as_compose(own: list[str], asked: list[str] | None, runs: bool) -> None:
+    assert active(own, asked) is runs
+
+
+def _two_namespaces(profiles: list[str] | None = None) -> dict[str, Any]:
+    mongo = svc(name="mongo", image="mongo:7", ports=[Port(target=27017)])
+    infra = ComposeProject(
+        path="/c/infra.yml", name="infra", services={"mongo": mongo}, meta=UshadowMeta(namespace="ushadow")
+    )
+    env = {"MONGODB_HOST": "mongo", "MONGO_URL": "mongodb://mongo:27017/db", "NOTE": "mongo is nice"}
+    app = svc(name="app", environment=env)
+    cpu = svc(name="speaker", profiles=["cpu"])
+    gpu = svc(name="speaker-gpu", profiles=["gpu"])
+    apps = ComposeProject(
+        path="/c/apps.yml",
+        name="apps",
+        services={"app": app, "speaker": cpu, "speaker-gpu": gpu},
+        meta=UshadowMeta(namespace="mycelia"),
+    )
+    plan = plan_bundle(refs_of([infra, apps]), profiles=profiles)
+    return {"plan": plan, "files": plan.files}
+
+
+def test_a_bundle_qualifies_references_to_another_namespace() -> None:
+    bundle = _two_namespaces()
+    config = next(
+        d
+        for d in yaml.safe_load_all(bundle["files"]["configmap.yaml"])
+        if d["metadata"]["name"] == "app-config"
+    )
+    assert config["data"] == {
+        "MONGODB_HOST": "mongo.ushadow.svc.cluster.local",
+        "MONGO_URL": "mongodb://mongo.ushadow.svc.cluster.local:27017/db",
+        "NOTE": "mongo is nice",  # not a host
+    }
+    (app,) = [s for s in bundle["plan"].services if s["name"] == "app"]
+    assert any("mongo lives in namespace ushadow" in n for n in app["notes"])
+
+
+def test_a_bundle_takes_services_without_profiles_unless_asked() -> None:
+    default = _two_namespaces()["plan"]
+    assert {s["name"] for s in default.services} == {"mongo", "app"}
+    assert "profile gpu is not active" in default.skipped["apps:speaker-gpu"]
+    gpu = _two_namespaces(["gpu"])["plan"]
+    assert {s["name"] for s in gpu.services} == {"mongo", "app", "speaker-gpu"}
