@@ -11,21 +11,33 @@ Choices (kompose makes other ones; these are ours, and why):
 - **Service ports are the container ports.** Peers in a compose network reach ``service:8080``
   (the container port), never the host port of ``8081:8080``; in-cluster URLs keep working. Host
   ports are reported as a note (expose them with an Ingress, NodePort or LoadBalancer).
-- **Probes come from the healthcheck.** ``CMD`` runs as exec with its arguments, ``CMD-SHELL``
-  through ``sh -c`` (kompose runs it without a shell). The same check is the readiness *and*
-  liveness probe (``interval``/``timeout``/``retries`` -> ``periodSeconds``/``timeoutSeconds``/
-  ``failureThreshold``). ``start_period`` becomes a **startupProbe** (the same check, every
-  ``start_interval``, allowed to fail for the whole start period) rather than
-  ``initialDelaySeconds``: a service that starts early becomes ready early, one that starts late
-  is not killed. ``NONE``/``disable`` gives no probes; no healthcheck but TCP ports gives a
-  ``tcpSocket`` readiness probe on the first TCP port (no liveness: a port check says too little
-  to kill a container for).
-- **Controller**: ``auto`` (default) makes a StatefulSet for a service with named volumes that no
-  other service of its file shares (volumeClaimTemplates, a headless Service for stable pod DNS),
-  and a Deployment otherwise (PVCs, strategy ``Recreate`` so a ReadWriteOnce claim is never wanted
-  by two pods on two nodes). Per service via ``CompileOptions.controllers``.
-- **Bind mounts** become ``emptyDir`` with a warning (never ``hostPath``: the node's files are
-  not the developer's files); ``tmpfs`` becomes a memory ``emptyDir`` with its size limit.
+- **Probes** (``core.manifests.probes``): readiness is the healthcheck (``CMD`` as exec,
+  ``CMD-SHELL`` through ``sh -c``; kompose runs it without a shell), and a ``curl --fail``/``wget``
+  check of a localhost URL is an ``httpGet`` probe. Liveness must not fail when a dependency is
+  down: a ``tcpSocket`` check of the main port, or without one the healthcheck with a ten-minute
+  failure window; ``x-ushadow`` ``liveness`` overrides. ``start_period`` becomes a
+  **startupProbe** rather than ``initialDelaySeconds``. No healthcheck but TCP ports: a
+  ``tcpSocket`` readiness probe and no liveness.
+- **Controller** (``core.manifests.controllers``): ``restart: "no"`` -> Job, ``on-failure`` on a
+  service without ports -> Job with a backoff limit, ``x-ushadow`` ``schedule`` -> CronJob; a
+  catalog datastore with its own named volume -> StatefulSet (claim templates, a headless
+  Service); else a Deployment (PVCs, strategy ``Recreate``). The choice and its reason are a
+  warning; ``CompileOptions.controllers`` or ``x-ushadow`` ``controller`` override.
+- **Bind mounts** (``core.manifests.bindmounts``): a readable file becomes a key of the ConfigMap
+  (or, when sensitive, Secret) ``<service>-files`` mounted with ``subPath``; a path that only
+  exists on a Docker host (the Docker socket, devices) is ``NotConvertible`` unless ``x-ushadow``
+  ``host_paths`` asks for a ``hostPath``; a folder is an ``emptyDir`` with a warning. ``tmpfs``
+  becomes a memory ``emptyDir`` with its size limit.
+- **Security** (``core.manifests.securitycontexts``): ``securityContext`` from ``user``,
+  ``group_add``, ``read_only``, capabilities, ``privileged``, ``security_opt``, with
+  ``seccompProfile: RuntimeDefault`` and ``allowPrivilegeEscalation: false`` unless privilege is
+  asked for; what Pod Security baseline forbids is a warning. ``pull_policy`` ->
+  ``imagePullPolicy``.
+- **Storage and scheduling** (``core.manifests.volumes``, ``core.manifests.scheduling``): a
+  datastore's data in a subfolder (``PGDATA``/``subPath``); claim size and access mode from
+  ``x-ushadow`` (the default named in a warning); a shared ReadWriteOnce claim keeps its pods on
+  one node (pod affinity); ``deploy.placement`` -> ``nodeSelector``/affinity/topology spread.
+  ``x-ushadow`` keys are listed in ``core.manifests.knobs``.
 - **A service with ``build:`` and no ``image:``** is ``NotConvertible`` (a cluster pulls images, it
   cannot build them), unless ``CompileOptions.images`` names an image for it.
 - **depends_on** is a note; with ``wait_for_dependencies`` an init container waits for the first

@@ -5,18 +5,13 @@
   services of one file that share a volume share the claim. ``external: true`` refers to an
   existing claim of that name. With ``persistence="emptydir"`` named volumes are ``emptyDir``.
 - An anonymous volume is an ``emptyDir``; ``tmpfs`` a memory ``emptyDir`` with its size limit.
-- A bind mount: a readable file is mounted from the ConfigMap (or Secret) ``<service>-files``, a
-  Docker-host path is refused, anything else is an ``emptyDir``; ``hostPath`` only when
-  ``x-ushadow`` asks (``core.manifests.bindmounts`` has the rules).
-- A claim's size and access mode come from ``CompileOptions.volume_sizes`` or ``x-ushadow``
-  ``volumes: {<volume>: {size, access_mode}}``; else ReadWriteOnce of the default size, with a
-  warning naming it. A ReadWriteOnce claim that services share gets the pod label
-  ``volume.ushadow.io/<claim>`` and a required pod affinity on it, so the pods that mount it
-  run on one node (a warning says so; ask for ReadWriteMany to spread them).
-- A named volume of a datastore (catalog kind ``datastore``) is mounted at its ``data``
-  subfolder (``subPath``), and postgres's ``/var/lib/postgresql/data`` gets
-  ``PGDATA=/var/lib/postgresql/data/pgdata``: a fresh volume's root may hold ``lost+found``,
-  which initdb and mysqld refuse.
+- A bind mount: a readable file is mounted from ``<service>-files``, a Docker-host path is refused,
+  anything else is an ``emptyDir`` (``core.manifests.bindmounts`` has the rules).
+- Claim size and access mode: ``CompileOptions.volume_sizes``, then ``x-ushadow`` ``volumes``, else
+  ReadWriteOnce of the default size (a warning names it). A shared ReadWriteOnce claim puts
+  ``volume.ushadow.io/<claim>`` on the pods, for a pod affinity (``core.manifests.scheduling``).
+- A datastore's named volume is mounted at its ``data`` subfolder (``PGDATA=.../pgdata`` for
+  postgres): a fresh volume's root may hold ``lost+found``, which initdb and mysqld refuse.
 - A service's ``secrets:``/``configs:`` are mounted from a Secret/ConfigMap named after the compose
   secret/config (at ``/run/secrets/<target>`` and ``/<source>`` by default, as compose does).
   Those with inline content (``content:``, or ``environment:`` resolved by the loader) are emitted;
