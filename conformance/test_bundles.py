@@ -19,7 +19,7 @@ FIXTURES = paths.FIXTURES / "compiler"
 def test_bundle_of_the_ushadow_corpus_builds(tmp_path: Path) -> None:
     projects = [load_project(p, strict=False) for p in sorted((CORPUS / "ushadow").glob("*.y*ml"))]
     out = tmp_path / "k8s"
-    result = write_bundle(projects, out)
+    result = write_bundle(projects, out, profiles=["*"])  # mongo and redis have the profile infra
     ids = {s["service_id"] for s in result.services}
     assert {
         "docker-compose.infra:mongo",
@@ -40,7 +40,7 @@ def test_the_api_server_accepts_the_bundle(tmp_path: Path, admin_kubeconfig: str
     files = [p for p in sorted((CORPUS / "ushadow").glob("*.y*ml")) if p.name != "share-dmz-compose.yaml"]
     projects = [load_project(p, strict=False) for p in [*files, *sorted(FIXTURES.glob("*.yml"))]]
     out = tmp_path / "k8s"
-    write_bundle(projects, out, namespace=namespace, force_namespace=True)
+    write_bundle(projects, out, namespace=namespace, force_namespace=True, profiles=["*"])
     applied = apply_server_dry_run(admin_kubeconfig, out)
     assert "deployment.apps/chronicle-backend created (server dry run)" in applied
     assert "statefulset.apps/mongo created (server dry run)" in applied

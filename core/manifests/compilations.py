@@ -40,6 +40,7 @@ class CompileOptions:
     wait_for_dependencies: bool = False
     wait_image: str = "busybox:1.37"
     part_of: str | None = None  # app.kubernetes.io/part-of; default: the compose project name
+    network_policies: bool = True  # compose networks as NetworkPolicies (core.manifests.netpolicies)
 
 
 @dataclass(frozen=True)

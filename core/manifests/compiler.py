@@ -33,6 +33,9 @@ Choices (kompose makes other ones; these are ours, and why):
   ``seccompProfile: RuntimeDefault`` and ``allowPrivilegeEscalation: false`` unless privilege is
   asked for; what Pod Security baseline forbids is a warning. ``pull_policy`` ->
   ``imagePullPolicy``.
+- **Networks** (``core.manifests.netpolicies``): a NetworkPolicy per service admits ingress only
+  from pods of the compose networks it joins (the file's default network when none), and to its
+  published ports from anywhere.
 - **Storage and scheduling** (``core.manifests.volumes``, ``core.manifests.scheduling``): a
   datastore's data in a subfolder (``PGDATA``/``subPath``); claim size and access mode from
   ``x-ushadow`` (the default named in a warning); a shared ReadWriteOnce claim keeps its pods on
@@ -94,6 +97,7 @@ from core.manifests.containers import container, container_image
 from core.manifests.controllers import choose_controller, datastore_type
 from core.manifests.environments import EnvPlan
 from core.manifests.knobs import knobs_for
+from core.manifests.netpolicies import network_labels, network_policy
 from core.manifests.serviceports import governing_service, ports, services
 from core.manifests.volumes import Report, VolumePlan, VolumeSettings
 from core.manifests.workloads import (
@@ -267,7 +271,7 @@ class _Builder:
         init = init_containers(spec, self.project, options, report)
         if init:
             pod["initContainers"] = init
-        network_notes(spec, report)
+        network_notes(spec, report, policies=options.network_policies)
         fronts = services(
             service_ports,
             kind,
@@ -278,6 +282,24 @@ class _Builder:
         )
         if kind in ("Job", "CronJob") and not service_ports:
             fronts = []  # nothing to reach
+        networks = network_labels(spec, self.project) if options.network_policies else {}
+        policies = (
+            [
+                network_policy(
+                    networks,
+                    name=self.name,
+                    selector=self.selector,
+                    published=[
+                        {"containerPort": p.target, "protocol": p.protocol.upper()}
+                        for p in spec.ports
+                        if p.published
+                    ],
+                    meta=self.meta,
+                )
+            ]
+            if networks
+            else []
+        )
         controller = workload(
             spec,
             choice,
@@ -286,7 +308,7 @@ class _Builder:
             plan,
             sid=self.sid,
             name=self.name,
-            labels={**self.labels, **plan.pod_labels},
+            labels={**self.labels, **plan.pod_labels, **networks},
             selector=self.selector,
             meta=self.meta,
             report=report,
@@ -298,7 +320,7 @@ class _Builder:
                 f"no ports declared: Service {self.name} is headless, so {self.name} resolves to the pods "
                 "as in a compose network (declare ports for a stable address)"
             )
-        objects = [*env_objects, *plan.objects, *plan.pvcs, *fronts, controller]
+        objects = [*env_objects, *plan.objects, *plan.pvcs, *fronts, *policies, controller]
         check_unique(objects, self.sid)
         interpolated = frozenset(v for v in self._interpolated_secrets() if distinctive(v))
         return CompiledService(

@@ -118,8 +118,8 @@ def init_containers(
     return init
 
 
-def network_notes(spec: ServiceSpec, report: Report) -> None:
-    if len(spec.networks) > 1:
+def network_notes(spec: ServiceSpec, report: Report, *, policies: bool = True) -> None:
+    if len(spec.networks) > 1 and not policies:
         report.notes.append(
             "compose networks are flattened: every pod of the namespace can reach every other "
             "(isolate with NetworkPolicies)"

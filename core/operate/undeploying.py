@@ -24,7 +24,9 @@ from core.manifests.compilations import kube_name
 from core.operate.finding import OURS, WORKLOADS, Workload, find_workload, list_labelled
 
 # What undeploy removes, in order (workloads first, so their pods stop before their config goes).
-UNDEPLOY_KINDS = ("Deployment", "StatefulSet", "Service", "ConfigMap", "Secret")
+UNDEPLOY_KINDS = (
+    "Deployment", "StatefulSet", "CronJob", "Job", "Service", "NetworkPolicy", "ConfigMap", "Secret"
+)  # fmt: skip
 
 
 def _claims(kube: Kube, namespace: str, name: str, workloads: list[Workload]) -> list[dict[str, Any]]:

@@ -247,7 +247,7 @@ def test_write_files_without_prune_keeps_earlier_files(tmp_path: Path) -> None:
 def test_bundle_of_a_realistic_registry_builds(tmp_path: Path) -> None:
     projects = [load_project(p, strict=False) for p in sorted(PLATFORM.glob("*.y*ml"))]
     out = tmp_path / "k8s"
-    result = write_bundle(projects, out)
+    result = write_bundle(projects, out, profiles=["*"])  # mongo and redis have the profile infra
     ids = {s["service_id"] for s in result.services}
     assert {
         "platform.infra:mongo",
@@ -283,7 +283,7 @@ def test_the_api_server_accepts_the_bundle(tmp_path: Path, admin_kubeconfig: str
     files = [*sorted(PLATFORM.glob("*.y*ml")), *sorted(FIXTURES.glob("*.yml"))]
     projects = [load_project(p, strict=False) for p in files]
     out = tmp_path / "k8s"
-    write_bundle(projects, out, namespace=namespace, force_namespace=True)
+    write_bundle(projects, out, namespace=namespace, force_namespace=True, profiles=["*"])
     applied = apply_server_dry_run(admin_kubeconfig, out)
     assert "deployment.apps/journal-web created (server dry run)" in applied
     assert "statefulset.apps/mongo created (server dry run)" in applied
@@ -297,7 +297,7 @@ def test_a_bundle_without_environment_or_infra_still_builds(tmp_path: Path) -> N
     out = tmp_path / "k8s"
     write_bundle([plain], out)
     assert "generators" not in (out / "kustomization.yaml").read_text()
-    assert [d["kind"] for d in kustomize(out)] == ["Namespace", "Service", "Deployment"]
+    assert [d["kind"] for d in kustomize(out)] == ["Namespace", "Service", "Deployment", "NetworkPolicy"]
 
 
 def test_zip_bundle_holds_files_and_empty_secret_templates() -> None:

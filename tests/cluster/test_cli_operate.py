@@ -72,6 +72,7 @@ def test_deploy_twice_then_day_two(
     assert {(r["kind"], r["action"]) for r in gone["resources"]} == {
         ("Deployment", "deleted"),
         ("Service", "deleted"),
+        ("NetworkPolicy", "deleted"),
         ("ConfigMap", "deleted"),
         ("Secret", "deleted"),
     }

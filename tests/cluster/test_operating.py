@@ -164,6 +164,7 @@ def test_undeploy_removes_ours_and_keeps_claims_unless_asked(
         assert {(c.kind, c.name) for c in changes if c.action == "deleted"} == {
             ("StatefulSet", "stash"),
             ("Service", "stash"),  # no ports: the portless headless Service
+            ("NetworkPolicy", "stash"),
         }
         assert [(c.kind, c.name, c.action) for c in changes if c.kind == "PersistentVolumeClaim"] == [
             ("PersistentVolumeClaim", claim, "kept")
@@ -176,6 +177,7 @@ def test_undeploy_removes_ours_and_keeps_claims_unless_asked(
         assert {(c.kind, c.name) for c in gone} == {
             ("Deployment", "shop-api"),
             ("Service", "shop-api"),
+            ("NetworkPolicy", "shop-api"),
             ("ConfigMap", "shop-api-config"),
             ("Secret", "shop-api-secrets"),
         }

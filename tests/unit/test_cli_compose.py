@@ -86,7 +86,7 @@ def test_render_prints_valid_masked_yaml(capsys: pytest.CaptureFixture[str]) -> 
     docs = [d for d in yaml.safe_load_all(out) if d]
     kinds = [d["kind"] for d in docs]
     # the Secret is a comment naming its keys: a placeholder a server accepts never reaches one
-    assert kinds == ["ConfigMap", "Service", "Deployment"]
+    assert kinds == ["ConfigMap", "Service", "NetworkPolicy", "Deployment"]
     assert "# Secret web-frontend-secrets (namespace tricky) is not printed" in out
     assert "keys: API_KEY, DATABASE_URL." in out and MASK not in out
     assert all(d["metadata"]["namespace"] == "tricky" for d in docs)  # the file's x-ushadow namespace
@@ -97,6 +97,7 @@ def test_render_prints_valid_masked_yaml(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert config["GREETING"] == "cost: $5"
     service = docs[1]
+    assert docs[2]["spec"]["policyTypes"] == ["Ingress"]  # compose networks (test_semantics)
     assert is_dns1035_label(service["metadata"]["name"]) and service["metadata"]["name"] == "web-frontend"
     names = [p["name"] for p in service["spec"]["ports"]]
     assert len(names) == len(set(names)) and all(is_port_name(n) for n in names)
@@ -111,7 +112,7 @@ def test_render_prints_valid_masked_yaml(capsys: pytest.CaptureFixture[str]) -> 
         (3000, "TCP"),
     } <= ports
     assert (8080, "TCP") not in ports  # host ports are not Service ports
-    container = docs[2]["spec"]["template"]["spec"]["containers"][0]
+    container = docs[3]["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["exec"]["command"][:2] == ["sh", "-c"]
     assert container["startupProbe"]["failureThreshold"] == 4 + 4  # 20s start period at 5s, then 4 retries
     assert "warning:" in err or "note:" in err
@@ -141,8 +142,9 @@ def test_render_out_writes_one_file_per_object(capsys: pytest.CaptureFixture[str
     code, stdout, err = run(capsys, "render", "storage:cache", "--out", str(out))
     assert code == 0, err
     files = sorted(p.name for p in out.glob("*.yaml"))
-    assert files == ["01-service-cache.yaml", "02-statefulset-cache.yaml"]  # no ports: headless, portless
-    assert "02-statefulset-cache.yaml" in stdout
+    # no ports: headless, portless
+    assert files == ["01-service-cache.yaml", "02-networkpolicy-cache.yaml", "03-statefulset-cache.yaml"]
+    assert "03-statefulset-cache.yaml" in stdout
     again = run_json(capsys, "render", "storage:cache", "--out", str(out))
     assert again["written"] == []
 
@@ -171,7 +173,12 @@ def test_render_out_is_a_kustomize_folder_without_secret_objects(
     assert "kind: Secret\n" not in text
     # what `kubectl apply -f DIR` reads: the objects only (no ledger, no kustomization)
     read_by_f = sorted(p.name for p in out.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
-    assert read_by_f == ["01-configmap-vpn-config.yaml", "02-service-vpn.yaml", "03-deployment-vpn.yaml"]
+    assert read_by_f == [
+        "01-configmap-vpn-config.yaml",
+        "02-service-vpn.yaml",
+        "03-networkpolicy-vpn.yaml",
+        "04-deployment-vpn.yaml",
+    ]
     assert set(every) == {
         *read_by_f,
         "Kustomization",
@@ -184,7 +191,7 @@ def test_render_out_is_a_kustomize_folder_without_secret_objects(
     built = subprocess.run([KUBECTL, "kustomize", str(out)], capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     kinds = [d["kind"] for d in yaml.safe_load_all(built.stdout) if d]
-    assert sorted(kinds) == ["ConfigMap", "Deployment", "Secret", "Service"]
+    assert sorted(kinds) == ["ConfigMap", "Deployment", "NetworkPolicy", "Secret", "Service"]
 
 
 def test_render_out_moves_the_old_ledger_out_of_kubectls_way(

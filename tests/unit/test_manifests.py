@@ -53,6 +53,7 @@ def project_of(*specs: ServiceSpec, path: str = "/compose/app.yml", **extra: Any
 
 def build(spec: ServiceSpec, project: ComposeProject | None = None, **options: Any) -> CompiledService:
     project = project or project_of(spec)
+    options.setdefault("network_policies", False)  # the NetworkPolicy rule is test_semantics' business
     compiled = compile_service(spec, project=project, namespace="demo", options=CompileOptions(**options))
     for obj in compiled.objects:
         kubernetes_validate.validate(obj, "1.37", strict=True)
@@ -805,7 +806,7 @@ def test_two_services_with_one_kubernetes_name_conflict() -> None:
 def test_same_name_in_different_namespaces_is_fine() -> None:
     a = compile_service(svc(), project=None, namespace="one")
     b = compile_service(svc(), project=None, namespace="two")
-    assert len(merge_objects([a, b])) == 4  # a Service and a Deployment in each
+    assert len(merge_objects([a, b])) == 6  # a Service, a NetworkPolicy and a Deployment in each
 
 
 def test_merge_orders_config_before_workloads() -> None:

@@ -619,3 +619,33 @@ def test_a_bundle_takes_services_without_profiles_unless_asked() -> None:
     assert "profile gpu is not active" in default.skipped["apps:speaker-gpu"]
     gpu = _two_namespaces(["gpu"])["plan"]
     assert {s["name"] for s in gpu.services} == {"mongo", "app", "speaker-gpu"}
+
+
+# -- (j) compose networks as NetworkPolicies ----------------------------------------------------------
+
+
+def test_services_reach_each_other_only_over_networks_they_share() -> None:
+    web = svc(name="web", networks=["front"], ports=[Port(target=80, published="8080")])
+    api = svc(name="api", networks=["front", "back"], ports=[Port(target=8000)])
+    lone = svc(name="lone")  # the file's default network
+    p = project_of(web, api, lone)
+    policy = find(build(api, p), "NetworkPolicy", "api")
+    assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "api"
+    assert policy["spec"]["ingress"] == [
+        {
+            "from": [
+                {"namespaceSelector": {}, "podSelector": {"matchLabels": {f"network.ushadow.io/{n}": "true"}}}
+            ]
+        }
+        for n in ("back", "front")
+    ]
+    web_c = build(web, p)
+    web_rules = find(web_c, "NetworkPolicy")["spec"]["ingress"]
+    assert web_rules[-1] == {"ports": [{"port": 80, "protocol": "TCP"}]}  # published: from anywhere
+    assert (
+        find(web_c, "Deployment")["spec"]["template"]["metadata"]["labels"]["network.ushadow.io/front"]
+        == "true"
+    )
+    lone_labels = find(build(lone, p), "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert lone_labels["network.ushadow.io/app-default"] == "true"
+    assert "NetworkPolicy" not in [o["kind"] for o in build(lone, p, network_policies=False).objects]
