@@ -5,10 +5,12 @@
   alternatives a file selects by profile (a cpu and a gpu variant of one service) are never both
   emitted unless both are asked for.
 - **Cross-namespace references**: a short name (``mongo``) resolves only inside its own namespace.
-  A value of a service's ConfigMap whose host is a service that lives in *another* namespace of
-  the bundle (and not in this one) is rewritten to ``mongo.ushadow.svc.cluster.local``: the whole
-  value (``MONGODB_HOST=mongo``), a URL's host (``mongodb://mongo:27017/db``) or ``host:port``.
-  Each rewrite is a note of that service.
+  A value of a service's ConfigMap whose variable names an address (``HOST``, ``URL``, ``URI``,
+  ``ADDR``, ``SERVER``, ``ENDPOINT``, ``DSN`` in its name) and whose host is a service that lives in
+  *another* namespace of the bundle (and not in this one) is rewritten to
+  ``mongo.ushadow.svc.cluster.local``: the whole value (``MONGODB_HOST=mongo``), a URL's host
+  (``mongodb://mongo:27017/db``) or ``host:port``. ``NEO4J_USERNAME=neo4j`` is not an address and
+  stays. Each rewrite is a note of that service.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import replace
 
 from core.manifests.compilations import CompiledService
 
+_ADDRESS_KEY = re.compile(r"HOST|URL|URI|ADDR|SERVER|ENDPOINT|DSN", re.IGNORECASE)
 _HOST = re.compile(
     r"(?P<pre>^|://(?:[^@/\s]*@)?)(?P<host>[a-z0-9]([-a-z0-9]*[a-z0-9])?)(?P<post>(?::\d+)?(?:[/?#]|$))"
 )
@@ -59,7 +62,7 @@ def _qualified(item: CompiledService, homes: Mapping[str, set[str]]) -> Compiled
     for obj in item.objects:
         if obj["kind"] == "ConfigMap" and obj["metadata"]["name"] == f"{item.name}-config":
             obj = copy.deepcopy(obj)
-            obj["data"] = {k: fix(v) for k, v in obj.get("data", {}).items()}
+            obj["data"] = {k: fix(v) if _ADDRESS_KEY.search(k) else v for k, v in obj.get("data", {}).items()}
         objects.append(obj)
     if not notes:
         return item

@@ -583,7 +583,13 @@ def _two_namespaces(profiles: list[str] | None = None) -> dict[str, Any]:
     infra = ComposeProject(
         path="/c/infra.yml", name="infra", services={"mongo": mongo}, meta=UshadowMeta(namespace="ushadow")
     )
-    env = {"MONGODB_HOST": "mongo", "MONGO_URL": "mongodb://mongo:27017/db", "NOTE": "mongo is nice"}
+    env = {
+        "MONGODB_HOST": "mongo",
+        "MONGO_URL": "mongodb://mongo:27017/db",
+        "MONGO_SERVER": "mongo:27017",
+        "NOTE": "mongo is nice",
+        "MONGO_USER": "mongo",
+    }
     app = svc(name="app", environment=env)
     cpu = svc(name="speaker", profiles=["cpu"])
     gpu = svc(name="speaker-gpu", profiles=["gpu"])
@@ -607,7 +613,9 @@ def test_a_bundle_qualifies_references_to_another_namespace() -> None:
     assert config["data"] == {
         "MONGODB_HOST": "mongo.ushadow.svc.cluster.local",
         "MONGO_URL": "mongodb://mongo.ushadow.svc.cluster.local:27017/db",
+        "MONGO_SERVER": "mongo.ushadow.svc.cluster.local:27017",
         "NOTE": "mongo is nice",  # not a host
+        "MONGO_USER": "mongo",  # not an address
     }
     (app,) = [s for s in bundle["plan"].services if s["name"] == "app"]
     assert any("mongo lives in namespace ushadow" in n for n in app["notes"])
