@@ -12,12 +12,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from core.compose.loading import load_project
 from core.deploy.deploying import deploy_service
@@ -28,6 +26,7 @@ from core.settings import Settings
 from core.store.store import Store
 from tests.support import paths
 from tests.support.deploykit import eventually, register
+from tests.support.podsecurity import asks_beyond_baseline, label_namespace, refusal, runs_as_non_root
 
 pytestmark = pytest.mark.cluster
 
@@ -38,12 +37,6 @@ FILES = [
     SEMANTICS / "semantics.yml",
 ]
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
-WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
-
-
-def _label(kube_api: client.ApiClient, namespace: str, level: str) -> None:
-    body = {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": level}}}
-    client.CoreV1Api(kube_api).patch_namespace(namespace, body, _request_timeout=10)
 
 
 def _compiled(namespace: str) -> dict[str, CompiledService]:
@@ -63,52 +56,15 @@ def _compiled(namespace: str) -> dict[str, CompiledService]:
     return out
 
 
-def _pod_of(compiled: CompiledService) -> dict[str, Any]:
-    obj = next(o for o in compiled.objects if o["kind"] in WORKLOADS)
-    body = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
-    spec = dict(body["template"]["spec"])
-    claims = [  # as the StatefulSet controller adds them: <template>-<name>-<ordinal>
-        {
-            "name": t["metadata"]["name"],
-            "persistentVolumeClaim": {"claimName": f"{t['metadata']['name']}-x-0"},
-        }
-        for t in body.get("volumeClaimTemplates", [])
-    ]
-    if claims:
-        spec["volumes"] = [*spec.get("volumes", []), *claims]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": f"{compiled.name}-judged", "namespace": compiled.namespace},
-        "spec": spec,
-    }
-
-
-def _admitted(kube_api: client.ApiClient, compiled: CompiledService) -> str | None:
-    """None when a Pod of the workload's template is admitted, else the server's reason."""
-    try:
-        client.CoreV1Api(kube_api).create_namespaced_pod(
-            compiled.namespace, _pod_of(compiled), dry_run="All", _request_timeout=15
-        )
-    except ApiException as exc:
-        assert exc.status == 403, exc.body
-        return str(exc.body)
-    return None
-
-
-def _asks_beyond_baseline(compiled: CompiledService) -> bool:
-    return any("Pod Security baseline forbids" in w or "hostPath" in w for w in compiled.warnings)
-
-
 def test_baseline_admits_every_workload_except_those_the_warnings_name(
     kube_api: client.ApiClient, namespace: str
 ) -> None:
-    _label(kube_api, namespace, "baseline")
+    label_namespace(kube_api, namespace, "baseline")
     compiled = _compiled(namespace)
     assert len(compiled) > 30
-    verdicts = {key: _admitted(kube_api, c) for key, c in compiled.items()}
+    verdicts = {key: refusal(kube_api, c) for key, c in compiled.items()}
     refused = {key: why for key, why in verdicts.items() if why}
-    named = {key for key, c in compiled.items() if _asks_beyond_baseline(c)}
+    named = {key for key, c in compiled.items() if asks_beyond_baseline(c)}
     assert set(refused) == named, refused
     # NET_ADMIN and privileged; the Docker socket as a hostPath
     assert {"compiler/runtime.yml:vpn", "semantics/semantics.yml:agent"} <= named
@@ -118,17 +74,10 @@ def test_baseline_admits_every_workload_except_those_the_warnings_name(
 def test_restricted_admits_every_workload_that_asks_for_no_root_or_privilege(
     kube_api: client.ApiClient, namespace: str
 ) -> None:
-    _label(kube_api, namespace, "restricted")
+    label_namespace(kube_api, namespace, "restricted")
     compiled = _compiled(namespace)
-    non_root = {
-        key
-        for key, c in compiled.items()
-        if not _asks_beyond_baseline(c)
-        and all(
-            box.get("securityContext", {}).get("runAsNonRoot") for box in _pod_of(c)["spec"]["containers"]
-        )
-    }
-    admitted = {key for key, c in compiled.items() if _admitted(kube_api, c) is None}
+    non_root = {key for key, c in compiled.items() if not asks_beyond_baseline(c) and runs_as_non_root(c)}
+    admitted = {key for key, c in compiled.items() if refusal(kube_api, c) is None}
     assert admitted == non_root
     assert "semantics/semantics.yml:proxy" in admitted  # user 101:101, read_only, cap_drop ALL
 
@@ -136,7 +85,7 @@ def test_restricted_admits_every_workload_that_asks_for_no_root_or_privilege(
 def test_render_out_applies_with_f_and_k_and_sends_no_placeholder(
     kube_api: client.ApiClient, namespace: str, admin_kubeconfig: str, tmp_path: Path
 ) -> None:
-    _label(kube_api, namespace, "baseline")
+    label_namespace(kube_api, namespace, "baseline")
     for service in ("proxy", "api", "migrate", "db"):
         out = tmp_path / service
         argv = [
@@ -179,7 +128,7 @@ def test_render_out_applies_with_f_and_k_and_sends_no_placeholder(
 def test_deploy_runs_the_file_mount_the_job_the_http_probe_and_the_security_context(
     store: Store, settings: Settings, admin_kubeconfig: str, kube_api: client.ApiClient, namespace: str
 ) -> None:
-    _label(kube_api, namespace, "baseline")
+    label_namespace(kube_api, namespace, "baseline")
     cluster = register(store, settings, Path(admin_kubeconfig).read_text(), namespace)
     for service in ("proxy", "migrate"):
         outcome = deploy_service(
