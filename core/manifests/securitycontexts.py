@@ -101,7 +101,7 @@ def security_context(spec: ServiceSpec, report: Report) -> Manifest:
     if uid is not None and uid != 0:
         ctx["runAsNonRoot"] = True
         if all(c == "NET_BIND_SERVICE" for c in add) and "ALL" not in drop:
-            drop = ["ALL", *[c for c in drop if c != "ALL"]]
+            drop = ["ALL"]  # the others are in ALL
     if spec.privileged:
         ctx["privileged"] = True
     if not asks_privilege:
