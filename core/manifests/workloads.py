@@ -119,6 +119,11 @@ def init_containers(
 
 
 def network_notes(spec: ServiceSpec, report: Report, *, policies: bool = True) -> None:
+    if spec.network_mode and spec.network_mode.startswith("service:"):
+        report.warnings.append(
+            f"network_mode {spec.network_mode}: not supported yet, this service gets its own pod and network "
+            f"(reach {spec.network_mode.removeprefix('service:')} by its name, not localhost)"
+        )
     if len(spec.networks) > 1 and not policies:
         report.notes.append(
             "compose networks are flattened: every pod of the namespace can reach every other "

@@ -657,3 +657,8 @@ def test_services_reach_each_other_only_over_networks_they_share() -> None:
     lone_labels = find(build(lone, p), "Deployment")["spec"]["template"]["metadata"]["labels"]
     assert lone_labels["network.ushadow.io/app-default"] == "true"
     assert "NetworkPolicy" not in [o["kind"] for o in build(lone, p, network_policies=False).objects]
+
+
+def test_network_mode_of_another_service_is_a_warning() -> None:
+    c = build(svc(network_mode="service:vpn"))
+    assert warned(c, "network_mode service:vpn: not supported yet")
