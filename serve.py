@@ -46,7 +46,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 def on_script_error(exc: Exception) -> bool:
     """Show any error that escaped a page as a message (and log its trace); never a traceback."""
-    from pages._ui import show_error
+    from pages._ui.errors import show_error
 
     show_error(exc)
     return True

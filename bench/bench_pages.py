@@ -141,7 +141,7 @@ def render_times(data_dir: Path) -> dict[str, tuple[float, list[float]]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from pages._ui import page_file
+    from pages._ui.navigation import page_file
 
     results: dict[str, tuple[float, list[float]]] = {}
     with environment(settings_for(data_dir)):

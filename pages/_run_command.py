@@ -15,7 +15,9 @@ from core.operate.operating import Operator
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
-from pages._ui import actor_for, can_change, code, md, show_error
+from pages._ui.auth import actor_for, can_change
+from pages._ui.errors import show_error
+from pages._ui.text import code, md
 
 ANY_POD = "(a ready pod)"
 

@@ -17,28 +17,22 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
-from core.views.links import cluster_scan_path
-from pages._ui import (
-    actor_for,
-    code,
-    flash,
-    get_settings,
-    get_store,
-    md,
-    page_file,
-    run_action,
-    run_with_progress,
-    show_error,
-    show_flashes,
-    status_badge,
-    status_css,
-    status_label,
-)
+from core.views.urlstate import cluster_scan_path
+from pages._ui.auth import actor_for
+from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
+from pages._ui.errors import show_error
+from pages._ui.flashes import flash, show_flashes
+from pages._ui.pickers import cluster_choice, cluster_label, linked_cluster
+from pages._ui.progress import run_action, run_with_progress
+from pages._ui.resources import get_settings, get_store
+from pages._ui.status import status_badge, status_css, status_label
+from pages._ui.text import code, md
+from pages._ui.urls import link_to, write_params
 
 FLASH = "clusters_flash"
 SELECTED = "clusters_selected"
 SELECT_NEXT = "clusters_select_next"  # set by an action; becomes the selection on the next run
-REMOVING = "clusters_removing"
+REMOVE = "clusters_remove"  # the confirmation's widget keys
 NONCE = "clusters_add_nonce"  # bumped after an add, so the inputs holding the kubeconfig start empty
 NO_ANSWER = "—"  # in the table where a cluster gave no answer (unreachable, or nodes hidden by RBAC)
 
@@ -116,10 +110,10 @@ def recheck_all(settings: Settings, store: Store, count: int) -> None:
         st.rerun()
 
 
-def selected_cluster(clusters: list[Cluster]) -> Cluster:
-    """The selectbox of clusters, kept in step with ``?cluster=`` in the URL."""
-    by_id = {c.cluster_id: c for c in clusters}
-    wanted = st.query_params.get("cluster")
+def selected_cluster(store: Store, clusters: list[Cluster]) -> Cluster:
+    """The selectbox of clusters, kept in step with ``?cluster=`` (an id or a name) in the URL."""
+    by_id = cluster_choice(clusters)
+    wanted = linked_cluster(store, clusters, "clusters", warn=SELECT_NEXT not in st.session_state)
     if SELECT_NEXT in st.session_state:
         wanted = st.session_state.pop(SELECT_NEXT)
         st.session_state[SELECTED] = wanted
@@ -127,15 +121,10 @@ def selected_cluster(clusters: list[Cluster]) -> Cluster:
         st.session_state[SELECTED] = wanted
     if st.session_state.get(SELECTED) not in by_id:
         st.session_state.pop(SELECTED, None)
-    if wanted and wanted not in by_id:
-        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
     chosen = st.selectbox(
-        "Cluster",
-        list(by_id),
-        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}" if cid in by_id else cid,
-        key=SELECTED,
+        "Cluster", list(by_id), format_func=lambda cid: cluster_label(by_id, cid), key=SELECTED
     )
-    st.query_params["cluster"] = chosen
+    write_params("clusters", cluster=chosen)
     return by_id[chosen]
 
 
@@ -159,43 +148,30 @@ def cluster_panel(settings: Settings, store: Store, cluster: Cluster) -> None:
         if checked is not None:
             flash(FLASH, "success" if checked.status == "connected" else "warning", _status_text(checked))
             st.rerun()
-    scan.page_link(
-        page_file("scan"),
-        label="Scan it",
-        icon=":material/radar:",
-        query_params={"cluster": cluster.cluster_id},
-    )
-    if remove.button("Remove…", key="clusters_remove_start", icon=":material/delete:"):
-        st.session_state[REMOVING] = cluster.cluster_id
-    if st.session_state.get(REMOVING) == cluster.cluster_id:
+    link_to("scan", "Scan it", ":material/radar:", where=scan, cluster=cluster.cluster_id)
+    if asked_to_confirm(REMOVE, "Remove…", cluster.cluster_id, where=remove):
         confirm_remove(store, cluster)
 
 
 def confirm_remove(store: Store, cluster: Cluster) -> None:
     with st.container(border=True):
-        st.warning(
-            f"Removing **{md(cluster.name)}** deletes its stored credential, its scans and its deployment "
-            "records here. Nothing in the cluster itself changes.",
-            icon=":material/delete_forever:",
-        )
-        typed = st.text_input("Type the cluster's name to confirm", key="clusters_remove_name")
-        yes, no = st.columns(2)
-        confirmed = yes.button("Remove for good", key="clusters_remove_confirm", type="primary")
-        if no.button("Cancel", key="clusters_remove_cancel"):
-            st.session_state.pop(REMOVING, None)
-            st.rerun()
-        if not confirmed:
-            return
-        if typed.strip() != cluster.name:
-            st.error(f"That is not the name of this cluster; type {code(cluster.name)} to remove it.")
+        if not name_confirmed(
+            REMOVE,
+            cluster.name,
+            warning=f"Removing **{md(cluster.name)}** deletes its stored credential, its scans and its "
+            "deployment records here. Nothing in the cluster itself changes.",
+            prompt="Type the cluster's name to confirm",
+            button="Remove for good",
+            mismatch=f"That is not the name of this cluster; type {code(cluster.name)} to remove it.",
+        ):
             return
         removed = run_action(
             f"Removing {cluster.name}…",
             lambda: ops.remove_cluster(store, cluster.cluster_id, actor=actor_for("cluster.remove")),
         )
         if removed is not None:
-            st.session_state.pop(REMOVING, None)
-            st.query_params.pop("cluster", None)
+            close_confirmation(REMOVE)
+            write_params("clusters", cluster=None)
             flash(FLASH, "success", f"Removed {md(removed.name)} with its credential, scans and records.")
             st.rerun()
 
@@ -333,7 +309,7 @@ if clusters:
         key="clusters_table",
     )
     st.subheader("Selected cluster")
-    cluster_panel(settings, store, selected_cluster(clusters))
+    cluster_panel(settings, store, selected_cluster(store, clusters))
 else:
     st.info("No clusters yet: add one below from its kubeconfig.", icon=":material/info:")
 

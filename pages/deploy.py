@@ -8,8 +8,6 @@ ready and lists every resource it created or changed. Every deploy is recorded a
 Cluster, namespace and service are in the URL (``?cluster=<id>&namespace=<ns>&service=<id>``).
 """
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -23,19 +21,17 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
-from pages._ui import (
-    actor_for,
-    code,
-    get_settings,
-    get_store,
-    md,
-    page_file,
-    pick_cluster,
-    pick_namespace,
-    require_clusters,
-    run_action,
-    show_error,
-)
+from core.views.urlstate import SERVICE
+from pages._ui.auth import actor_for
+from pages._ui.errors import show_error
+from pages._ui.inputs import env_box
+from pages._ui.pickers import pick_cluster, pick_namespace, require_clusters
+from pages._ui.progress import Report, progress_box, run_action
+from pages._ui.resources import get_settings, get_store
+from pages._ui.text import code, md
+from pages._ui.urls import link_to, read_param, write_params
+
+PAGE = "deploy"
 
 SOURCE_TEXT = {
     "default": "compose default",
@@ -44,14 +40,13 @@ SOURCE_TEXT = {
     "missing": "required: fill it in",
     "unset": "not set",
 }
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def pick_service(entries: list[RegistryEntry]) -> RegistryEntry:
     """The service picker, kept in ``?service=``; without one, the first app (not infrastructure)."""
     by_id = {e.service_id: e for e in entries}
     ids = list(by_id)
-    wanted = st.query_params.get("service")
+    wanted = read_param(PAGE, SERVICE)
     if wanted not in by_id:
         wanted = next((e.service_id for e in entries if not e.infra and not e.error), ids[0])
     chosen = st.selectbox(
@@ -63,7 +58,7 @@ def pick_service(entries: list[RegistryEntry]) -> RegistryEntry:
         ),
         key="deploy_service",
     )
-    st.query_params["service"] = chosen
+    write_params(PAGE, service=chosen)
     return by_id[chosen]
 
 
@@ -74,12 +69,7 @@ def describe_scan(scan: ScanResult | None, cluster: Cluster, namespace: str) -> 
             "Scan the namespace to wire the service to the infrastructure running there.",
             icon=":material/radar:",
         )
-        st.page_link(
-            page_file("scan"),
-            label="Scan it",
-            icon=":material/radar:",
-            query_params={"cluster": cluster.cluster_id},
-        )
+        link_to("scan", "Scan it", ":material/radar:", cluster=cluster.cluster_id)
         return
     found = ", ".join(sorted({m.infra_type for m in scan.matches})) or "nothing"
     st.caption(f"Wired to the scan of {scan.scanned_at:%Y-%m-%d %H:%M} UTC (found: {md(found)}).")
@@ -106,21 +96,14 @@ def environment_form(
         )
         if value != start:
             typed[row.name] = value
-    extra = st.text_area(
+    extra, _problems = env_box(
         "More environment (KEY=VALUE per line)",
         key=f"deploy_env_{key}_extra",
+        name="More environment",
         height=80,
         help="added to the container's environment",
     )
-    for number, line in enumerate(extra.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        name, sep, value = line.partition("=")
-        if not sep or not _NAME.match(name.strip()):
-            st.error(f"Line {number} of the extra environment is not KEY=VALUE.")  # never echo: may be secret
-            continue
-        typed[name.strip()] = value
-    return typed
+    return typed | extra
 
 
 def rows_table(rows: list[EnvRow]) -> pd.DataFrame:
@@ -160,34 +143,34 @@ def run_deploy(
 ) -> None:
     """Deploy (or dry-run) with a progress box; the outcome is drawn below it, always in view."""
     verb = "Checking" if dry_run else "Deploying"
-    failure: UshadowError | None = None
-    outcome: DeployOutcome | None = None
-    with st.status(f"{verb} {entry.service_id} in {cluster.name}/{namespace}…", expanded=True) as box:
-        bar = st.progress(0.0)
-        try:
-            outcome = deploy_service(
-                store,
-                settings,
-                cluster=cluster.cluster_id,
-                service_id=entry.service_id,
-                namespace=namespace,
-                env=typed,
-                dry_run=dry_run,
-                wait=wait,
-                timeout=timeout,
-                progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
-                actor=actor_for("deploy"),
-            )
-        except UshadowError as exc:
-            failure = exc
-        # A failed box stays open on the step it reached; the outcome itself goes below the box,
-        # where a collapsed box cannot hide it.
-        if failure is not None:
-            box.update(label=f"{verb} {entry.service_id} failed", state="error", expanded=True)
-        elif outcome is not None and outcome.error is not None:
-            box.update(label=f"{entry.service_id} did not become ready", state="error", expanded=True)
-        elif outcome is not None:
-            box.update(label=f"{entry.service_id}: {outcome.status}", state="complete", expanded=False)
+
+    def deploy(report: Report) -> DeployOutcome:
+        return deploy_service(
+            store,
+            settings,
+            cluster=cluster.cluster_id,
+            service_id=entry.service_id,
+            namespace=namespace,
+            env=typed,
+            dry_run=dry_run,
+            wait=wait,
+            timeout=timeout,
+            progress=report,
+            actor=actor_for("deploy"),
+        )
+
+    def finished(outcome: DeployOutcome) -> tuple[str, bool]:
+        if outcome.error is not None:
+            return f"{entry.service_id} did not become ready", False
+        return f"{entry.service_id}: {outcome.status}", True
+
+    outcome, failure = progress_box(
+        f"{verb} {entry.service_id} in {cluster.name}/{namespace}…",
+        deploy,
+        failed=f"{verb} {entry.service_id} failed",
+        finished=finished,
+    )
+    # the outcome goes below the box, where a collapsed box cannot hide it
     if failure is not None:
         show_error(failure)
         return
@@ -241,20 +224,14 @@ def group_section(settings: Settings, store: Store, cluster: Cluster, namespace:
             "Infrastructure goes first and is waited for; then the namespace is scanned again and the "
             "apps are wired to it. A service that cannot be deployed is reported and the rest go on."
         )
-        text = st.text_area(
+        env, problems = env_box(
             "Environment for every service that asks (KEY=VALUE per line)",
             key=f"deploy_group_env_{cluster.cluster_id}",
+            name="the environment for every service",
             help="e.g. an API key that the apps require; Secret values stay masked everywhere",
         )
-        env: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            key, sep, value = line.partition("=")
-            if not sep or not _NAME.match(key.strip()):
-                st.error(f"Line {number} is not KEY=VALUE.")
-                return
-            env[key.strip()] = value.strip()
+        if problems:
+            return
         which = st.segmented_control(
             "What", ["infra", "app", "all"], default="all", key="deploy_group_which",
             format_func={"infra": "Infrastructure", "app": "Apps", "all": "Everything"}.get,
@@ -264,38 +241,33 @@ def group_section(settings: Settings, store: Store, cluster: Cluster, namespace:
             "Deploy them", key="deploy_group_go", icon=":material/rocket_launch:", disabled=not which
         ):
             return
-        failure: UshadowError | None = None
-        items: list[GroupItem] = []
-        with st.status(f"Deploying {which} to {cluster.name}/{namespace}…", expanded=True) as box:
-            bar = st.progress(0.0)
-            try:
-                items = deploy_group(
-                    store,
-                    settings,
-                    cluster=cluster.cluster_id,
-                    group=which,  # type: ignore[arg-type]
-                    namespace=namespace,
-                    env=env,
-                    wait=wait,
-                    progress=lambda t, f: bar.progress(min(max(f, 0.0), 1.0), text=md(t)),
-                    actor=actor_for("deploy"),
-                )
-            except UshadowError as exc:
-                failure = exc
-            failed = [i for i in items if i.status == "failed"]
-            if failure is not None:
-                box.update(label="Deploy failed", state="error", expanded=True)
-            else:
-                box.update(
-                    label=f"{len(items) - len(failed)} of {len(items)} services deployed",
-                    state="error" if failed else "complete",
-                    expanded=bool(failed),
-                )
+
+        def finished(items: list[GroupItem]) -> tuple[str, bool]:
+            failed = sum(1 for i in items if i.status == "failed")
+            return f"{len(items) - failed} of {len(items)} services deployed", not failed
+
+        result, failure = progress_box(
+            f"Deploying {which} to {cluster.name}/{namespace}…",
+            lambda report: deploy_group(
+                store,
+                settings,
+                cluster=cluster.cluster_id,
+                group=which,  # type: ignore[arg-type]
+                namespace=namespace,
+                env=env,
+                wait=wait,
+                progress=report,
+                actor=actor_for("deploy"),
+            ),
+            failed="Deploy failed",
+            finished=finished,
+        )
         # the outcome below the box, where a collapsed box cannot hide it
         if failure is not None:
             show_error(failure)
             return
-        for item in failed:
+        items = result or []
+        for item in (i for i in items if i.status == "failed"):
             st.error(f"{md(item.service_id)} failed: {md(item.message or 'no reason given')}")
         st.dataframe(
             pd.DataFrame(
@@ -324,10 +296,11 @@ clusters = require_clusters(store)
 
 left, middle = st.columns(2)
 with left:
-    cluster = pick_cluster(clusters, key="deploy_cluster")
+    cluster = pick_cluster(store, clusters, PAGE, key="deploy_cluster")
 with middle:
     namespace = pick_namespace(
         cluster,
+        PAGE,
         key="deploy_namespace",
         help="created (and labelled managed-by: ushadow) when it does not exist",
     )
@@ -397,9 +370,10 @@ if go.button(
 
 st.subheader("Recorded deployments")
 deployments_table(store, cluster)
-st.page_link(
-    page_file("workloads"),
-    label="Look after what runs there (Workloads)",
-    icon=":material/monitoring:",
-    query_params={"cluster": cluster.cluster_id, "namespace": namespace},
+link_to(
+    "workloads",
+    "Look after what runs there (Workloads)",
+    ":material/monitoring:",
+    cluster=cluster.cluster_id,
+    namespace=namespace,
 )

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import auth_configured, code, get_store, logged_in_user, md, page_file, server_address
+from pages._ui.auth import auth_configured, logged_in_user, server_address
+from pages._ui.resources import get_store
+from pages._ui.text import code, md
+from pages._ui.urls import link_to
 
 st.title("ushadow ops")
 st.markdown(
@@ -39,10 +42,10 @@ right.metric("Scans stored", scans)
 
 st.subheader("What to do next")
 steps = [
-    (bool(clusters), "Add a cluster from its kubeconfig", page_file("clusters"), "Clusters"),
-    (scans > 0, "Scan a cluster for its databases and queues", page_file("scan"), "Scan"),
-    (picked, "Pick a service from the compose registry", page_file("services"), "Services"),
-    (deployed, "Deploy it, wired to what the scan found", page_file("deploy"), "Deploy"),
+    (bool(clusters), "Add a cluster from its kubeconfig", "clusters", "Clusters"),
+    (scans > 0, "Scan a cluster for its databases and queues", "scan", "Scan"),
+    (picked, "Pick a service from the compose registry", "services", "Services"),
+    (deployed, "Deploy it, wired to what the scan found", "deploy", "Deploy"),
 ]
 next_step = next((i for i, (done, *_rest) in enumerate(steps) if not done), None)
 for i, (done, text, target, label) in enumerate(steps):
@@ -54,7 +57,7 @@ for i, (done, text, target, label) in enumerate(steps):
         mark = ":gray[:material/radio_button_unchecked:]"
     row = st.columns([6, 1], vertical_alignment="center")
     row[0].markdown(f"{mark} {text}")
-    row[1].page_link(target, label=label, icon=":material/arrow_forward:")
+    link_to(target, label, ":material/arrow_forward:", where=row[1])
 
 problems = [c for c in clusters if c.status != "connected"]
 if problems:

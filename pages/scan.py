@@ -1,6 +1,6 @@
 """Scan: find the infrastructure running in a cluster, keep every result, and share it by link.
 
-The URL says what is on show (the rule is ``core.views.links.scan_page_params``): a stored scan
+The URL says what is on show (the rule is ``core.views.urlstate.page_params``): a stored scan
 (``?scan=<id>``), which anyone who can reach the dashboard reopens from that link without
 rescanning, or, before there is a result, the cluster to scan (``?cluster=<id>``). Running a scan
 stores it and puts its id in the URL, so the address bar becomes the result's shareable link.
@@ -22,17 +22,6 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
-from core.views.links import (
-    CLUSTER_PARAM,
-    SCAN_PAGE_PARAMS,
-    SCAN_PARAM,
-    elsewhere,
-    parse_scan_id,
-    public_base,
-    scan_link,
-    scan_page_params,
-    scan_path,
-)
 from core.views.scans import (
     download_stem,
     errors_table,
@@ -45,19 +34,15 @@ from core.views.scans import (
     when,
     where,
 )
-from pages._ui import (
-    CONTROL_FLOW,
-    actor_for,
-    can_change,
-    code,
-    flash,
-    get_settings,
-    get_store,
-    md,
-    require_clusters,
-    show_error,
-    show_flashes,
-)
+from core.views.urlstate import SCAN, elsewhere, parse_scan_id, public_base, scan_link, scan_path
+from pages._ui.auth import actor_for, can_change
+from pages._ui.errors import show_error
+from pages._ui.flashes import flash, show_flashes
+from pages._ui.pickers import cluster_choice, cluster_label, linked_cluster, require_clusters
+from pages._ui.progress import Report, progress_box
+from pages._ui.resources import get_settings, get_store
+from pages._ui.text import code, md
+from pages._ui.urls import show_view
 
 FLASH = "scan_flash"
 CLUSTER = "scan_cluster"
@@ -66,13 +51,7 @@ HISTORY_LIMIT = 25
 
 def set_view(*, scan_id: str | None = None, cluster_id: str | None = None) -> None:
     """Make the URL say what is on show (and nothing else of this page's)."""
-    wanted = scan_page_params(scan_id=scan_id, cluster_id=cluster_id)
-    for name in SCAN_PAGE_PARAMS:
-        if name in wanted:
-            if st.query_params.get(name) != wanted[name]:
-                st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+    show_view("scan", scan=scan_id, cluster=cluster_id)
 
 
 def open_stored(store: Store, value: str) -> ScanResult | None:
@@ -130,12 +109,10 @@ def _cluster_picked() -> None:
     set_view(cluster_id=st.session_state[CLUSTER])
 
 
-def pick_cluster(clusters: list[Cluster], shown: ScanResult | None) -> Cluster:
+def pick_cluster(store: Store, clusters: list[Cluster], shown: ScanResult | None) -> Cluster:
     """The cluster selectbox, following the URL: the shown scan's cluster, else ``?cluster=``."""
-    by_id = {c.cluster_id: c for c in clusters}
-    wanted = st.query_params.get(CLUSTER_PARAM)
-    if wanted and wanted not in by_id and shown is None:
-        st.warning(f"The link names a cluster that is not registered (any more): {code(wanted)}.")
+    by_id = cluster_choice(clusters)
+    wanted = linked_cluster(store, clusters, "scan", warn=shown is None)
     target = shown.cluster_id if shown is not None else wanted
     if target in by_id:
         st.session_state[CLUSTER] = target
@@ -144,7 +121,7 @@ def pick_cluster(clusters: list[Cluster], shown: ScanResult | None) -> Cluster:
     chosen = st.selectbox(
         "Cluster",
         list(by_id),
-        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].status}" if cid in by_id else cid,
+        format_func=lambda cid: cluster_label(by_id, cid),
         key=CLUSTER,
         on_change=_cluster_picked,
     )
@@ -194,29 +171,27 @@ def scan_now(
 ) -> ScanResult | None:
     """Scan with a progress bar and store it; errors (the cluster named) are drawn, None returned."""
     target = namespaces_text(namespaces, every)
-    result: ScanResult | None = None
-    failure: BaseException | None = None
-    with st.status(f"Scanning {cluster.name} ({target})…", expanded=True) as box:
-        bar = st.progress(0.0, text="connecting")
-        try:
-            actor = actor_for("scan")
-            with named(cluster.name):
-                result = run_scan(
-                    store,
-                    settings,
-                    cluster.cluster_id,
-                    namespaces=[] if every else namespaces,
-                    all_namespaces=every,
-                    progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
-                    actor=actor,
-                )
-        except CONTROL_FLOW:
-            raise
-        except Exception as exc:
-            failure = exc
-            box.update(label=f"Scanning {cluster.name} failed", state="error", expanded=False)
-        else:
-            box.update(label=f"Scanned {cluster.name} ({target})", state="complete", expanded=False)
+
+    def scan(report: Report) -> ScanResult:
+        actor = actor_for("scan")
+        with named(cluster.name):
+            return run_scan(
+                store,
+                settings,
+                cluster.cluster_id,
+                namespaces=[] if every else namespaces,
+                all_namespaces=every,
+                progress=report,
+                actor=actor,
+            )
+
+    result, failure = progress_box(
+        f"Scanning {cluster.name} ({target})…",
+        scan,
+        failed=f"Scanning {cluster.name} failed",
+        finished=lambda _result: (f"Scanned {cluster.name} ({target})", True),
+        first_step="connecting",
+    )
     if failure is not None:
         show_error(failure)
     return result
@@ -371,7 +346,7 @@ settings = get_settings()
 store = get_store()
 show_flashes(FLASH)
 
-asked = st.query_params.get(SCAN_PARAM)
+asked = st.query_params.get(SCAN)
 shown = open_stored(store, asked) if asked is not None else None
 
 clusters = require_clusters(store, "No clusters yet: add one on the Clusters page, then scan it here.")
@@ -379,7 +354,7 @@ clusters = require_clusters(store, "No clusters yet: add one on the Clusters pag
 with st.container(border=True):
     cluster_col, *form_cols = st.columns([2, 3.6, 1.6, 0.8], vertical_alignment="bottom")
     with cluster_col:
-        cluster = pick_cluster(clusters, shown)
+        cluster = pick_cluster(store, clusters, shown)
     recent = store.list_scans(cluster.cluster_id, limit=HISTORY_LIMIT)
     namespaces, every, pressed = scan_form(cluster, shown, recent, form_cols)
 if shown is not None:

@@ -8,13 +8,14 @@ reads it as ``$(VAR)`` from the Secret (the compiler does that, see ``core.secre
 typed into the Variables box are hunted down once more here (``core.secrets.sensitivity.conceal``).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 import yaml
 
+from core.compose.keyvalues import parse_lines
 from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.conventions import DEFAULT_NAMESPACE
 from core.errors import InvalidInput, NotFound
@@ -24,21 +25,23 @@ from core.manifests.yamldocs import to_yaml
 from core.secrets.masking import conceal, distinctive, env_refs, scrub_text, secret_values
 from core.secrets.sensitivity import MASK, is_sensitive
 from core.views.services import (
-    file_choices,
-    filter_entries,
     inline_code,
-    parse_overrides,
     registry_counts,
-    registry_table,
     service_label,
     word_list,
     yaml_file_name,
 )
-from pages._ui import CONTROL_FLOW, get_settings, md, show_error
+from core.views.urlstate import NAMESPACE, SERVICE
+from pages._parts.servicetable import SELECTED, filtered, registry_view
+from pages._ui.errors import CONTROL_FLOW, show_error
+from pages._ui.inputs import show_env_problems
+from pages._ui.resources import get_settings
+from pages._ui.text import md
+from pages._ui.urls import read_param, write_params
 
-PARAM, NS_PARAM = "service", "namespace"
-SELECTED, SHOWN = "services_selected", "services_shown"  # SHOWN: the ?service= the selection follows
-ENV, NAMESPACE, TABLE = "services_env", "services_namespace", "services_table"
+PAGE = "services"
+SHOWN = "services_shown"  # the ?service= the selection follows
+ENV, NS_BOX = "services_env", "services_namespace"
 
 
 # -- the registry, cached on its folders' contents ------------------------------------------------
@@ -107,64 +110,12 @@ def cached_bundle(
     }
 
 
-# -- the table (what it holds and how it filters: core.views.services) ------------------------------
-
-REGISTRY_CONFIG = {
-    "id": st.column_config.TextColumn("Service id", help="<file-stem>:<service>, as the CLI takes it"),
-    "file": st.column_config.TextColumn("File"),
-    "image": st.column_config.TextColumn("Image"),
-    "ports": st.column_config.ListColumn("Ports", help="container ports; host:container where published"),
-    "infra": st.column_config.CheckboxColumn("Infra", help="infrastructure (a database, a queue…)"),
-    "infra_type": st.column_config.TextColumn("Type", help="what the infrastructure catalog recognises"),
-    "required": st.column_config.ListColumn("Required variables", help="variables without a value yet"),
-    "warnings": st.column_config.NumberColumn("Warnings", format="%d"),
-    "error": st.column_config.TextColumn("Error", help="why this file or service cannot be read"),
-}
+# -- the selection (the table itself: pages/_parts/servicetable.py) ------------------------------
 
 
-def filtered(registry: Registry) -> list[RegistryEntry]:
-    search_col, file_col, infra_col = st.columns([3, 2, 1], vertical_alignment="bottom")
-    search = search_col.text_input(
-        "Search", key="services_search", placeholder="id, image, name, tag…", icon=":material/search:"
-    )
-    files = file_choices(registry.entries)
-    file = file_col.selectbox("File", files, index=None, key="services_file", placeholder="All files")
-    infra_only = infra_col.toggle("Infra only", key="services_infra")
-    return filter_entries(registry.entries, search=search, file=file, infra_only=infra_only)
-
-
-def _picker(ids: list[str]) -> Callable[[], None]:
-    def pick() -> None:
-        rows = st.session_state[TABLE]["selection"]["rows"]
-        if rows:
-            st.session_state[SELECTED] = ids[rows[0]]
-
-    return pick
-
-
-def registry_view(registry: Registry, entries: list[RegistryEntry]) -> None:
-    if not entries:
-        st.info("No service matches the filters.", icon=":material/filter_alt_off:")
-        return
-    ids = [e.service_id for e in entries]
-    chosen = st.session_state.get(SELECTED)
-    st.dataframe(
-        registry_table(entries).style.map(lambda v: "color: #b91c1c" if v else "", subset=["error"]),
-        column_config=REGISTRY_CONFIG,
-        hide_index=True,
-        width="stretch",
-        placeholder="",
-        key=TABLE,
-        on_select=_picker(ids),
-        selection_mode="single-row",
-        selection_default={"selection": {"rows": [ids.index(chosen)]}} if chosen in ids else None,
-    )
-
-
-def follow_link(registry: Registry) -> None:
+def follow_link(registry: Registry, wanted: str | None) -> None:
     """A ``?service=`` that changed (a link opened, back or forward) becomes the selection."""
     ids = {e.service_id for e in registry.entries}
-    wanted = st.query_params.get(PARAM)
     if wanted != st.session_state.get(SHOWN):
         st.session_state[SHOWN] = wanted
         if wanted in ids:
@@ -173,10 +124,9 @@ def follow_link(registry: Registry) -> None:
         st.session_state.pop(SELECTED, None)
 
 
-def selected_entry(registry: Registry) -> RegistryEntry | None:
+def selected_entry(registry: Registry, wanted: str | None) -> RegistryEntry | None:
     """The service selectbox (the table's selection sets it too); the choice goes into the URL."""
     by_id = {e.service_id: e for e in registry.entries}
-    wanted = st.query_params.get(PARAM)
     if wanted and wanted not in by_id:
         try:
             registry.get(wanted)
@@ -192,10 +142,10 @@ def selected_entry(registry: Registry) -> RegistryEntry | None:
         placeholder="Choose a service (or select a row in the table)",
     )
     if chosen is not None:
-        st.query_params[PARAM] = chosen
+        write_params(PAGE, service=chosen)
         st.session_state[SHOWN] = chosen
     elif wanted in by_id:
-        st.query_params.pop(PARAM, None)
+        write_params(PAGE, service=None)
         st.session_state[SHOWN] = None
     return by_id[chosen] if chosen is not None else None
 
@@ -238,19 +188,15 @@ def settings_inputs(entry: RegistryEntry, problems: list[str]) -> str:
         help="Values for `${VAR}` in the compose files, as `--env` gives them to the CLI. They apply to "
         "every preview and to the bundle download, and are not saved.",
     )
-    for problem in problems:
-        show_error(InvalidInput(f"in Variables, {problem}", hint="write one KEY=VALUE per line"))
+    show_env_problems("Variables", problems)
     default = entry.meta.namespace or DEFAULT_NAMESPACE
     typed = right.text_input(
         "Namespace",
-        key=NAMESPACE,
+        key=NS_BOX,
         placeholder=default,
         help=f"empty: {default} (the file's x-ushadow namespace)",
     )
-    if typed.strip():
-        st.query_params[NS_PARAM] = typed.strip()
-    else:
-        st.query_params.pop(NS_PARAM, None)
+    write_params(PAGE, namespace=typed.strip() or None)
     return typed.strip() or default
 
 
@@ -370,15 +316,15 @@ st.caption(
     "The compose registry: every service of the compose files in `USHADOW_COMPOSE_DIR`, and the "
     "Kubernetes manifests compiled from them. Secret values are always masked here."
 )
-for key in (ENV, NAMESPACE):  # keep the inputs while no service (so no input) is shown
+for key in (ENV, NS_BOX):  # keep the inputs while no service (so no input) is shown
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
-if NAMESPACE not in st.session_state and st.query_params.get(NS_PARAM):
-    st.session_state[NAMESPACE] = st.query_params[NS_PARAM]
+if NS_BOX not in st.session_state and (linked := read_param(PAGE, NAMESPACE)):
+    st.session_state[NS_BOX] = linked
 
 settings = get_settings()
 dirs = tuple(str(d) for d in settings.compose_dirs)
-overrides, problems = parse_overrides(st.session_state.get(ENV) or "")
+overrides, problems = parse_lines(st.session_state.get(ENV) or "")
 env = tuple(sorted(overrides.items()))
 
 where, reload = st.columns([5, 1], vertical_alignment="center")
@@ -406,9 +352,10 @@ if not registry.entries:
     st.stop()
 
 st.caption(registry_counts(registry.entries))
-follow_link(registry)
+wanted = read_param(PAGE, SERVICE)
+follow_link(registry, wanted)
 registry_view(registry, filtered(registry))
-entry = selected_entry(registry)
+entry = selected_entry(registry, wanted)
 if entry is not None:
     with st.container(border=True):
         service_panel(registry, entry, overrides, problems)

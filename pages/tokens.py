@@ -7,7 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UshadowError
-from pages._ui import actor_for, can_change, code, get_settings, get_store, md, show_error
+from pages._ui.auth import actor_for, can_change
+from pages._ui.errors import show_error
+from pages._ui.resources import get_settings, get_store
+from pages._ui.text import code, md
 
 st.title("API tokens")
 st.caption(

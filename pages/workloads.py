@@ -16,26 +16,24 @@ from core.operate.operating import Operator
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
+from core.views.urlstate import SERVICE, TAB
 from pages._run_command import run_command_tab
-from pages._ui import (
-    actor_for,
-    code,
-    flash,
-    flash_error,
-    get_settings,
-    get_store,
-    md,
-    page_file,
-    pick_cluster,
-    pick_namespace,
-    require_clusters,
-    show_error,
-    show_flashes,
-)
+from pages._ui.auth import actor_for
+from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
+from pages._ui.errors import show_error
+from pages._ui.flashes import flash, flash_error, show_flashes
+from pages._ui.pickers import pick_cluster, pick_namespace, require_clusters
+from pages._ui.progress import progress_box
+from pages._ui.resources import get_settings, get_store
+from pages._ui.text import code, md
+from pages._ui.urls import link_to, read_param, write_params
+
+PAGE = "workloads"
 
 FLASH = "workloads_flash"  # above everything (an undeploy: the workload's tabs are gone)
 TAB_FLASH = "workloads_flash_{}"  # inside a tab: what its action did, shown after the rerun
-UNDEPLOYING = "workloads_undeploying"
+UNDEPLOY = "workloads_undeploy"  # the confirmation's widget keys
+TABS = ["Logs", "Restart", "Scale", "Undeploy", "Run a command"]
 
 
 def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
@@ -78,10 +76,10 @@ def pod_table(found: list[WorkloadStatus]) -> pd.DataFrame:
 
 def pick_workload(found: list[WorkloadStatus]) -> WorkloadStatus:
     names = [w.workload.name for w in found]
-    wanted = st.query_params.get("service")
+    wanted = read_param(PAGE, SERVICE)
     index = names.index(wanted) if wanted in names else 0
     chosen = st.selectbox("Workload", names, index=index, key="workloads_selected")
-    st.query_params["service"] = chosen
+    write_params(PAGE, service=chosen)
     return found[names.index(chosen)]
 
 
@@ -93,23 +91,15 @@ def with_operator(settings: Settings, store: Store, cluster: Cluster, action: st
 def follow(ops: Operator, selected: WorkloadStatus, label: str, *, done_label: str, tab: str) -> None:
     """A rollout with a progress bar, until ready (or why not); then the page runs again, so its
     tables show the new state, with the outcome (or the reason it is not ready) left in ``tab``."""
-    failure: UshadowError | None = None
-    with st.status(label, expanded=True) as box:
-        bar = st.progress(0.0)
-        try:
-            done = ops.wait(
-                selected.workload,
-                timeout=300,
-                progress=lambda text, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=md(text)),
-            )
-        except UshadowError as exc:
-            failure = exc
-            box.update(label=f"{label}: not ready", state="error", expanded=True)
-        else:
-            box.update(label=f"{label}: {done.text()}", state="complete", expanded=False)
+    done, failure = progress_box(
+        label,
+        lambda report: ops.wait(selected.workload, timeout=300, progress=report),
+        failed=f"{label}: not ready",
+        finished=lambda done: (f"{label}: {done.text()}", True),
+    )
     if failure is not None:
         flash_error(TAB_FLASH.format(tab), failure)
-    else:
+    elif done is not None:
         flash(TAB_FLASH.format(tab), "success", f"{md(done_label)}: {md(done.text())}.")
     st.rerun()
 
@@ -208,26 +198,19 @@ def undeploy_tab(
     delete_volumes = st.checkbox(
         "Also delete its volumes (PersistentVolumeClaims: their data is lost)", key="workloads_delete_volumes"
     )
-    if st.button("Undeploy…", key="workloads_undeploy_start", icon=":material/delete:"):
-        st.session_state[UNDEPLOYING] = name
-    if st.session_state.get(UNDEPLOYING) != name:
+    if not asked_to_confirm(UNDEPLOY, "Undeploy…", name):
         return
     with st.container(border=True):
-        st.warning(
-            f"Undeploying **{md(name)}** removes its workload, Services, ConfigMaps and Secrets from "
-            f"{code(namespace)}" + (" and its volumes." if delete_volumes else "; its volumes are kept."),
-            icon=":material/delete_forever:",
-        )
-        typed = st.text_input("Type the workload's name to confirm", key="workloads_undeploy_name")
-        yes, no = st.columns(2)
-        confirmed = yes.button("Undeploy for good", key="workloads_undeploy_confirm", type="primary")
-        if no.button("Cancel", key="workloads_undeploy_cancel"):
-            st.session_state.pop(UNDEPLOYING, None)
-            st.rerun()
-        if not confirmed:
-            return
-        if typed.strip() != name:
-            st.error(f"That is not the workload's name; type {code(name)} to undeploy it.")
+        if not name_confirmed(
+            UNDEPLOY,
+            name,
+            warning=f"Undeploying **{md(name)}** removes its workload, Services, ConfigMaps and Secrets "
+            f"from {code(namespace)}"
+            + (" and its volumes." if delete_volumes else "; its volumes are kept."),
+            prompt="Type the workload's name to confirm",
+            button="Undeploy for good",
+            mismatch=f"That is not the workload's name; type {code(name)} to undeploy it.",
+        ):
             return
         try:
             with (
@@ -238,8 +221,8 @@ def undeploy_tab(
         except UshadowError as exc:
             show_error(exc)
             return
-        st.session_state.pop(UNDEPLOYING, None)
-        st.query_params.pop("service", None)
+        close_confirmation(UNDEPLOY)
+        write_params(PAGE, service=None)
         deleted = [c.ref for c in changes if c.action == "deleted"]
         kept = [c.ref for c in changes if c.action == "kept"]
         text = f"Undeployed {md(name)}: removed {md(', '.join(deleted))}."
@@ -258,9 +241,9 @@ clusters = require_clusters(store)
 
 left, right = st.columns(2)
 with left:
-    cluster = pick_cluster(clusters, key="workloads_cluster")
+    cluster = pick_cluster(store, clusters, PAGE, key="workloads_cluster")
 with right:
-    namespace = pick_namespace(cluster, key="workloads_ns")
+    namespace = pick_namespace(cluster, PAGE, key="workloads_ns")
 st.button("Refresh", key="workloads_refresh", icon=":material/refresh:")
 try:
     with (
@@ -276,11 +259,12 @@ if not workloads:
     st.info(
         f"Nothing deployed by ushadow in {code(namespace)} on {md(cluster.name)}.", icon=":material/info:"
     )
-    st.page_link(
-        page_file("deploy"),
-        label="Deploy a service",
-        icon=":material/rocket_launch:",
-        query_params={"cluster": cluster.cluster_id, "namespace": namespace},
+    link_to(
+        "deploy",
+        "Deploy a service",
+        ":material/rocket_launch:",
+        cluster=cluster.cluster_id,
+        namespace=namespace,
     )
     st.stop()
 
@@ -294,7 +278,7 @@ st.dataframe(
 st.dataframe(pod_table(workloads), hide_index=True, width="stretch", key="workloads_pods")
 
 selected = pick_workload(workloads)
-logs, restart, scale, undeploy, run = st.tabs(["Logs", "Restart", "Scale", "Undeploy", "Run a command"])
+logs, restart, scale, undeploy, run = st.tabs(TABS, default=read_param(PAGE, TAB, tabs=TABS))
 with logs:
     logs_tab(settings, store, cluster, namespace, selected)
 with restart:

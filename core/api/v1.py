@@ -20,8 +20,8 @@ from core.compose.registry import RegistryEntry, load_registry
 from core.errors import InvalidInput
 from core.scan.reports import changes_since_previous, scan_document
 from core.store.scans import ScanResult
-from core.views.links import parse_scan_id, scan_link
 from core.views.services import port_text
+from core.views.urlstate import parse_scan_id, scan_link
 
 
 def scan_json(call: Call, result: ScanResult) -> dict[str, Any]:

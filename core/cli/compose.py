@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
+from core.compose.keyvalues import parse_options
 from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.conventions import DEFAULT_NAMESPACE
 from core.errors import InvalidInput, NotFound
@@ -29,16 +30,8 @@ LIST_COLUMNS = ("id", "image", "ports", "infra", "required", "warnings", "error"
 
 
 def parse_env(pairs: list[str] | None) -> dict[str, str]:
-    """``KEY=VALUE`` arguments as a dict (the value may contain ``=`` and may be empty)."""
-    env: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(
-                f"--env {pair!r} is not KEY=VALUE", hint="for example --env OPENAI_API_KEY=sk-..."
-            )
-        env[key.strip()] = value
-    return env
+    """``--env KEY=VALUE`` arguments as a dict, by the one rule of ``core.compose.keyvalues``."""
+    return parse_options(pairs, "--env")
 
 
 def registry_dirs(args: argparse.Namespace, ctx: Context) -> list[Path]:

@@ -10,7 +10,7 @@ from core.cli.base import Context, Result, add_command, print_table
 from core.errors import InvalidInput
 from core.scan.reports import changes_since_previous, scan_document
 from core.store.scans import ScanResult
-from core.views.links import parse_scan_id, scan_link
+from core.views.urlstate import parse_scan_id, scan_link
 
 LIST_COLUMNS = ("scan_id", "cluster", "namespaces", "scanned_at", "found", "errors")
 MATCH_COLUMNS = ("type", "service", "namespace", "ready", "connection", "endpoint", "kind")

@@ -23,7 +23,7 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
-from core.views.links import scan_link
+from core.views.urlstate import scan_link
 
 NAMESPACE = "ushadow"
 CLUSTER_NAME = "local"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from core.store.scans import Match, ScanResult
-from core.views.links import scan_path
+from core.views.urlstate import scan_path
 
 SUMMARY_COLUMNS = (
     "type",

@@ -17,7 +17,6 @@ from core.compose.model import Port
 from core.compose.registry import RegistryEntry
 
 REGISTRY_COLUMNS = ("id", "file", "image", "ports", "infra", "infra_type", "required", "warnings", "error")
-_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -99,28 +98,7 @@ def service_label(entry: RegistryEntry) -> str:
     return f"{entry.service_id} · {name}" if name else entry.service_id
 
 
-# -- the Variables box and texts ------------------------------------------------------------------
-
-
-def parse_overrides(text: str) -> tuple[dict[str, str], list[str]]:
-    """``KEY=VALUE`` lines (blank lines and ``#`` comments skipped), and what is wrong with the rest.
-
-    Problems name the line, never its text: a mistyped line may hold a secret value.
-    """
-    env: dict[str, str] = {}
-    problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        if not sep:
-            problems.append(f"line {number} has no `=`")
-        elif not _VARIABLE.match(key):
-            problems.append(f"line {number}: the name before `=` is not a variable name")
-        else:
-            env[key] = value
-    return env, problems
+# -- texts ------------------------------------------------------------------------------------
 
 
 def inline_code(text: str) -> str:

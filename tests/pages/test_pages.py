@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.settings import Settings
 from core.store.store import Store
-from pages._ui import page_file
+from pages._ui.navigation import page_file
 from tests.support.pagekit import AUTH, open_page, plain, texts
 from tests.support.paths import REPO
 
@@ -60,10 +60,11 @@ def test_a_fresh_server_opened_on_a_page_link_still_uses_the_navigation(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With pages/ beside dashboard.py, a server's first run would run a page file directly (every
-    file in pages/ a page, no frame) until st.navigation runs once; pages/_ui.py switches that off
+    file in pages/ a page, no frame) until st.navigation runs once; pages/_ui switches that off
     when a process first imports it."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
-    monkeypatch.delitem(sys.modules, "pages._ui")  # as in a process that has not imported it yet
+    for name in [m for m in sys.modules if m == "pages._ui" or m.startswith("pages._ui.")]:
+        monkeypatch.delitem(sys.modules, name)  # as in a process that has not imported them yet
     at.switch_page(page_file("clusters")).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Clusters"]

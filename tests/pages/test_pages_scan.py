@@ -26,7 +26,7 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import Match, NamespaceError, ScanResult
 from core.store.store import Store
-from core.views.links import scan_link
+from core.views.urlstate import scan_link
 from tests.support.kubeconfig_factory import dump, kubeconfig
 from tests.support.pagekit import AUTH, open_page, plain, texts
 from tests.support.workloads import deployment, svc, wait_ready

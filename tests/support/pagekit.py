@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from pages._ui import page_file
+from pages._ui.navigation import page_file
 
 ENTRY = Path(__file__).resolve().parent / "dashboard_entry.py"  # why not dashboard.py: see that file
 

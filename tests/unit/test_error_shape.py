@@ -1,4 +1,4 @@
-"""The shape of an error as a person sees it, pinned: on the dashboard (``pages/_ui.show_error`` and
+"""The shape of an error as a person sees it, pinned: on the dashboard (``pages/_ui/errors.show_error`` and
 the catch-all around every page) and on the command line (one line on stderr, non-zero exit).
 """
 
@@ -13,12 +13,13 @@ from streamlit.testing.v1 import AppTest
 from core.cli import main
 from core.errors import NotFound
 from core.settings import Settings
-from pages._ui import code, error_markdown, md
+from pages._ui.errors import error_markdown
+from pages._ui.text import code, md
 
 
 def _core_error_with_hint() -> None:
     from core.errors import NotFound
-    from pages._ui import show_error
+    from pages._ui.errors import show_error
 
     show_error(
         NotFound("no cluster with id or name 'prod_eu'", hint="`ushadow-ops clusters list` shows them")
@@ -27,13 +28,13 @@ def _core_error_with_hint() -> None:
 
 def _core_error_without_hint() -> None:
     from core.errors import Unreachable
-    from pages._ui import show_error
+    from pages._ui.errors import show_error
 
     show_error(Unreachable("connection refused by https://127.0.0.1:1"))
 
 
 def _unexpected_error() -> None:
-    from pages._ui import error_boundary
+    from pages._ui.errors import error_boundary
 
     def deep_inside() -> None:
         raise KeyError("spec.ports[0]")
@@ -45,7 +46,7 @@ def _unexpected_error() -> None:
 def _control_flow_passes() -> None:
     import streamlit as st
 
-    from pages._ui import error_boundary
+    from pages._ui.errors import error_boundary
 
     with error_boundary():
         st.markdown("before stop")

@@ -14,7 +14,6 @@ from core.views.services import (
     file_label,
     filter_entries,
     inline_code,
-    parse_overrides,
     registry_counts,
     registry_table,
     service_label,
@@ -195,38 +194,6 @@ def test_the_project_registry_fixture_goes_through_table_and_filters() -> None:
 
 
 # -- the Variables box and texts ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "env", "problems"),
-    [
-        ("", {}, []),
-        ("A=1\nB=two", {"A": "1", "B": "two"}, []),
-        ("  A = 1 ", {"A": " 1 "}, []),  # the name is trimmed, the value is kept as typed
-        ("export TOKEN=x=y", {"TOKEN": "x=y"}, []),  # `export`, and `=` inside the value
-        ("EMPTY=", {"EMPTY": ""}, []),
-        ("# a comment\n\n   \nA=1", {"A": "1"}, []),
-        ("A=1\nA=2", {"A": "2"}, []),  # the last one wins
-        ("A=1\nsk-secret-value", {"A": "1"}, ["line 2 has no `=`"]),
-        (
-            "1A=x\nmy var=y",
-            {},
-            [
-                "line 1: the name before `=` is not a variable name",
-                "line 2: the name before `=` is not a variable name",
-            ],
-        ),
-        ("=value", {}, ["line 1: the name before `=` is not a variable name"]),
-    ],
-)
-def test_parse_overrides(text: str, env: dict[str, str], problems: list[str]) -> None:
-    assert parse_overrides(text) == (env, problems)
-
-
-def test_parse_overrides_never_echoes_a_mistyped_line() -> None:
-    _, problems = parse_overrides("OPENAI_API_KEY sk-live-1234567890")
-    assert problems == ["line 1 has no `=`"]
-    assert not any("sk-live" in p or "OPENAI" in p for p in problems)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,29 @@
+"""Text shown literally inside Streamlit markdown: what a person typed or a cluster answered."""
+
+from __future__ import annotations
+
+import re
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\*_\[\]<>$~|#])")
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
+def md(text: str) -> str:
+    """``text`` shown literally inside Streamlit markdown (no emphasis, links, LaTeX or HTML).
+
+    Backtick code spans stay code: hints write commands that way.
+    """
+    parts = _CODE_SPAN.split(text)
+    return "".join(p if i % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
+
+
+def code(text: str, limit: int = 80) -> str:
+    """``text`` as inline code (one line, shortened, no backticks to break out of it)."""
+    inner = one_line(text.replace("`", "'"), limit)
+    return f"`{inner}`"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line, at most ``limit`` characters (an ellipsis where it was cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
