@@ -222,6 +222,23 @@ def test_render_errors_are_one_line(
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "bad", ["sk-live-typed-0000", "9sk-live-typed-0000=x", "OPENAI API KEY=sk-live-typed-0000"]
+)
+def test_a_bad_env_names_its_position_never_its_text(capsys: pytest.CaptureFixture[str], bad: str) -> None:
+    """The one KEY=VALUE rule (core.compose.keyvalues): a mistyped --env may hold a secret value."""
+    got, out, err = run(capsys, "render", "tricky:db", "--env", "A=1", "--env", bad)
+    assert got == 2 and out == ""
+    assert "--env number 2 is not KEY=VALUE" in err
+    assert "sk-live" not in err
+
+
+def test_env_values_read_by_the_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    got, out, err = run(capsys, "render", "tricky:Web_Frontend", "--env", 'NGINX_TAG="1.26"')
+    assert got == 0, err
+    assert "nginx:1.26" in out
+
+
 REQUIRED = """
 services:
   web:
