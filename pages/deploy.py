@@ -164,16 +164,17 @@ def run_deploy(
             return f"{entry.service_id} did not become ready", False
         return f"{entry.service_id}: {outcome.status}", True
 
-    outcome, failure = progress_box(
+    ended = progress_box(
         f"{verb} {entry.service_id} in {cluster.name}/{namespace}…",
         deploy,
         failed=f"{verb} {entry.service_id} failed",
         finished=finished,
     )
     # the outcome goes below the box, where a collapsed box cannot hide it
-    if failure is not None:
-        show_error(failure)
+    if ended.error is not None:
+        show_error(ended.error)
         return
+    outcome = ended.value
     if outcome is None:
         return
     if outcome.error is not None:
@@ -246,7 +247,7 @@ def group_section(settings: Settings, store: Store, cluster: Cluster, namespace:
             failed = sum(1 for i in items if i.status == "failed")
             return f"{len(items) - failed} of {len(items)} services deployed", not failed
 
-        result, failure = progress_box(
+        ended = progress_box(
             f"Deploying {which} to {cluster.name}/{namespace}…",
             lambda report: deploy_group(
                 store,
@@ -263,10 +264,10 @@ def group_section(settings: Settings, store: Store, cluster: Cluster, namespace:
             finished=finished,
         )
         # the outcome below the box, where a collapsed box cannot hide it
-        if failure is not None:
-            show_error(failure)
+        if ended.error is not None:
+            show_error(ended.error)
             return
-        items = result or []
+        items = ended.value or []
         for item in (i for i in items if i.status == "failed"):
             st.error(f"{md(item.service_id)} failed: {md(item.message or 'no reason given')}")
         st.dataframe(

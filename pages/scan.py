@@ -185,16 +185,16 @@ def scan_now(
                 actor=actor,
             )
 
-    result, failure = progress_box(
+    ended = progress_box(
         f"Scanning {cluster.name} ({target})…",
         scan,
         failed=f"Scanning {cluster.name} failed",
         finished=lambda _result: (f"Scanned {cluster.name} ({target})", True),
         first_step="connecting",
     )
-    if failure is not None:
-        show_error(failure)
-    return result
+    if ended.error is not None:
+        show_error(ended.error)
+    return ended.value
 
 
 # -- a result -------------------------------------------------------------------------------------

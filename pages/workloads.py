@@ -91,16 +91,16 @@ def with_operator(settings: Settings, store: Store, cluster: Cluster, action: st
 def follow(ops: Operator, selected: WorkloadStatus, label: str, *, done_label: str, tab: str) -> None:
     """A rollout with a progress bar, until ready (or why not); then the page runs again, so its
     tables show the new state, with the outcome (or the reason it is not ready) left in ``tab``."""
-    done, failure = progress_box(
+    ended = progress_box(
         label,
         lambda report: ops.wait(selected.workload, timeout=300, progress=report),
         failed=f"{label}: not ready",
         finished=lambda done: (f"{label}: {done.text()}", True),
     )
-    if failure is not None:
-        flash_error(TAB_FLASH.format(tab), failure)
-    elif done is not None:
-        flash(TAB_FLASH.format(tab), "success", f"{md(done_label)}: {md(done.text())}.")
+    if ended.error is not None:
+        flash_error(TAB_FLASH.format(tab), ended.error)
+    elif ended.value is not None:
+        flash(TAB_FLASH.format(tab), "success", f"{md(done_label)}: {md(ended.value.text())}.")
     st.rerun()
 
 

@@ -17,11 +17,17 @@ def show_env_problems(box: str, problems: list[str]) -> None:
 
 
 def env_box(
-    label: str, *, key: str, name: str, where: DeltaGenerator | None = None, **options: object
+    label: str,
+    *,
+    key: str,
+    name: str,
+    help: str | None = None,
+    height: int | None = None,
+    where: DeltaGenerator | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """A text area of ``KEY=VALUE`` lines (``options`` go to ``st.text_area``), read by the one rule;
-    the problems (``name`` says which box in them) are drawn under it and returned."""
-    text = (where or st).text_area(label, key=key, **options)  # type: ignore[arg-type]
+    """A text area of ``KEY=VALUE`` lines, read by the one rule; the problems (``name`` says which
+    box in them) are drawn under it and returned."""
+    text = (where or st).text_area(label, key=key, help=help, height=height)
     env, problems = parse_lines(text or "")
     show_env_problems(name, problems)
     return env, problems

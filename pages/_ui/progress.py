@@ -7,7 +7,8 @@ box, which may leave them for the next run instead); Streamlit's control flow al
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import streamlit as st
 
@@ -17,6 +18,14 @@ from pages._ui.text import md
 T = TypeVar("T")
 # how core reports progress: what it is doing, and how far along (0 to 1)
 Report = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Ended(Generic[T]):
+    """How the action of a progress box ended: its value, or the error it raised."""
+
+    value: T | None = None
+    error: BaseException | None = None
 
 
 def run_action(label: str, action: Callable[[], T]) -> T | None:
@@ -59,16 +68,15 @@ def progress_box(
     failed: str,
     finished: Callable[[T], tuple[str, bool]],
     first_step: str | None = None,
-) -> tuple[T | None, BaseException | None]:
+) -> Ended[T]:
     """Run ``action(report)`` in a status box labelled ``label``, with a bar that ``report`` moves.
 
     The box then says how it ended: ``failed`` when ``action`` raised, else ``finished(value)``'s
     ``(label, ok)``. A box that did not end well stays open on the step it reached; one that did
-    folds away. Returns ``(value, None)`` or ``(None, error)``: the caller draws the outcome below
-    the box (where a folded box cannot hide it), or leaves it for the next run.
+    folds away. The caller draws the outcome (:class:`Ended`) below the box, where a folded box
+    cannot hide it, or leaves it for the next run.
     """
-    value: T | None = None
-    error: BaseException | None = None
+    ended: Ended[T] = Ended()
     with st.status(label, expanded=True) as box:
         bar = st.progress(0.0, text=first_step)
 
@@ -76,13 +84,14 @@ def progress_box(
             bar.progress(min(max(fraction, 0.0), 1.0), text=md(text))
 
         try:
-            value = action(report)
+            result = action(report)
         except CONTROL_FLOW:
             raise
         except Exception as exc:
-            error = exc
+            ended = Ended(error=exc)
             box.update(label=failed, state="error", expanded=True)
         else:
-            text, ok = finished(value)
+            ended = Ended(value=result)
+            text, ok = finished(result)
             box.update(label=text, state="complete" if ok else "error", expanded=not ok)
-    return value, error
+    return ended
