@@ -4,6 +4,7 @@ history, and print the shareable link of every scan."""
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from core.cli.base import Context, Result, add_command, print_table
@@ -146,21 +147,20 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
 
     names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
     rows = []
-    for result in ctx.store.list_scans(args.cluster, limit=args.limit):
-        doc = result.to_json(scan_link(ctx.settings.public_url, result.scan_id))
+    for summary in ctx.store.list_scan_summaries(args.cluster, limit=args.limit):
         rows.append(
             {
-                "scan_id": result.scan_id,
-                "cluster_id": result.cluster_id,
-                "cluster": names.get(result.cluster_id),
-                "namespaces": list(result.namespaces),
-                "all_namespaces": result.all_namespaces,
-                "scanned_at": doc["scanned_at"],
-                "found": result.found_types(),
-                "matches": len(result.matches),
-                "errors": len(result.errors),
-                "duration_ms": result.duration_ms,
-                "link": doc["link"],
+                "scan_id": summary.scan_id,
+                "cluster_id": summary.cluster_id,
+                "cluster": names.get(summary.cluster_id),
+                "namespaces": list(summary.namespaces),
+                "all_namespaces": summary.all_namespaces,
+                "scanned_at": summary.scanned_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "found": list(summary.found),
+                "matches": summary.match_count,
+                "errors": summary.error_count,
+                "duration_ms": summary.duration_ms,
+                "link": scan_link(ctx.settings.public_url, summary.scan_id),
             }
         )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.store.scans import Match, NamespaceError, ScanResult
+from core.store.scans import Match, NamespaceError, ScanResult, ScanSummary
 
 if TYPE_CHECKING:
     from core.store.models import AuditRow, ClusterRow, DeploymentRow, ScanRow
@@ -134,6 +134,21 @@ def scan_from_row(row: ScanRow) -> ScanResult:
             for m in row.matches
         ],
         errors=[NamespaceError(**e) for e in row.errors],
+        duration_ms=row.duration_ms,
+        created_by=row.created_by,
+    )
+
+
+def summary_from_row(row: ScanRow) -> ScanSummary:
+    return ScanSummary(
+        scan_id=row.id,
+        cluster_id=row.cluster_id,
+        namespaces=list(row.namespaces),
+        all_namespaces=row.all_namespaces,
+        scanned_at=row.scanned_at,
+        found=list(row.found_types or []),
+        match_count=row.match_count,
+        error_count=row.error_count,
         duration_ms=row.duration_ms,
         created_by=row.created_by,
     )
