@@ -154,14 +154,15 @@ def summary_from_row(row: ScanRow) -> ScanSummary:
     )
 
 
-def deployment_from_row(row: DeploymentRow) -> Deployment:
+def deployment_from_row(row: DeploymentRow, *, manifests: bool = True) -> Deployment:
+    """``manifests=False``: for lists, which leave the (large) manifests column unread."""
     return Deployment(
         deployment_id=row.id,
         cluster_id=row.cluster_id,
         namespace=row.namespace,
         service_id=row.service_id,
         name=row.name,
-        manifests=row.manifests,
+        manifests=row.manifests if manifests else "",
         resources=list(row.resources),
         status=row.status,
         message=row.message,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from core.errors import Conflict, NotFound, UshadowError
 from core.naming import new_id
@@ -236,12 +236,17 @@ class Store(ScanStore):
         with self._session() as session:
             return session.scalars(query).first() is not None
 
-    def list_deployments(self, cluster_ref: str | None = None, *, limit: int = 200) -> list[Deployment]:
+    def list_deployments(
+        self, cluster_ref: str | None = None, *, limit: int = 200, manifests: bool = True
+    ) -> list[Deployment]:
+        """Newest first; ``manifests=False`` for lists: the records' ``manifests`` stay empty, unread."""
         with self._session() as session:
             query = select(DeploymentRow).order_by(DeploymentRow.created_at.desc()).limit(limit)
+            if not manifests:
+                query = query.options(defer(DeploymentRow.manifests))
             if cluster_ref is not None:
                 query = query.where(DeploymentRow.cluster_id == self._cluster_row(session, cluster_ref).id)
-            return [deployment_from_row(r) for r in session.scalars(query).all()]
+            return [deployment_from_row(r, manifests=manifests) for r in session.scalars(query).all()]
 
     def deployed_namespaces(self, cluster_ref: str) -> list[str]:
         """Every namespace where something was deployed (not only dry-run) on this cluster, sorted."""

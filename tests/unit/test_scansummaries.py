@@ -107,3 +107,17 @@ def test_a_scan_stored_with_its_diff_keeps_it(store: Store) -> None:
     kept = ScanDiff(previous_scan_id="p" * 22, previous_scanned_at="2026-01-01T00:00:00Z")
     store.save_scan(scan, changes=kept.to_json())
     assert changes_since_previous(store, scan) == kept
+
+
+def test_a_list_of_deployments_leaves_their_manifests_unread(store: Store) -> None:
+    cid = _cluster(store, "a")
+    store.record_deployment(
+        cluster_id=cid, namespace="shop", service_id="app:web", name="web", manifests="kind: Service\n" * 500,
+        resources=[{"action": "created"}], status="ready", message=None, dry_run=False,
+    )  # fmt: skip
+    with statements(store) as sent:
+        [listed] = store.list_deployments("a", manifests=False)
+    assert (listed.name, listed.status, listed.manifests) == ("web", "ready", "")
+    assert not [s for s in sent if "manifests" in s.split("FROM")[0]]
+    [whole] = store.list_deployments("a")
+    assert whole.manifests == "kind: Service\n" * 500 and whole.to_json() == listed.to_json()
