@@ -13,9 +13,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.clusters.sessions import named
 from core.scan.diffs import ScanDiff
-from core.scan.jobs import run_scan
 from core.scan.reports import scan_document
 from core.settings import Settings
 from core.store.records import Cluster
@@ -180,6 +178,9 @@ def scan_now(
     settings: Settings, store: Store, cluster: Cluster, namespaces: list[str], every: bool
 ) -> ScanResult | None:
     """Scan with a progress bar and store it; errors (the cluster named) are drawn, None returned."""
+    from core.clusters.sessions import named  # here: people opening a link never load the client
+    from core.scan.jobs import run_scan
+
     target = namespaces_text(namespaces, every)
     result: ScanResult | None = None
     failure: BaseException | None = None

@@ -11,12 +11,12 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session, load_only
 
 from core.errors import NotFound
 from core.store.models import ClusterRow, ScanMatchRow, ScanRow
 from core.store.records import scan_from_row, summary_from_row
-from core.store.scans import ScanResult, ScanSummary
+from core.store.scans import Match, ScanResult, ScanSummary
 
 # what a summary reads of a scan row (not its catalog, errors, diff or matches)
 SUMMARY_FIELDS = (
@@ -79,14 +79,18 @@ class ScanStore:
 
     def get_scan(self, scan_id: str) -> ScanResult:
         with self._session() as session:
-            row = session.get(ScanRow, scan_id, options=[selectinload(ScanRow.matches)])
+            row = session.get(ScanRow, scan_id)
             if row is None:
                 raise NotFound(
                     f"no stored scan with id {scan_id!r}",
                     hint="the link may be mistyped, or its cluster was removed; `ushadow-ops scans list` "
                     "shows the stored scans",
                 )
-            return scan_from_row(row)
+            columns = [getattr(ScanMatchRow, f) for f in Match.model_fields]
+            matches = session.execute(
+                select(*columns).where(ScanMatchRow.scan_id == scan_id).order_by(ScanMatchRow.position)
+            )
+            return scan_from_row(row, matches=matches.mappings().all())
 
     def has_scan(self, scan_id: str) -> bool:
         """Whether a scan is stored (one index look-up: a cached copy may outlive a removed scan)."""
