@@ -15,8 +15,8 @@ from core.clusters.kubeconfigs import MAX_BYTES
 from core.errors import UshadowError
 from core.settings import Settings
 from core.store.records import Cluster
-from core.store.scans import ScanSummary
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 from core.views.links import cluster_scan_path
 from pages._ui import (
     actor_for,

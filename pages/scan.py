@@ -17,8 +17,9 @@ from core.scan.diffs import ScanDiff
 from core.scan.reports import scan_document
 from core.settings import Settings
 from core.store.records import Cluster
-from core.store.scans import ScanResult, ScanSummary
+from core.store.scans import ScanResult
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 from core.views.links import (
     CLUSTER_PARAM,
     SCAN_PAGE_PARAMS,

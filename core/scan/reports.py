@@ -11,8 +11,9 @@ from dataclasses import replace
 from typing import Any
 
 from core.scan.diffs import ScanDiff, diff_scans
-from core.store.scans import ScanResult, ScanSummary
+from core.store.scans import ScanResult
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 
 
 def changes_since_previous(store: Store, result: ScanResult) -> ScanDiff:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.store.scans import Match, NamespaceError, ScanResult, ScanSummary
-
 if TYPE_CHECKING:
     from core.store.models import AuditRow, ClusterRow, DeploymentRow, ScanRow
+    from core.store.scans import ScanResult
+    from core.store.summaries import ScanSummary
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,8 @@ def cluster_from_row(row: ClusterRow) -> Cluster:
 
 def scan_from_row(row: ScanRow, matches: Sequence[Mapping[Any, Any]] | None = None) -> ScanResult:
     """``matches``: the match rows as plain column mappings (quicker than ``row.matches``' objects)."""
+    from core.store.scans import Match, NamespaceError, ScanResult  # pydantic: only where scans are read
+
     fields = list(Match.model_fields)
     found = row.matches if matches is None else matches
     return ScanResult(
@@ -145,6 +147,8 @@ def scan_from_row(row: ScanRow, matches: Sequence[Mapping[Any, Any]] | None = No
 
 
 def summary_from_row(row: ScanRow) -> ScanSummary:
+    from core.store.summaries import ScanSummary
+
     return ScanSummary(
         scan_id=row.id,
         cluster_id=row.cluster_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,34 +94,3 @@ class ScanResult(BaseModel):
             "errors": [e.model_dump() for e in self.errors],
             "duration_ms": self.duration_ms,
         }
-
-
-@dataclass(frozen=True)
-class ScanSummary:
-    """One line of a list of scans: what a scan covered and found, without its matches."""
-
-    scan_id: str
-    cluster_id: str
-    namespaces: list[str]
-    all_namespaces: bool
-    scanned_at: datetime
-    found: list[str]  # the catalog types with at least one match, in catalog order
-    match_count: int
-    error_count: int
-    duration_ms: int | None
-    created_by: str | None
-
-    @classmethod
-    def of(cls, scan: ScanResult) -> ScanSummary:
-        return cls(
-            scan_id=scan.scan_id,
-            cluster_id=scan.cluster_id,
-            namespaces=list(scan.namespaces),
-            all_namespaces=scan.all_namespaces,
-            scanned_at=scan.scanned_at,
-            found=scan.found_types(),
-            match_count=len(scan.matches),
-            error_count=len(scan.errors),
-            duration_ms=scan.duration_ms,
-            created_by=scan.created_by,
-        )

@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session, load_only
 from core.errors import NotFound
 from core.store.models import ClusterRow, ScanMatchRow, ScanRow
 from core.store.records import scan_from_row, summary_from_row
-from core.store.scans import Match, ScanResult, ScanSummary
+
+if TYPE_CHECKING:
+    from core.store.scans import ScanResult
+    from core.store.summaries import ScanSummary
 
 # what a summary reads of a scan row (not its catalog, errors, diff or matches)
 SUMMARY_FIELDS = (
@@ -86,6 +89,8 @@ class ScanStore:
                     hint="the link may be mistyped, or its cluster was removed; `ushadow-ops scans list` "
                     "shows the stored scans",
                 )
+            from core.store.scans import Match
+
             columns = [getattr(ScanMatchRow, f) for f in Match.model_fields]
             matches = session.execute(
                 select(*columns).where(ScanMatchRow.scan_id == scan_id).order_by(ScanMatchRow.position)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from core.store.scans import Match, ScanResult, ScanSummary
+from core.store.scans import Match, ScanResult
+from core.store.summaries import ScanSummary
 from core.views.links import scan_path
 
 SUMMARY_COLUMNS = (

@@ -13,8 +13,9 @@ from sqlalchemy import event
 from core.naming import new_id
 from core.scan.diffs import ScanDiff, diff_scans
 from core.scan.reports import changes_since_previous
-from core.store.scans import Match, NamespaceError, ScanResult, ScanSummary
+from core.store.scans import Match, NamespaceError, ScanResult
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from core.store.scans import Match, NamespaceError, ScanResult, ScanSummary
+from core.store.scans import Match, NamespaceError, ScanResult
+from core.store.summaries import ScanSummary
 from core.views.scans import (
     ERROR_COLUMNS,
     HISTORY_COLUMNS,
