@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCANS, NAMESPACES, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY = 25, 10, 1000, 3
-VIEWERS = 10
-VIEWS = (10, 25, 50)
+SCANS = int(os.environ.get("BENCH_LOAD_SCANS", "25"))  # smaller only to try the benchmark out
+NAMESPACES, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY = 10, 1000, 3
+VIEWERS = int(os.environ.get("BENCH_LOAD_VIEWERS", "10"))
+VIEWS = (25, 50)  # memory is read after the concurrent viewers, then after this many views
 REPEAT = 7
 
 
@@ -166,7 +167,7 @@ async def _viewers(url: str, count: int, browser: Any) -> list[float]:
             started = time.perf_counter()
             await page.goto(url, timeout=600_000)
             await page.wait_for_function(READY, timeout=600_000, polling=100)
-            await page.get_by_text("Services recognised").wait_for(timeout=600_000)
+            await page.get_by_role("heading", name="Services recognised").wait_for(timeout=600_000)
             return time.perf_counter() - started
         finally:
             await context.close()
@@ -190,7 +191,8 @@ async def _browse(tree: Path, data_dir: Path, scan_id: str, views: bool) -> dict
                 figures["one"] = statistics.median([(await _viewers(url, 1, browser))[0] for _ in range(3)])
                 figures["many"] = await _viewers(url, VIEWERS, browser)
                 if views:
-                    done, rss = 1 + 3 + VIEWERS, {}
+                    done = 1 + 3 + VIEWERS
+                    rss = {done: memory_kib(proc.pid)}
                     for target in VIEWS:
                         while done < target:
                             await _viewers(url, 1, browser)
@@ -280,8 +282,8 @@ def _print(got: dict[str, dict[str, Any]]) -> None:
     print(row(f"the link in Chromium, {VIEWERS} viewers at once", many(now), peer("browse", many),
               "each its own browser context (session); Chromium runs on the same 2 cores"))  # fmt: skip
     rss = now["browse"]["rss"]
-    print(row("server memory (VmRSS) after 10 / 25 / 50 views of the link",
-              " / ".join(f"{rss[v]['VmRSS'] / 1024:.0f} MiB" for v in VIEWS),
+    print(row(f"server memory (VmRSS) after {' / '.join(str(v) for v in rss)} views of the link",
+              " / ".join(f"{r['VmRSS'] / 1024:.0f} MiB" for r in rss.values()),
               "-", f"right after start {now['browse']['start_kib'] / 1024:.0f} MiB; peak (VmHWM) "
               f"{max(r['VmHWM'] for r in rss.values()) / 1024:.0f} MiB"))  # fmt: skip
     print(row("filling the store", f"{now['fill']:.0f} s", peer("fill", lambda g: f"{g['fill']:.0f} s"),
