@@ -39,7 +39,7 @@ from core.views.scans import (
     when,
     where,
 )
-from pages._scanview import ScanView, open_stored
+from pages._scanview import ScanView, open_stored, who
 from pages._ui import (
     CONTROL_FLOW,
     actor_for,
@@ -251,13 +251,6 @@ def show_changes(diff: ScanDiff) -> None:
     )
     st.caption(f"Compared with {previous}{within}: `+` new, `-` gone, `~` changed.")
     st.code("\n".join(diff.lines()), language="diff")
-
-
-def who(actor: str | None) -> str:
-    """The person a record names; ``local`` is anyone on a dashboard without sign-in."""
-    if actor in (None, ""):
-        return "unknown"
-    return "someone (no sign-in)" if actor == "local" else str(actor)
 
 
 def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
