@@ -122,3 +122,16 @@ def test_a_list_of_deployments_leaves_their_manifests_unread(store: Store) -> No
     assert not [s for s in sent if "manifests" in s.split("FROM")[0]]
     [whole] = store.list_deployments("a")
     assert whole.manifests == "kind: Service\n" * 500 and whole.to_json() == listed.to_json()
+
+
+def test_the_wiring_scan_falls_back_to_the_newest_scan_that_found_anything(store: Store) -> None:
+    cid = _cluster(store, "a")
+    now = datetime.now(UTC)
+    found = store.save_scan(_scan(cid, now - timedelta(minutes=2), ["redis-1"]).model_copy(
+        update={"namespaces": ["other"]}))  # fmt: skip
+    empty = store.save_scan(_scan(cid, now, []).model_copy(update={"namespaces": ["shop"]}))
+    assert store.wiring_scan("a", "shop") == found  # its own namespace's scan found nothing
+    assert store.wiring_scan("a", "other") == found
+    assert store.wiring_scan("a", "mail") == found
+    store.save_scan(_scan(cid, now + timedelta(minutes=1), []).model_copy(update={"namespaces": ["mail"]}))
+    assert empty.matches == [] and store.wiring_scan("a", "shop") == found
