@@ -8,7 +8,6 @@ from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
 from core.errors import InvalidInput
-from core.untrusted import clip
 
 COLUMNS = ("name", "status", "server", "version", "node_count", "namespace", "last_checked", "error")
 
@@ -18,6 +17,7 @@ def _read_kubeconfig(source: str) -> bytes:
     from pathlib import Path
 
     from core.clusters.kubeconfigs import MAX_BYTES
+    from core.untrusted import clip
 
     if source == "-":
         return sys.stdin.buffer.read(MAX_BYTES + 1)
