@@ -44,7 +44,7 @@ from core.store.scans import Match, ScanResult
 from core.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-ENTRY = ROOT / "tests" / "dashboard_entry.py"
+ENTRY = ROOT / "tests" / "support" / "dashboard_entry.py"
 CLUSTERS, SCANS_PER_CLUSTER, MATCHES_PER_SCAN = 200, 5, 10
 MATCH_ROWS = CLUSTERS * SCANS_PER_CLUSTER * MATCHES_PER_SCAN  # 10,000
 REPEAT = 7

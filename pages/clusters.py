@@ -15,8 +15,8 @@ from core.clusters.kubeconfigs import MAX_BYTES
 from core.errors import UshadowError
 from core.settings import Settings
 from core.store.records import Cluster
-from core.store.scans import ScanResult
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 from core.views.urlstate import cluster_scan_path
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
@@ -43,14 +43,14 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def scan_summary(scan: ScanResult | None) -> str:
+def scan_summary(scan: ScanSummary | None) -> str:
     if scan is None:
         return "not scanned yet"
-    types = sorted({m.infra_type for m in scan.matches})
+    types = sorted(scan.found)
     where = "all namespaces" if scan.all_namespaces else ", ".join(scan.namespaces)
     text = f"{', '.join(types) if types else 'nothing found'} in {where}"
-    if scan.errors:
-        text += f" ({len(scan.errors)} namespace(s) not readable)"
+    if scan.error_count:
+        text += f" ({scan.error_count} namespace(s) not readable)"
     return text
 
 
@@ -71,7 +71,7 @@ COLUMNS = {
 }
 
 
-def cluster_table(clusters: list[Cluster], latest: dict[str, ScanResult]) -> pd.DataFrame:
+def cluster_table(clusters: list[Cluster], latest: dict[str, ScanSummary]) -> pd.DataFrame:
     rows = [
         {
             "status": status_label(c.status),
@@ -302,7 +302,7 @@ if clusters:
     if action.button("Re-check all", key="clusters_recheck_all", icon=":material/refresh:"):
         recheck_all(settings, store, len(clusters))
     st.dataframe(
-        cluster_table(clusters, store.latest_scans()).style.map(status_css, subset=["status"]),
+        cluster_table(clusters, store.latest_scan_summaries()).style.map(status_css, subset=["status"]),
         column_config=COLUMNS,
         hide_index=True,
         width="stretch",

@@ -187,7 +187,7 @@ def run_deploy(
 
 
 def deployments_table(store: Store, cluster: Cluster) -> None:
-    records = store.list_deployments(cluster.cluster_id, limit=200)
+    records = store.list_deployments(cluster.cluster_id, limit=200, manifests=False)
     if not records:
         st.caption("Nothing deployed to this cluster from here yet.")
         return

@@ -13,28 +13,24 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.clusters.sessions import named
-from core.errors import UshadowError
 from core.scan.diffs import ScanDiff
-from core.scan.jobs import run_scan
-from core.scan.reports import changes_since_previous, scan_document
+from core.scan.reports import scan_document
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 from core.views.scans import (
     download_stem,
-    errors_table,
     history_table,
     known_namespaces,
     matches_csv,
-    matches_table,
     namespaces_text,
-    summary_table,
     when,
     where,
 )
-from core.views.urlstate import SCAN, elsewhere, parse_scan_id, public_base, scan_link, scan_path
+from core.views.urlstate import SCAN, elsewhere, public_base, scan_link, scan_path
+from pages._scanview import ScanView, open_stored, who
 from pages._ui.auth import actor_for, can_change
 from pages._ui.errors import show_error
 from pages._ui.flashes import flash, show_flashes
@@ -52,15 +48,6 @@ HISTORY_LIMIT = 25
 def set_view(*, scan_id: str | None = None, cluster_id: str | None = None) -> None:
     """Make the URL say what is on show (and nothing else of this page's)."""
     show_view("scan", scan=scan_id, cluster=cluster_id)
-
-
-def open_stored(store: Store, value: str) -> ScanResult | None:
-    """The stored scan the link names; a malformed or unknown id is drawn as an error (None)."""
-    try:
-        return store.get_scan(parse_scan_id(value))
-    except UshadowError as exc:
-        show_error(exc)
-        return None
 
 
 # -- how the tables are drawn (what they hold: core.views.scans) ------------------------------------
@@ -129,7 +116,7 @@ def pick_cluster(store: Store, clusters: list[Cluster], shown: ScanResult | None
 
 
 def scan_form(
-    cluster: Cluster, shown: ScanResult | None, recent: list[ScanResult], columns: list[DeltaGenerator]
+    cluster: Cluster, shown: ScanResult | None, recent: list[ScanSummary], columns: list[DeltaGenerator]
 ) -> tuple[list[str], bool, bool]:
     """Namespaces, all namespaces, and whether Scan was pressed (drawn into three ``columns``)."""
     ns_col, all_col, go_col = columns
@@ -170,6 +157,9 @@ def scan_now(
     settings: Settings, store: Store, cluster: Cluster, namespaces: list[str], every: bool
 ) -> ScanResult | None:
     """Scan with a progress bar and store it; errors (the cluster named) are drawn, None returned."""
+    from core.clusters.sessions import named  # here: people opening a link never load the client
+    from core.scan.jobs import run_scan
+
     target = namespaces_text(namespaces, every)
 
     def scan(report: Report) -> ScanResult:
@@ -239,14 +229,8 @@ def show_changes(diff: ScanDiff) -> None:
     st.code("\n".join(diff.lines()), language="diff")
 
 
-def who(actor: str | None) -> str:
-    """The person a record names; ``local`` is anyone on a dashboard without sign-in."""
-    if actor in (None, ""):
-        return "unknown"
-    return "someone (no sign-in)" if actor == "local" else str(actor)
-
-
-def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: ScanDiff) -> None:
+def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
+    scan = view.scan
     link = scan_link(
         public_base(settings.public_url, configured=settings.public_url_set, seen_at=seen_at()),
         scan.scan_id,
@@ -269,16 +253,17 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
 
     st.subheader("Infrastructure types")
     st.dataframe(
-        summary_table(scan),
+        view.summary,
         column_config=SUMMARY_CONFIG,
         hide_index=True,
         width="stretch",
         key="scan_summary",
     )
-    table = matches_table(scan)
     st.subheader("Services recognised")
     if scan.matches:
-        st.dataframe(table, column_config=MATCH_CONFIG, hide_index=True, width="stretch", key="scan_matches")
+        st.dataframe(
+            view.matches, column_config=MATCH_CONFIG, hide_index=True, width="stretch", key="scan_matches"
+        )
     else:
         st.caption("No infrastructure recognised in these namespaces.")
     if scan.errors:
@@ -287,20 +272,20 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
             icon=":material/warning:",
         )
         st.dataframe(
-            errors_table(scan),
+            view.errors,
             hide_index=True,
             width="stretch",
             key="scan_errors",
         )
 
-    show_changes(diff)
+    show_changes(view.diff)
 
     stem = download_stem(cluster.name, scan)
-    document = scan_document(scan, link=link, cluster_name=cluster.name, changes=diff)
     csv_col, json_col, _rest = st.columns([1, 1, 3])
+    # built when clicked (Streamlit calls these then), not on every run of the page
     csv_col.download_button(
         "Download CSV",
-        matches_csv(table),
+        lambda: matches_csv(view.matches),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key="scan_download_csv",
@@ -309,7 +294,9 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
     )
     json_col.download_button(
         "Download JSON",
-        json.dumps(document, indent=2),
+        lambda: json.dumps(
+            scan_document(scan, link=link, cluster_name=cluster.name, changes=view.diff), indent=2
+        ),
         file_name=f"{stem}.json",
         mime="application/json",
         key="scan_download_json",
@@ -319,7 +306,7 @@ def show_result(settings: Settings, scan: ScanResult, cluster: Cluster, diff: Sc
     )
 
 
-def show_history(cluster: Cluster, scans: list[ScanResult], shown: ScanResult | None) -> None:
+def show_history(cluster: Cluster, scans: list[ScanSummary], shown: ScanResult | None) -> None:
     st.subheader(f"Recent scans of {cluster.name}")
     if not scans:
         st.caption("No scans of this cluster yet.")
@@ -347,7 +334,8 @@ store = get_store()
 show_flashes(FLASH)
 
 asked = st.query_params.get(SCAN)
-shown = open_stored(store, asked) if asked is not None else None
+view = open_stored(settings, asked) if asked is not None else None
+shown = view.scan if view is not None else None
 
 clusters = require_clusters(store, "No clusters yet: add one on the Clusters page, then scan it here.")
 
@@ -355,7 +343,7 @@ with st.container(border=True):
     cluster_col, *form_cols = st.columns([2, 3.6, 1.6, 0.8], vertical_alignment="bottom")
     with cluster_col:
         cluster = pick_cluster(store, clusters, shown)
-    recent = store.list_scans(cluster.cluster_id, limit=HISTORY_LIMIT)
+    recent = store.list_scan_summaries(cluster.cluster_id, limit=HISTORY_LIMIT)
     namespaces, every, pressed = scan_form(cluster, shown, recent, form_cols)
 if shown is not None:
     set_view(scan_id=shown.scan_id)
@@ -379,8 +367,8 @@ if pressed:
         set_view(scan_id=result.scan_id)
         st.rerun()
 
-if shown is not None:
-    show_result(settings, shown, cluster, changes_since_previous(store, shown))
+if view is not None:
+    show_result(settings, view, cluster)
 elif asked is None:
     st.caption("Pick the namespaces and press **Scan**; or open a stored scan below.")
 

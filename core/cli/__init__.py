@@ -1,16 +1,30 @@
 """The ``ushadow-ops`` command line: argument parsing and the one place errors become exit codes.
 
-Each area registers its subcommands from its own module (``local``, ``clusters``, ``scans``,
-``compose``, ``operate``). A handler takes ``(args, ctx)`` and returns a JSON-able value, which is
-printed as one JSON document with ``--json`` and through the handler's ``human`` printer
-otherwise. Every ``core`` error is turned into one line on stderr and a non-zero exit code.
+Each area registers its subcommands from its own module (listed in :data:`AREAS`). A handler takes
+``(args, ctx)`` and returns a :class:`~core.cli.base.Result` (a JSON-able value), printed as one
+JSON document with ``--json`` and through the handler's ``human`` printer otherwise. Every ``core``
+error is turned into one line on stderr and a non-zero exit code.
+
+Start-up is the cost people feel (ops staff run this in loops), so parsing stays cheap:
+
+- Every command parses the whole command line, so ``main`` imports every area module. An area
+  module's top level imports only the standard library's quick modules (``argparse``, ``sys``,
+  ``typing``), ``core.cli.base`` and ``core.errors``: its ``register(sub)`` defines arguments and
+  nothing else.
+- A handler imports what it works with inside its body (``from core.scan.jobs import run_scan``),
+  so a command loads its own capability and no other: nothing of ``kubernetes``, ``sqlalchemy``,
+  ``pandas`` or ``alembic`` for ``--help``, usage errors, ``services list``, ``render`` or
+  ``bundle``; the database layer only when a handler touches ``ctx.store`` (opened on first use).
+  Types a signature names come in under ``if TYPE_CHECKING:``.
+- A new area module follows the same two rules and is added to :data:`AREAS`.
+  ``tests/unit/test_cli_imports.py`` runs each command family in a subprocess and pins the heavy
+  modules it loads, so a top-level import that slips in fails there.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,8 +33,7 @@ from typing import Any
 from core.cli.base import Context, Parser, Result, common_parser
 from core.errors import UshadowError
 
-log = logging.getLogger("ushadow")
-
+# The modules under core.cli that register subcommands (each keeps its top-level imports light).
 AREAS = ("local", "clusters", "scans", "compose", "deploying", "operate", "tokens", "remote")
 
 
@@ -50,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(args)  # also gives args its --json/--debug defaults
+    import logging  # after parsing: help and usage errors never pay for it
+
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -60,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = handler(args, ctx)
     except UshadowError as exc:
         if args.debug:
-            log.exception("command failed")
+            logging.getLogger("ushadow").exception("command failed")
         line = f"error: {exc.message}"
         if exc.hint:
             line += f" ({exc.hint})"

@@ -1,4 +1,8 @@
-"""Shared pieces of the command line: common flags, the context object, result and table printing."""
+"""Shared pieces of the command line: common flags, the context object, result and table printing.
+
+Parsing the command line imports this module and every area module, so it imports only the
+standard library's quick modules at the top (see ``core.cli``'s docstring).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from core.settings import Settings
-
 if TYPE_CHECKING:
+    from core.settings import Settings
     from core.store.store import Store
 
 
@@ -42,11 +44,13 @@ def common_parser() -> argparse.ArgumentParser:
     return common
 
 
-@dataclass
 class Result:
-    data: Any
-    human: Callable[[Any], None] | None = None
-    exit_code: int = 0
+    """What a handler returns: the JSON-able ``data``, how people see it, and the exit code."""
+
+    def __init__(self, data: Any, human: Callable[[Any], None] | None = None, exit_code: int = 0) -> None:
+        self.data = data
+        self.human = human
+        self.exit_code = exit_code
 
 
 class Context:
@@ -64,6 +68,8 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from core.settings import Settings
+
             self._settings = Settings.load()
         return self._settings
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
-from core.clusters import registering as ops
-from core.clusters.kubeconfigs import MAX_BYTES
 from core.errors import InvalidInput
-from core.untrusted import clip
 
 COLUMNS = ("name", "status", "server", "version", "node_count", "namespace", "last_checked", "error")
 
 
 def _read_kubeconfig(source: str) -> bytes:
     """At most one byte more than the kubeconfig limit, so a huge file is refused, not loaded."""
+    from pathlib import Path
+
+    from core.clusters.kubeconfigs import MAX_BYTES
+    from core.untrusted import clip
+
     if source == "-":
         return sys.stdin.buffer.read(MAX_BYTES + 1)
     path = Path(source).expanduser()
@@ -35,6 +36,8 @@ def _table(data: Any) -> None:
 
 
 def _add(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.clusters import registering as ops
+
     result = ops.add_cluster(
         ctx.store,
         ctx.settings,
@@ -67,6 +70,8 @@ def _warn(rows: list[dict[str, Any]]) -> None:
 
 
 def _with_warnings(ctx: Context, cluster: Any) -> dict[str, Any]:
+    from core.clusters import registering as ops
+
     return {
         **cluster.to_json(),
         "warnings": list(ops.warnings_for(ctx.store, ctx.settings, cluster.cluster_id)),
@@ -83,6 +88,8 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _check(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.clusters import registering as ops
+
     if args.all or args.cluster is None:
         if args.cluster is None and not args.all:
             raise InvalidInput("name a cluster to check, or give --all")
@@ -97,6 +104,8 @@ def _check(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _remove(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.clusters import registering as ops
+
     cluster = ops.remove_cluster(ctx.store, args.cluster)
     data = {"removed": cluster.cluster_id, "name": cluster.name}
     return Result(

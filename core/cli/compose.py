@@ -11,31 +11,31 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli.base import Context, Result, add_command, print_table
-from core.compose.keyvalues import parse_options
-from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.conventions import DEFAULT_NAMESPACE
 from core.errors import InvalidInput, NotFound
-from core.manifests.bundles import write_bundle
-from core.manifests.compiler import compile_service
-from core.manifests.filewriting import OLD_RENDER_LEDGER, RENDER_LEDGER, write_files
-from core.manifests.renderdirs import render_folder, secret_comment
-from core.manifests.yamldocs import to_yaml
-from core.views.services import port_text
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from core.compose.registry import Registry, RegistryEntry
 
 LIST_COLUMNS = ("id", "image", "ports", "infra", "required", "warnings", "error")
 
 
 def parse_env(pairs: list[str] | None) -> dict[str, str]:
     """``--env KEY=VALUE`` arguments as a dict, by the one rule of ``core.compose.keyvalues``."""
+    from core.compose.keyvalues import parse_options
+
     return parse_options(pairs, "--env")
 
 
 def registry_dirs(args: argparse.Namespace, ctx: Context) -> list[Path]:
     """``--registry`` folders (repeatable, ``:``-separated) or ``USHADOW_COMPOSE_DIR``."""
+    from pathlib import Path
+
     if not args.registry:
         return list(ctx.settings.compose_dirs)
     dirs = [Path(p).expanduser() for value in args.registry for p in value.split(":") if p]
@@ -46,6 +46,8 @@ def registry_dirs(args: argparse.Namespace, ctx: Context) -> list[Path]:
 
 
 def open_registry(args: argparse.Namespace, ctx: Context, env: dict[str, str] | None = None) -> Registry:
+    from core.compose.registry import load_registry
+
     registry = load_registry(registry_dirs(args, ctx), env=env)
     for warning in registry.warnings:
         ctx.progress(f"warning: {warning}")
@@ -53,6 +55,8 @@ def open_registry(args: argparse.Namespace, ctx: Context, env: dict[str, str] | 
 
 
 def entry_json(entry: RegistryEntry) -> dict[str, Any]:
+    from core.views.services import port_text
+
     spec = entry.spec
     return {
         "id": entry.service_id,
@@ -108,6 +112,13 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _render(args: argparse.Namespace, ctx: Context) -> Result:
+    from pathlib import Path
+
+    from core.manifests.compiler import compile_service
+    from core.manifests.filewriting import RENDER_LEDGER, write_files
+    from core.manifests.renderdirs import render_folder, secret_comment
+    from core.manifests.yamldocs import to_yaml
+
     env = parse_env(args.env)
     registry = open_registry(args, ctx, env)
     entry = registry.get(args.service_id)
@@ -158,6 +169,8 @@ def _render(args: argparse.Namespace, ctx: Context) -> Result:
 
 def _move_old_ledger(out: Path) -> None:
     """An earlier render's ledger lay in DIR itself, where ``kubectl apply -f DIR`` read it: move it."""
+    from core.manifests.filewriting import OLD_RENDER_LEDGER, RENDER_LEDGER
+
     old, new = out / OLD_RENDER_LEDGER, out / RENDER_LEDGER
     if old.is_file() and not new.exists():
         new.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +181,10 @@ def _move_old_ledger(out: Path) -> None:
 
 
 def _bundle(args: argparse.Namespace, ctx: Context) -> Result:
+    from pathlib import Path
+
+    from core.manifests.bundles import write_bundle
+
     registry = open_registry(args, ctx, parse_env(args.env))
     result = write_bundle(
         registry,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli.base import Context, Result, add_command
 from core.errors import LocalClusterError
-from core.localcluster.binaries import K8S_VERSION, ensure_binaries
-from core.localcluster.running import LocalCluster
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from core.localcluster.running import LocalCluster
 
 
 def cluster_dir(ctx: Context) -> Path:
@@ -17,6 +19,8 @@ def cluster_dir(ctx: Context) -> Path:
 
 
 def _describe(lc: LocalCluster, **extra: Any) -> dict[str, Any]:
+    from core.localcluster.binaries import K8S_VERSION
+
     state = lc.state
     running = lc.healthy()
     return {
@@ -31,6 +35,9 @@ def _describe(lc: LocalCluster, **extra: Any) -> dict[str, Any]:
 
 
 def _up(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.localcluster.binaries import ensure_binaries
+    from core.localcluster.running import LocalCluster
+
     lc = LocalCluster(cluster_dir(ctx))
     tools = ensure_binaries(ctx.settings.k8s_bin_dir, progress=ctx.progress)
     _state, started = lc.up(tools, progress=ctx.progress)
@@ -44,6 +51,8 @@ def _up(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _build(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.localcluster.binaries import K8S_VERSION, ensure_binaries
+
     tools = ensure_binaries(ctx.settings.k8s_bin_dir, progress=ctx.progress)
     data = {"bin_dir": str(tools.bin_dir), "built": tools.built, "version": K8S_VERSION}
     return Result(
@@ -53,6 +62,8 @@ def _build(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _kubeconfig(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.localcluster.running import LocalCluster
+
     lc = LocalCluster(cluster_dir(ctx))
     state = lc.state
     if state is None or not lc.running():
@@ -63,6 +74,8 @@ def _kubeconfig(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _status(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.localcluster.running import LocalCluster
+
     lc = LocalCluster(cluster_dir(ctx))
     data = _describe(lc)
 
@@ -78,6 +91,8 @@ def _status(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _down(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.localcluster.running import LocalCluster
+
     lc = LocalCluster(cluster_dir(ctx))
     stopped = lc.down()
     data = {"stopped": stopped, "directory": str(lc.dir)}

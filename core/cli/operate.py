@@ -159,7 +159,7 @@ def _deployments(args: argparse.Namespace, ctx: Context) -> Result:
     names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
     rows = [
         {**d.to_json(), "cluster": names.get(d.cluster_id)}
-        for d in ctx.store.list_deployments(args.cluster, limit=args.limit)
+        for d in ctx.store.list_deployments(args.cluster, limit=args.limit, manifests=False)
         if args.dry_runs or not d.dry_run
     ]
 

@@ -4,13 +4,14 @@ history, and print the shareable link of every scan."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from core.cli.base import Context, Result, add_command, print_table
 from core.errors import InvalidInput
-from core.scan.reports import changes_since_previous, scan_document
-from core.store.scans import ScanResult
-from core.views.urlstate import parse_scan_id, scan_link
+
+if TYPE_CHECKING:
+    from core.store.scans import ScanResult
 
 LIST_COLUMNS = ("scan_id", "cluster", "namespaces", "scanned_at", "found", "errors")
 MATCH_COLUMNS = ("type", "service", "namespace", "ready", "connection", "endpoint", "kind")
@@ -18,6 +19,9 @@ MATCH_COLUMNS = ("type", "service", "namespace", "ready", "connection", "endpoin
 
 def _document(ctx: Context, result: ScanResult, cluster_name: str | None) -> dict[str, Any]:
     """The CLI contract's scan JSON, plus the cluster name and what changed since the previous scan."""
+    from core.scan.reports import changes_since_previous, scan_document
+    from core.views.urlstate import scan_link
+
     return scan_document(
         result,
         link=scan_link(ctx.settings.public_url, result.scan_id),
@@ -132,28 +136,31 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.views.urlstate import parse_scan_id
+
     result = ctx.store.get_scan(parse_scan_id(args.scan_id))
     return Result(_document(ctx, result, ctx.store.get_cluster(result.cluster_id).name), _print_scan)
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.views.urlstate import scan_link
+
     names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
     rows = []
-    for result in ctx.store.list_scans(args.cluster, limit=args.limit):
-        doc = result.to_json(scan_link(ctx.settings.public_url, result.scan_id))
+    for summary in ctx.store.list_scan_summaries(args.cluster, limit=args.limit):
         rows.append(
             {
-                "scan_id": result.scan_id,
-                "cluster_id": result.cluster_id,
-                "cluster": names.get(result.cluster_id),
-                "namespaces": list(result.namespaces),
-                "all_namespaces": result.all_namespaces,
-                "scanned_at": doc["scanned_at"],
-                "found": result.found_types(),
-                "matches": len(result.matches),
-                "errors": len(result.errors),
-                "duration_ms": result.duration_ms,
-                "link": doc["link"],
+                "scan_id": summary.scan_id,
+                "cluster_id": summary.cluster_id,
+                "cluster": names.get(summary.cluster_id),
+                "namespaces": list(summary.namespaces),
+                "all_namespaces": summary.all_namespaces,
+                "scanned_at": summary.scanned_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "found": list(summary.found),
+                "matches": summary.match_count,
+                "errors": summary.error_count,
+                "duration_ms": summary.duration_ms,
+                "link": scan_link(ctx.settings.public_url, summary.scan_id),
             }
         )
 

@@ -77,6 +77,30 @@ class ScanDiff:
             "summary": self.lines(),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScanDiff:
+        """Back from :meth:`to_json` (a diff kept with its scan in the store)."""
+        return cls(
+            previous_scan_id=data["previous_scan_id"],
+            previous_scanned_at=data.get("previous_scanned_at"),
+            changes=tuple(
+                Change(
+                    kind=c["change"],
+                    infra_type=c["type"],
+                    namespace=c["namespace"],
+                    service=c["service"],
+                    details=tuple(c.get("details") or ()),
+                    readiness_changed=bool(c.get("readiness_changed")),
+                )
+                for c in data.get("changes") or []
+            ),
+            types_found=tuple(data.get("types_found") or ()),
+            types_lost=tuple(data.get("types_lost") or ()),
+            errors_added=tuple(data.get("errors_added") or ()),
+            errors_cleared=tuple(data.get("errors_cleared") or ()),
+            compared_namespaces=tuple(data.get("compared_namespaces") or ()),
+        )
+
     def lines(self) -> list[str]:
         """Human-readable lines, one per change."""
         if self.first_scan:

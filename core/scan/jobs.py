@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from core.clusters.kube import open_kube
 from core.clusters.sessions import named
 from core.errors import ClusterError, InvalidInput, UshadowError
+from core.scan.reports import compute_changes
 from core.scan.scanning import Progress, scan
 from core.settings import Settings
 from core.store.scans import ScanResult
@@ -47,7 +48,8 @@ def run_scan(
             concurrency=settings.scan_concurrency,
             created_by=actor,
         )
-    return store.save_scan(result)
+    # the diff against the previous scan, computed once here and kept with the scan for every viewer
+    return store.save_scan(result, changes=compute_changes(store, result).to_json())
 
 
 @dataclass(frozen=True)

@@ -13,29 +13,49 @@ from typing import Any
 from core.scan.diffs import ScanDiff, diff_scans
 from core.store.scans import ScanResult
 from core.store.store import Store
+from core.store.summaries import ScanSummary
 
 
 def changes_since_previous(store: Store, result: ScanResult) -> ScanDiff:
     """What changed since the stored scan of the same cluster and namespaces before ``result``; when
     there is none, since the latest earlier scan that read some of the same namespaces, compared
-    on those only (``ScanDiff.compared_namespaces`` names them)."""
+    on those only (``ScanDiff.compared_namespaces`` names them).
+
+    Computed once, when the scan is stored (:func:`keep_changes`), and read back from then on; a
+    scan stored before diffs were kept gets its diff computed and kept the first time it is asked."""
+    kept = store.scan_changes(result.scan_id)
+    if kept is not None:
+        return ScanDiff.from_json(kept)
+    return keep_changes(store, result)
+
+
+def keep_changes(store: Store, result: ScanResult) -> ScanDiff:
+    """Compute ``result``'s diff against the scans stored before it, and keep it with the scan."""
+    diff = compute_changes(store, result)
+    store.keep_scan_changes(result.scan_id, diff.to_json())
+    return diff
+
+
+def compute_changes(store: Store, result: ScanResult) -> ScanDiff:
+    """``result``'s diff against the scans stored before it (``run_scan`` stores it with the scan)."""
     previous = store.previous_scan(result)
     if previous is not None:
         return diff_scans(previous, result)
-    for earlier in store.scans_before(result, limit=20):
+    for earlier in store.summaries_before(result, limit=20):
         common = _common_namespaces(earlier, result)
         if common:
-            diff = diff_scans(_within(earlier, common), _within(result, common))
+            whole = store.get_scan(earlier.scan_id)
+            diff = diff_scans(_within(whole, common), _within(result, common))
             return replace(diff, compared_namespaces=tuple(sorted(common)))
     return diff_scans(None, result)
 
 
-def _read(scan: ScanResult) -> set[str] | None:
+def _read(scan: ScanResult | ScanSummary) -> set[str] | None:
     """The namespaces a scan read; None for all of them."""
     return None if scan.all_namespaces else set(scan.namespaces)
 
 
-def _common_namespaces(a: ScanResult, b: ScanResult) -> set[str]:
+def _common_namespaces(a: ScanResult | ScanSummary, b: ScanResult) -> set[str]:
     first, second = _read(a), _read(b)
     if first is None or second is None:
         return (first or second or set()) - {"*"}

@@ -11,12 +11,13 @@ import base64
 import os
 import tempfile
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 KEY_FILE = "secret.key"
 _SALT = b"ushadow-ops/credential-key/v1"
@@ -29,6 +30,8 @@ def _from_passphrase(passphrase: str) -> bytes:
             return raw
     except ValueError:
         pass
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     kdf = Scrypt(salt=_SALT, length=32, n=2**14, r=8, p=1)
     return base64.urlsafe_b64encode(kdf.derive(raw))
 
@@ -41,7 +44,7 @@ def _key_file(data_dir: Path) -> bytes:
         fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".secret.key.")  # created with mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(Fernet.generate_key())
+                handle.write(base64.urlsafe_b64encode(os.urandom(32)))  # as Fernet.generate_key()
             os.link(tmp, path)  # fails if another process won the race; theirs is used
         except FileExistsError:
             pass
@@ -56,7 +59,24 @@ class Cipher:
     """Encrypts and decrypts credential blobs with the configured key."""
 
     def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+        # checked as Fernet checks it; cryptography itself is loaded on first use (not every
+        # command that opens the store encrypts or decrypts)
+        try:
+            valid = len(base64.urlsafe_b64decode(key)) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError("Fernet key must be 32 url-safe base64-encoded bytes.")
+        self._key = key
+        self._cipher: Fernet | None = None
+
+    @property
+    def _fernet(self) -> Fernet:
+        if self._cipher is None:
+            from cryptography.fernet import Fernet
+
+            self._cipher = Fernet(self._key)
+        return self._cipher
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Cipher:
@@ -68,6 +88,8 @@ class Cipher:
         return self._fernet.encrypt(plaintext)
 
     def decrypt(self, token: bytes) -> bytes:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(token)
         except InvalidToken as exc:

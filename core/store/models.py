@@ -91,6 +91,11 @@ class ScanRow(Base):
     errors: Mapped[list[Any]] = mapped_column(default=list)
     duration_ms: Mapped[int | None] = mapped_column(Integer, default=None)
     created_by: Mapped[str | None] = mapped_column(String(320), default=None)
+    # what lists show instead of reading the match rows, and the diff kept since it was stored
+    match_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    found_types: Mapped[list[Any] | None] = mapped_column(default=None)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     cluster: Mapped[ClusterRow] = relationship(back_populates="scans")
     matches: Mapped[list[ScanMatchRow]] = relationship(

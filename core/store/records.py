@@ -6,14 +6,15 @@ The row types are only needed for type checking, so importing a record does not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.store.scans import Match, NamespaceError, ScanResult
-
 if TYPE_CHECKING:
     from core.store.models import AuditRow, ClusterRow, DeploymentRow, ScanRow
+    from core.store.scans import ScanResult
+    from core.store.summaries import ScanSummary
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,12 @@ def cluster_from_row(row: ClusterRow) -> Cluster:
     )
 
 
-def scan_from_row(row: ScanRow) -> ScanResult:
+def scan_from_row(row: ScanRow, matches: Sequence[Mapping[Any, Any]] | None = None) -> ScanResult:
+    """``matches``: the match rows as plain column mappings (quicker than ``row.matches``' objects)."""
+    from core.store.scans import Match, NamespaceError, ScanResult  # pydantic: only where scans are read
+
+    fields = list(Match.model_fields)
+    found = row.matches if matches is None else matches
     return ScanResult(
         scan_id=row.id,
         cluster_id=row.cluster_id,
@@ -129,9 +135,10 @@ def scan_from_row(row: ScanRow) -> ScanResult:
         catalog=dict(row.catalog),
         matches=[
             Match.model_validate(
-                {field: getattr(m, field) for field in Match.model_fields} | {"extra": m.extra or {}}
+                {f: (m[f] if isinstance(m, Mapping) else getattr(m, f)) for f in fields}
+                | {"extra": (m["extra"] if isinstance(m, Mapping) else m.extra) or {}}
             )
-            for m in row.matches
+            for m in found
         ],
         errors=[NamespaceError(**e) for e in row.errors],
         duration_ms=row.duration_ms,
@@ -139,14 +146,32 @@ def scan_from_row(row: ScanRow) -> ScanResult:
     )
 
 
-def deployment_from_row(row: DeploymentRow) -> Deployment:
+def summary_from_row(row: ScanRow) -> ScanSummary:
+    from core.store.summaries import ScanSummary
+
+    return ScanSummary(
+        scan_id=row.id,
+        cluster_id=row.cluster_id,
+        namespaces=list(row.namespaces),
+        all_namespaces=row.all_namespaces,
+        scanned_at=row.scanned_at,
+        found=list(row.found_types or []),
+        match_count=row.match_count,
+        error_count=row.error_count,
+        duration_ms=row.duration_ms,
+        created_by=row.created_by,
+    )
+
+
+def deployment_from_row(row: DeploymentRow, *, manifests: bool = True) -> Deployment:
+    """``manifests=False``: for lists, which leave the (large) manifests column unread."""
     return Deployment(
         deployment_id=row.id,
         cluster_id=row.cluster_id,
         namespace=row.namespace,
         service_id=row.service_id,
         name=row.name,
-        manifests=row.manifests,
+        manifests=row.manifests if manifests else "",
         resources=list(row.resources),
         status=row.status,
         message=row.message,

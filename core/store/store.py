@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from core.errors import Conflict, NotFound, UshadowError
 from core.naming import new_id
@@ -28,15 +28,15 @@ from core.store.records import (
     audit_from_row,
     cluster_from_row,
     deployment_from_row,
-    scan_from_row,
 )
-from core.store.scans import ScanResult
+from core.store.scanstore import ScanStore
 from core.store.tokens import TokenBook
 
 
-class Store:
-    """The database: clusters (with encrypted credentials), scans, deployments, API tokens
-    (``tokens``, see ``core.store.tokens``) and the audit trail."""
+class Store(ScanStore):
+    """The database: clusters (with encrypted credentials), scans (``ScanStore``, see
+    ``core.store.scanstore``), deployments, API tokens (``tokens``, see ``core.store.tokens``) and the
+    audit trail."""
 
     def __init__(self, engine: Engine, cipher: Cipher) -> None:
         self.engine = engine
@@ -191,133 +191,6 @@ class Store:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    # -- scans ------------------------------------------------------------------------------
-
-    def save_scan(self, result: ScanResult) -> ScanResult:
-        with self._session() as session:
-            self._cluster_row(session, result.cluster_id)
-            row = ScanRow(
-                id=result.scan_id,
-                cluster_id=result.cluster_id,
-                namespaces=list(result.namespaces),
-                all_namespaces=result.all_namespaces,
-                scanned_at=result.scanned_at,
-                catalog=dict(result.catalog),
-                errors=[e.model_dump() for e in result.errors],
-                duration_ms=result.duration_ms,
-                created_by=result.created_by,
-            )
-            row.matches = [ScanMatchRow(position=i, **m.model_dump()) for i, m in enumerate(result.matches)]
-            session.add(row)
-            self._audit(
-                session,
-                result.created_by,
-                "scan",
-                result.cluster_id,
-                {"scan_id": result.scan_id, "namespaces": list(result.namespaces)},
-            )
-        return result
-
-    def get_scan(self, scan_id: str) -> ScanResult:
-        with self._session() as session:
-            row = session.get(ScanRow, scan_id)
-            if row is None:
-                raise NotFound(
-                    f"no stored scan with id {scan_id!r}",
-                    hint="the link may be mistyped, or its cluster was removed; `ushadow-ops scans list` "
-                    "shows the stored scans",
-                )
-            return scan_from_row(row)
-
-    def list_scans(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanResult]:
-        with self._session() as session:
-            query = (
-                select(ScanRow)
-                .options(selectinload(ScanRow.matches))
-                .order_by(ScanRow.scanned_at.desc())
-                .limit(limit)
-            )
-            if cluster_ref is not None:
-                query = query.where(ScanRow.cluster_id == self._cluster_row(session, cluster_ref).id)
-            return [scan_from_row(r) for r in session.scalars(query).all()]
-
-    def previous_scan(self, scan: ScanResult) -> ScanResult | None:
-        """The scan of the same cluster and namespaces just before ``scan``."""
-        for earlier in self.scans_before(scan):
-            if (
-                sorted(earlier.namespaces) == sorted(scan.namespaces)
-                and earlier.all_namespaces == scan.all_namespaces
-            ):
-                return earlier
-        return None
-
-    def scans_before(self, scan: ScanResult, *, limit: int = 50) -> list[ScanResult]:
-        """The scans of the same cluster before ``scan``, newest first."""
-        with self._session() as session:
-            rows = session.scalars(
-                select(ScanRow)
-                .where(ScanRow.cluster_id == scan.cluster_id, ScanRow.scanned_at < scan.scanned_at)
-                .order_by(ScanRow.scanned_at.desc())
-                .limit(limit)
-            ).all()
-            return [scan_from_row(row) for row in rows]
-
-    def latest_scans(self) -> dict[str, ScanResult]:
-        """The newest scan of each cluster, by cluster id."""
-        with self._session() as session:
-            newest = (
-                select(ScanRow.cluster_id, func.max(ScanRow.scanned_at).label("at"))
-                .group_by(ScanRow.cluster_id)
-                .subquery()
-            )
-            rows = session.scalars(
-                select(ScanRow)
-                .options(selectinload(ScanRow.matches))
-                .join(
-                    newest, (ScanRow.cluster_id == newest.c.cluster_id) & (ScanRow.scanned_at == newest.c.at)
-                )
-            ).all()
-            return {r.cluster_id: scan_from_row(r) for r in rows}
-
-    def latest_scan_for(self, cluster_ref: str, namespace: str) -> ScanResult | None:
-        """The newest scan of ``cluster_ref`` that covered ``namespace``."""
-        with self._session() as session:
-            cluster_id = self._cluster_row(session, cluster_ref).id
-            rows = session.scalars(
-                select(ScanRow)
-                .where(ScanRow.cluster_id == cluster_id)
-                .order_by(ScanRow.scanned_at.desc())
-                .limit(50)
-            ).all()
-            for row in rows:
-                if row.all_namespaces or namespace in row.namespaces:
-                    return scan_from_row(row)
-        return None
-
-    def wiring_scan(self, cluster_ref: str, namespace: str) -> ScanResult | None:
-        """The scan a deploy into ``namespace`` is wired to: the newest one of that namespace when it
-        found something, else the newest scan of the cluster that found anything (any namespace:
-        the wiring then uses full DNS names), else the namespace's empty one, or None."""
-        own = self.latest_scan_for(cluster_ref, namespace)
-        if own is not None and own.matches:
-            return own
-        with self._session() as session:
-            cluster_id = self._cluster_row(session, cluster_ref).id
-            rows = session.scalars(
-                select(ScanRow)
-                .where(ScanRow.cluster_id == cluster_id)
-                .order_by(ScanRow.scanned_at.desc())
-                .limit(50)
-            ).all()
-            for row in rows:
-                if row.matches:
-                    return scan_from_row(row)
-        return own
-
-    def count_scans(self) -> int:
-        with self._session() as session:
-            return int(session.scalar(select(func.count()).select_from(ScanRow)) or 0)
-
     # -- deployments ------------------------------------------------------------------------
 
     def record_deployment(
@@ -363,12 +236,17 @@ class Store:
         with self._session() as session:
             return session.scalars(query).first() is not None
 
-    def list_deployments(self, cluster_ref: str | None = None, *, limit: int = 200) -> list[Deployment]:
+    def list_deployments(
+        self, cluster_ref: str | None = None, *, limit: int = 200, manifests: bool = True
+    ) -> list[Deployment]:
+        """Newest first; ``manifests=False`` for lists: the records' ``manifests`` stay empty, unread."""
         with self._session() as session:
             query = select(DeploymentRow).order_by(DeploymentRow.created_at.desc()).limit(limit)
+            if not manifests:
+                query = query.options(defer(DeploymentRow.manifests))
             if cluster_ref is not None:
                 query = query.where(DeploymentRow.cluster_id == self._cluster_row(session, cluster_ref).id)
-            return [deployment_from_row(r) for r in session.scalars(query).all()]
+            return [deployment_from_row(r, manifests=manifests) for r in session.scalars(query).all()]
 
     def deployed_namespaces(self, cluster_ref: str) -> list[str]:
         """Every namespace where something was deployed (not only dry-run) on this cluster, sorted."""

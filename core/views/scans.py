@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from core.store.scans import Match, ScanResult
+from core.store.summaries import ScanSummary
 from core.views.urlstate import scan_path
 
 SUMMARY_COLUMNS = (
@@ -57,7 +58,7 @@ def namespaces_text(namespaces: Iterable[str], all_namespaces: bool) -> str:
     return "all namespaces" if all_namespaces else ", ".join(namespaces)
 
 
-def where(scan: ScanResult) -> str:
+def where(scan: ScanResult | ScanSummary) -> str:
     """The namespaces ``scan`` covered (see :func:`namespaces_text`)."""
     return namespaces_text(scan.namespaces, scan.all_namespaces)
 
@@ -67,7 +68,7 @@ def download_stem(cluster_name: str, scan: ScanResult) -> str:
     return f"scan-{cluster_name}-{utc(scan.scanned_at):%Y%m%d-%H%M%S}"
 
 
-def known_namespaces(own: str, scans: Iterable[ScanResult]) -> list[str]:
+def known_namespaces(own: str, scans: Iterable[ScanResult | ScanSummary]) -> list[str]:
     """The namespaces to offer: the cluster's ``own``, then those scanned before, each once, in order."""
     return list(dict.fromkeys([own, *(ns for s in scans for ns in s.namespaces)]))
 
@@ -144,16 +145,17 @@ def errors_table(scan: ScanResult) -> pd.DataFrame:
     return pd.DataFrame([e.model_dump() for e in scan.errors], columns=list(ERROR_COLUMNS))
 
 
-def history_table(scans: list[ScanResult], shown: ScanResult | None) -> pd.DataFrame:
-    """One row per stored scan, in the order given; ``shown`` marks the one on show (if any)."""
+def history_table(scans: list[ScanSummary], shown: ScanResult | None) -> pd.DataFrame:
+    """One row per stored scan (its summary: lists never read matches), in the order given;
+    ``shown`` marks the one on show (if any)."""
     rows = [
         {
             "shown": s.scan_id == (shown.scan_id if shown else None),
             "when": utc(s.scanned_at),
             "namespaces": where(s),
-            "found": s.found_types(),
-            "services": len(s.matches),
-            "errors": len(s.errors),
+            "found": list(s.found),
+            "services": s.match_count,
+            "errors": s.error_count,
             "by": s.created_by or "",
             "link": scan_path(s.scan_id),
         }

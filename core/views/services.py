@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core.compose.model import Port
 from core.compose.registry import RegistryEntry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REGISTRY_COLUMNS = ("id", "file", "image", "ports", "infra", "infra_type", "required", "warnings", "error")
 _NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
@@ -38,6 +40,8 @@ def file_label(entry: RegistryEntry) -> str:
 
 def registry_table(entries: list[RegistryEntry]) -> pd.DataFrame:
     """One row per entry, in the order given (an unreadable entry has no image and no ports)."""
+    import pandas as pd  # here, not at the top: `ushadow-ops services list` shares port_text
+
     rows = [
         {
             "id": e.service_id,

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from kubernetes import client
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
@@ -127,17 +128,30 @@ class KeptStorage(MemoryMediaFileStorage):
         KeptStorage.last = self
 
 
+class KeptManager(MediaFileManager):
+    """AppTest's media file manager, kept after the run: it holds the downloads built on click."""
+
+    last: KeptManager | None = None
+
+    def __init__(self, storage: MemoryMediaFileStorage) -> None:
+        super().__init__(storage)
+        KeptManager.last = self
+
+
 @pytest.fixture
 def media(monkeypatch: pytest.MonkeyPatch) -> type[KeptStorage]:
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", KeptStorage)
+    monkeypatch.setattr(app_test, "MediaFileManager", KeptManager)
     return KeptStorage
 
 
 def downloaded(at: AppTest, key: str) -> str:
-    """What a download button of the last run hands out."""
+    """What a download button of the last run hands out when clicked (it is built only then)."""
     [button] = [b for b in at.get("download_button") if b.key == key]
-    assert KeptStorage.last is not None
-    return bytes(KeptStorage.last.get_file(button.proto.url.rsplit("/", 1)[-1]).content).decode()
+    assert KeptStorage.last is not None and KeptManager.last is not None
+    assert button.proto.deferred_file_id and not button.proto.url, "built on every run, not on click"
+    url = KeptManager.last.execute_deferred(button.proto.deferred_file_id)
+    return bytes(KeptStorage.last.get_file(url.rsplit("/", 1)[-1]).content).decode()
 
 
 # -- a stored scan, reopened from its link ---------------------------------------------------------

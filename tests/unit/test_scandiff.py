@@ -120,3 +120,26 @@ def test_types_found_and_lost_and_namespace_errors() -> None:
     data = d.to_json()
     assert data["summary"][:2] == ["now found: mongo", "no longer found: redis"]
     assert "namespace other can no longer be read" in data["summary"]
+
+
+def test_a_diff_survives_its_json() -> None:
+    """The store keeps a scan's diff as JSON; reading it back gives the same diff."""
+    from core.scan.diffs import Change, ScanDiff
+
+    diff = ScanDiff(
+        previous_scan_id="p" * 22,
+        previous_scanned_at="2026-01-01T00:00:00Z",
+        changes=(
+            Change("added", "redis", "shop", "cache", details=("cache.shop.svc:6379",)),
+            Change(
+                "changed", "mongo", "shop", "db", details=("ready endpoints 1 -> 0",), readiness_changed=True
+            ),
+        ),
+        types_found=("redis",),
+        types_lost=("kafka",),
+        errors_added=("vault",),
+        errors_cleared=("mail",),
+        compared_namespaces=("shop",),
+    )
+    assert ScanDiff.from_json(diff.to_json()) == diff
+    assert ScanDiff.from_json(ScanDiff(previous_scan_id=None).to_json()).first_scan

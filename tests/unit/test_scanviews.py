@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core.store.scans import Match, NamespaceError, ScanResult
+from core.store.summaries import ScanSummary
 from core.views.scans import (
     ERROR_COLUMNS,
     HISTORY_COLUMNS,
@@ -284,7 +285,9 @@ def test_history_table_marks_the_scan_on_show(shown_index: int | None, flags: li
             errors=[NamespaceError(namespace="mail", reason="forbidden")],
         ),
     ]
-    table = history_table(scans, None if shown_index is None else scans[shown_index])
+    table = history_table(
+        [ScanSummary.of(s) for s in scans], None if shown_index is None else scans[shown_index]
+    )
     assert list(table["shown"]) == flags
     newest, older = table.to_dict("records")
     assert newest["namespaces"] == "all namespaces" and newest["found"] == ["redis"]

@@ -201,6 +201,8 @@ def test_migration_from_first_revision_keeps_everything(settings: Settings) -> N
         scan = store.get_scan("s1")
         assert scan.matches[0].endpoints == ["redis.ushadow.svc.cluster.local:6379"]
         assert store.latest_scans()["c1"].scan_id == "s1"
+        [summary] = store.list_scan_summaries()  # 0003 filled in the summary of the older scan
+        assert (summary.found, summary.match_count, summary.error_count) == (["redis"], 1, 0)
     finally:
         store.close()
     again = Store.open(settings)  # opening at head again is a no-op, not an index clash
