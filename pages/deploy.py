@@ -21,6 +21,7 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
+from core.views.services import plain_text
 from core.views.urlstate import SERVICE
 from pages._ui.auth import actor_for
 from pages._ui.errors import show_error
@@ -318,9 +319,9 @@ if entry.error or entry.spec is None:
     st.error(f"{md(entry.service_id)} cannot be deployed: {md(entry.error or 'it could not be read')}")
     st.stop()
 st.caption(
-    f"{md(entry.meta.display_name or entry.service)}: image {code(str(entry.spec.image))}"
+    f"{plain_text(entry.meta.display_name or entry.service)}: image {code(str(entry.spec.image))}"
     + (" · infrastructure" if entry.infra else "")
-    + (f" · {md(entry.meta.description)}" if entry.meta.description else "")
+    + (f" · {plain_text(entry.meta.description)}" if entry.meta.description else "")
 )
 
 scan = store.wiring_scan(cluster.cluster_id, namespace)
@@ -346,7 +347,7 @@ with st.expander("Review the manifests (Secret values masked)", icon=":material/
     else:
         try:
             plan = plan_deploy(entry, namespace=namespace, typed=typed, scan=scan)
-            for warning in plan.warnings:
+            for warning in plan.warnings:  # secret values masked, as `render` shows them
                 st.warning(md(warning))
             st.code(plan.redacted_yaml(), language="yaml")
         except UshadowError as exc:

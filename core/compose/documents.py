@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from core.errors import InvalidInput
+from core.safeyaml import check_yaml, short_repr
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
                 )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is defined twice", key_node.start_mark
+                    None, None, f"key {short_repr(key)} is defined twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
@@ -106,12 +107,14 @@ _YamlLoader.add_constructor("!override", lambda loader, node: Override(_construc
 
 
 def parse_yaml(text: str, display: str) -> tuple[object, bool]:
+    """The first document of ``text`` and whether there were more; bounded (``core.safeyaml``)."""
+    check_yaml(text, display)
     try:
         documents = list(yaml.load_all(text, Loader=_YamlLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = str(getattr(exc, "problem", None) or exc)[:200]
         raise InvalidInput(
             f"{display}: not valid YAML{where}: {problem}", hint="check indentation and quoting"
         ) from exc

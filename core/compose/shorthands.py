@@ -82,6 +82,8 @@ def read_ports(value: object) -> list[object]:
             {"target": s.target, "published": s.published, "host_ip": s.host_ip, "protocol": s.protocol}
             for s in specs
         )
+        if len(out) > syntax.MAX_PORTS:
+            raise ValueError(f"more than {syntax.MAX_PORTS:,} ports (ranges count port by port)")
     return out
 
 
