@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from core.errors import InvalidInput
-from core.safeyaml import short_repr
+from core.untrusted import clip
 
 Lookup = Callable[[str], str | None]
 
@@ -96,7 +96,7 @@ def _read_name(text: str, pos: int) -> int:
 
 def _syntax_error(template: str) -> InvalidInput:
     return InvalidInput(
-        f"invalid interpolation in {short_repr(template)}",
+        f"invalid interpolation in {clip(template)}",
         hint="write ${NAME}, ${NAME:-default} or ${NAME:?message}; escape a literal $ as $$",
     )
 
@@ -177,7 +177,7 @@ def _braced(text: str, pos: int, state: _State, evaluate: bool, template: str) -
     state.level += 1
     if state.level > MAX_NESTING:
         raise InvalidInput(
-            f"interpolation nested more than {MAX_NESTING} levels deep in {short_repr(template)}",
+            f"interpolation nested more than {MAX_NESTING} levels deep in {clip(template)}",
             hint="use fewer ${NAME:-default} inside one another",
         )
     arg, after = _expand(text, end + len(operator), state, evaluate and use_arg, True, template)

@@ -18,7 +18,7 @@ from core.compose.model import DependsOn, FileRef, Healthcheck, Port, SecretUse,
 from core.compose.mounts import mounts
 from core.compose.raw import RawService
 from core.errors import InvalidInput
-from core.safeyaml import short_repr
+from core.untrusted import clip
 
 
 @dataclass
@@ -77,7 +77,7 @@ def _ports(raw: RawService) -> list[Port]:
         protocol = (port.protocol or "tcp").lower()
         if protocol not in ("tcp", "udp", "sctp"):
             raise InvalidInput(
-                f"ports[{index}].protocol: expected tcp, udp or sctp, not {short_repr(port.protocol)}"
+                f"ports[{index}].protocol: expected tcp, udp or sctp, not {clip(port.protocol)}"
             )
         if not 0 < port.target <= 65535:
             raise InvalidInput(f"ports[{index}].target: {port.target} is not a port number")

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from core.compose import syntax
-from core.safeyaml import short_repr
+from core.untrusted import clip
 
 
 def read_string_list(value: object) -> list[str]:
@@ -72,9 +72,7 @@ def read_ports(value: object) -> list[object]:
     seen: set[syntax.PortSpec] = set()  # a range written twice counts once (linear, not quadratic)
     for index, entry in enumerate(value):
         if isinstance(entry, bool) or not isinstance(entry, int | str | dict):
-            raise ValueError(
-                f"entry {index}: expected a port like 8080:80 or a mapping, not {short_repr(entry)}"
-            )
+            raise ValueError(f"entry {index}: expected a port like 8080:80 or a mapping, not {clip(entry)}")
         if isinstance(entry, dict):
             out.append(entry)
             continue

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.safeyaml import short_repr
+from core.untrusted import clip
 
 _DURATION_UNITS = {
     "ns": 1e-9,
@@ -106,7 +106,7 @@ def to_float(value: object) -> float:
         except ValueError:
             number = None
     if number is None or not math.isfinite(number):
-        raise ValueError(f"expected a finite number, not {short_repr(value)}")
+        raise ValueError(f"expected a finite number, not {clip(value)}")
     return number
 
 
@@ -139,7 +139,7 @@ def parse_duration(value: object) -> float:
         total += number * _DURATION_UNITS[unit]
         pos = match.end()
     if not math.isfinite(total):
-        raise ValueError(f"duration {short_repr(value)} is too long")
+        raise ValueError(f"duration {clip(value)} is too long")
     return round(sign * total, 9)
 
 
@@ -265,7 +265,7 @@ def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:
 def parse_port(spec: str) -> list[PortSpec]:
     """``[ip:][host:]container[/proto]`` with ranges, one :class:`PortSpec` per container port."""
     if len(spec) > 128:
-        raise ValueError(f"port {short_repr(spec)} is too long")
+        raise ValueError(f"port {clip(spec)} is too long")
     parts = spec.split(":")
     container = parts[-1]
     host = parts[-2] if len(parts) >= 2 else ""

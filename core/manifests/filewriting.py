@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from core.errors import Conflict, InvalidInput
-from core.safeyaml import short_repr
+from core.untrusted import clip
 
 RENDER_LEDGER = ".ushadow/render.json"
 OLD_RENDER_LEDGER = ".ushadow-render.json"  # before: kubectl apply -f DIR read it and failed
@@ -50,7 +50,7 @@ def _safe_rel(rel: object) -> str:
         or not path.parts
         or path.as_posix() == "."
     ):
-        raise InvalidInput(f"refusing to write outside the output folder: {short_repr(rel)}")
+        raise InvalidInput(f"refusing to write outside the output folder: {clip(rel)}")
     return path.as_posix()
 
 

@@ -207,7 +207,9 @@ SPLICES = [
     "\t",
     "? ",
 ]
-SPLICES += [f"{t} " for t in TAGS] + HOSTILE[:30]
+SPLICES += (
+    [f"{t} " for t in TAGS] + HOSTILE[:30] + ["9" * 5000, "0x" + "f" * 5000, "1e99999", "-" + "7" * 4400]
+)
 
 
 @st.composite
