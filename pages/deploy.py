@@ -17,6 +17,7 @@ from core.deploy.envwiring import EnvRow, missing_required
 from core.deploy.groupdeploying import GroupItem, deploy_group
 from core.deploy.plans import form_rows, load_entry_list, plan_deploy
 from core.errors import UshadowError
+from core.secrets.masking import scrub_messages, scrub_text
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
@@ -178,12 +179,13 @@ def run_deploy(
     outcome = ended.value
     if outcome is None:
         return
+    hide = outcome.plan.hidden()  # secret values, masked in whatever is shown
     if outcome.error is not None:
         show_error(outcome.error)
     else:
-        st.success(md(outcome.message or outcome.status), icon=":material/check_circle:")
+        st.success(md(scrub_text(outcome.message or outcome.status, hide)), icon=":material/check_circle:")
     st.dataframe(changes_table(outcome), hide_index=True, width="stretch", key="deploy_changes")
-    for note in outcome.notes:
+    for note in scrub_messages(outcome.notes, hide):
         st.caption(md(note))
 
 
