@@ -8,6 +8,7 @@ durations (``"1m30s"``), sizes (``"512m"``), shell words (``command: echo "hi th
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import posixpath
@@ -94,18 +95,11 @@ def to_int(value: object) -> int:
 
 def to_float(value: object) -> float:
     """A finite number (``1e400`` and ``.nan`` are refused: nothing in compose means them)."""
-    number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
+    number = math.nan
+    with contextlib.suppress(ValueError, OverflowError):  # a word, an int too large for a float
+        if isinstance(value, int | float | str) and not isinstance(value, bool) and len(str(value)) <= 400:
             number = float(value)
-        except OverflowError:  # an int too large for a float
-            number = None
-    elif isinstance(value, str) and len(value) <= 64:
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number):
+    if not math.isfinite(number):
         raise ValueError(f"expected a finite number, not {clip(value)}")
     return number
 
@@ -247,8 +241,7 @@ class PortSpec:
     protocol: str
 
 
-MAX_PORTS = 1000
-"""A service may publish or expose at most this many ports (ranges counted port by port)."""
+MAX_PORTS = 1000  # a service may publish or expose at most this many ports (ranges port by port)
 
 
 def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:

@@ -23,7 +23,7 @@ def digest(text: str) -> str:
 
 
 def plant_ledger(out: Path, name: str, files: dict[str, str], dirs: list[str] | None = None) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
     doc = {"tool": "ushadow-ops", "version": 1, "files": files, "seeded": [], "dirs": dirs or []}
     (out / name).write_text(json.dumps(doc))
 
@@ -119,7 +119,7 @@ def test_render_out_refuses_a_planted_ledger(
     err = capsys.readouterr().err
     assert code == 2 and "outside" in err, err
     assert victim.read_text() == "precious\n"
-    assert sorted(p.name for p in out.iterdir()) == [RENDER_LEDGER]
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()] == [RENDER_LEDGER]
 
 
 def test_an_honest_rerun_still_prunes_inside(tmp_path: Path) -> None:
