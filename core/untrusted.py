@@ -135,3 +135,83 @@ def load_yaml(
     finally:
         if loader is not None:
             loader.dispose()
+
+
+# -- text for a loader with its own schema (compose files) ---------------------------------------
+# Added on the compose side (branch harden-compose): the compose loader keeps its own YAML 1.2
+# schema and tags on libyaml's fast parser, so it checks the same budgets on the event stream first.
+
+ALIAS_BUDGET = 20_000
+"""At most this many values may be added by expanding aliases (a reused ``x-common`` block of 50
+values in 100 services is 5,000)."""
+
+MAX_CHARS = 4 * 1024 * 1024
+"""YAML text longer than this is refused before it is parsed."""
+
+_EventLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _refuse(display: str, problem: str, hint: str) -> InvalidInput:
+    return InvalidInput(f"{display}: {problem}", hint=hint)
+
+
+def check_yaml(
+    text: str,
+    display: str,
+    *,
+    alias_budget: int = ALIAS_BUDGET,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_chars: int = MAX_CHARS,
+) -> None:
+    """Refuse ``text`` (``InvalidInput`` naming ``display``) when it is longer than ``max_chars``,
+    nested deeper than ``max_depth``, or when its aliases would add more than ``alias_budget``
+    values once expanded (an alias bomb; ``x-common: &common`` reused by every service is fine).
+
+    One pass over the event stream: no data is built, nothing recursive. Syntax errors are left
+    for the loader to report (it names the line and column).
+    """
+    if len(text) > max_chars:
+        raise _refuse(
+            display,
+            f"{len(text):,} characters is more than the {max_chars:,} allowed",
+            "split the file, or check that it is the file you meant",
+        )
+    sizes: dict[str, int] = {}  # anchor -> values in the anchored node, aliases expanded
+    anchors: list[str | None] = []  # per open list or mapping: its anchor
+    counts: list[int] = []  # and the values in it so far
+    added = 0
+    try:
+        for event in yaml.parse(text, Loader=_EventLoader):
+            if isinstance(event, yaml.AliasEvent):
+                size = sizes.get(str(event.anchor), 1)
+                added += size
+                if added > alias_budget:
+                    raise _refuse(
+                        display,
+                        f"its YAML aliases expand to more than {alias_budget:,} values",
+                        "use fewer or smaller anchors (&) and aliases (*); this looks like an alias bomb",
+                    )
+                if counts:
+                    counts[-1] += size
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.anchor is not None:
+                    sizes[str(event.anchor)] = 1
+                if counts:
+                    counts[-1] += 1
+            elif isinstance(event, yaml.CollectionStartEvent):
+                if len(counts) >= max_depth:
+                    raise _refuse(
+                        display,
+                        f"YAML nested more than {max_depth} levels deep",
+                        "flatten the file; no compose file needs this depth",
+                    )
+                anchors.append(event.anchor)
+                counts.append(1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                anchor, count = anchors.pop(), counts.pop()
+                if anchor is not None:
+                    sizes[anchor] = count
+                if counts:
+                    counts[-1] += count
+    except yaml.YAMLError:
+        return  # the loader reports it, with its line and column

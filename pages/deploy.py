@@ -17,10 +17,12 @@ from core.deploy.envwiring import EnvRow, missing_required
 from core.deploy.groupdeploying import GroupItem, deploy_group
 from core.deploy.plans import form_rows, load_entry_list, plan_deploy
 from core.errors import UshadowError
+from core.secrets.masking import scrub_messages, scrub_text
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
+from core.views.services import plain_text
 from core.views.urlstate import SERVICE
 from pages._ui.auth import actor_for
 from pages._ui.errors import show_error
@@ -177,12 +179,13 @@ def run_deploy(
     outcome = ended.value
     if outcome is None:
         return
+    hide = outcome.plan.hidden()  # secret values, masked in whatever is shown
     if outcome.error is not None:
         show_error(outcome.error)
     else:
-        st.success(md(outcome.message or outcome.status), icon=":material/check_circle:")
+        st.success(md(scrub_text(outcome.message or outcome.status, hide)), icon=":material/check_circle:")
     st.dataframe(changes_table(outcome), hide_index=True, width="stretch", key="deploy_changes")
-    for note in outcome.notes:
+    for note in scrub_messages(outcome.notes, hide):
         st.caption(md(note))
 
 
@@ -318,9 +321,9 @@ if entry.error or entry.spec is None:
     st.error(f"{md(entry.service_id)} cannot be deployed: {md(entry.error or 'it could not be read')}")
     st.stop()
 st.caption(
-    f"{md(entry.meta.display_name or entry.service)}: image {code(str(entry.spec.image))}"
+    f"{plain_text(entry.meta.display_name or entry.service)}: image {code(str(entry.spec.image))}"
     + (" · infrastructure" if entry.infra else "")
-    + (f" · {md(entry.meta.description)}" if entry.meta.description else "")
+    + (f" · {plain_text(entry.meta.description)}" if entry.meta.description else "")
 )
 
 scan = store.wiring_scan(cluster.cluster_id, namespace)
@@ -346,7 +349,7 @@ with st.expander("Review the manifests (Secret values masked)", icon=":material/
     else:
         try:
             plan = plan_deploy(entry, namespace=namespace, typed=typed, scan=scan)
-            for warning in plan.warnings:
+            for warning in plan.warnings:  # secret values masked, as `render` shows them
                 st.warning(md(warning))
             st.code(plan.redacted_yaml(), language="yaml")
         except UshadowError as exc:

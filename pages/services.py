@@ -26,6 +26,7 @@ from core.secrets.masking import conceal, distinctive, env_refs, scrub_text, sec
 from core.secrets.sensitivity import MASK, is_sensitive
 from core.views.services import (
     inline_code,
+    plain_text,
     registry_counts,
     service_label,
     word_list,
@@ -155,10 +156,10 @@ def selected_entry(registry: Registry, wanted: str | None) -> RegistryEntry | No
 
 def metadata(entry: RegistryEntry) -> None:
     meta = entry.meta
-    st.subheader(meta.display_name or entry.service)
+    st.subheader(plain_text(meta.display_name or entry.service))  # compose metadata: never Markdown
     st.caption(f"{inline_code(entry.service_id)} from {inline_code(entry.file)}")
     if meta.description:
-        st.markdown(md(meta.description))
+        st.markdown(plain_text(meta.description, limit=2000))
     facts = [f"**Requires:** {word_list(meta.requires)}", f"**Provides:** {word_list(meta.provides)}"]
     if meta.tags:
         facts.append(f"**Tags:** {word_list(meta.tags)}")

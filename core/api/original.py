@@ -137,11 +137,12 @@ def deploy(call: Call) -> Any:
             hint=f"write them first with POST /api/kubernetes/{cluster}/envmap (env_vars), as the original "
             f"frontend did, or deploy through POST /api/v1/clusters/{cluster}/deployments with env",
         ) from exc
+    data = outcome.to_json()  # its message, warnings and notes scrubbed of secret values
     return {
         "success": outcome.ok,
-        "message": outcome.message or outcome.status,
+        "message": data["message"] or outcome.status,
         "service_id": body.service_id,
         "namespace": outcome.plan.namespace,
         "node_name": None,
-        **{k: v for k, v in outcome.to_json().items() if k not in ("service_id", "namespace", "message")},
+        **{k: v for k, v in data.items() if k not in ("service_id", "namespace", "message")},
     }

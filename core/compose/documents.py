@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from core.errors import InvalidInput
+from core.untrusted import check_yaml, clip
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ def strip_tags(node: Any) -> Any:
     return node
 
 
+MAX_DIGITS = 100
+"""A YAML integer longer than this is refused (compose's are 64-bit: at most 20 digits)."""
+
+
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML 1.2 core schema, as compose-go's YAML library reads it."""
 
@@ -62,13 +67,17 @@ class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
                 )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is defined twice", key_node.start_mark
+                    None, None, f"key {clip(key)} is defined twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
     def construct_go_int(self, node: yaml.ScalarNode) -> int | float | str:
         text = str(self.construct_scalar(node)).replace("_", "")
+        if len(text) > MAX_DIGITS:  # compose reads 64-bit numbers; Python refuses > 4,300 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of {len(text):,} digits is too long", node.start_mark
+            )
         sign, digits = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
         for prefix, base in (("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)):
             if digits.startswith(prefix):
@@ -106,12 +115,16 @@ _YamlLoader.add_constructor("!override", lambda loader, node: Override(_construc
 
 
 def parse_yaml(text: str, display: str) -> tuple[object, bool]:
+    """The first document of ``text`` and whether there were more; bounded (``core.untrusted.check_yaml``)."""
+    check_yaml(text, display)
     try:
         documents = list(yaml.load_all(text, Loader=_YamlLoader))
+    except (ValueError, OverflowError, RecursionError) as exc:  # a defence: check_yaml bounds these
+        raise InvalidInput(f"{display}: not valid YAML: {clip(str(exc), 200)}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = str(getattr(exc, "problem", None) or exc)[:200]
         raise InvalidInput(
             f"{display}: not valid YAML{where}: {problem}", hint="check indentation and quoting"
         ) from exc

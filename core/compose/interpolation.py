@@ -31,10 +31,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from core.errors import InvalidInput
+from core.untrusted import clip
 
 Lookup = Callable[[str], str | None]
 
 _OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+
+MAX_NESTING = 16
+"""``${A:-${B:-...}}`` nested deeper than this is refused (an error for that file, not a crash)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class _State:
     unset: list[str] = field(default_factory=list)
     missing: list[MissingVariable] = field(default_factory=list)
     values: list[tuple[str, str]] = field(default_factory=list)
+    level: int = 0  # how many ``${`` are open
 
     def note(self, names: list[str], name: str) -> None:
         if name not in names:
@@ -91,7 +96,7 @@ def _read_name(text: str, pos: int) -> int:
 
 def _syntax_error(template: str) -> InvalidInput:
     return InvalidInput(
-        f"invalid interpolation in {template!r}",
+        f"invalid interpolation in {clip(template)}",
         hint="write ${NAME}, ${NAME:-default} or ${NAME:?message}; escape a literal $ as $$",
     )
 
@@ -169,7 +174,14 @@ def _braced(text: str, pos: int, state: _State, evaluate: bool, template: str) -
         use_arg = is_full if operator == ":+" else is_set
     else:
         use_arg = not (is_full if operator == ":?" else is_set)
+    state.level += 1
+    if state.level > MAX_NESTING:
+        raise InvalidInput(
+            f"interpolation nested more than {MAX_NESTING} levels deep in {clip(template)}",
+            hint="use fewer ${NAME:-default} inside one another",
+        )
     arg, after = _expand(text, end + len(operator), state, evaluate and use_arg, True, template)
+    state.level -= 1
     if not evaluate:
         return "", after
     if operator in (":?", "?"):

@@ -28,6 +28,7 @@ from core.compose.raw import RawExtends, RawService, validate
 from core.compose.services import ServiceInputs, build_service
 from core.compose.tracking import Track, Use, secret_uses
 from core.errors import InvalidInput
+from core.secrets.masking import distinctive, scrub_error
 
 _MAX_NODES = 1_000_000
 _VARIABLE_HINT = "set it in the deploy settings, in the environment, or in .env beside the compose file"
@@ -268,6 +269,14 @@ class Loader:
     # --- one service -----------------------------------------------------------------------
 
     def build(self, name: str, service: dict[str, Any], track: Track) -> ServiceSpec:
+        """One service, read; its error may quote a value, but never a secret one (``user: ${DB_PASSWORD}``)."""
+        try:
+            return self._build(name, service, track)
+        except InvalidInput as exc:
+            scrub_error(exc, {u.value for u in secret_uses(track.uses) if distinctive(u.value)})
+            raise
+
+    def _build(self, name: str, service: dict[str, Any], track: Track) -> ServiceSpec:
         warnings: list[str] = []
         keys = sort_keys(service)
         if keys.unknown:

@@ -18,6 +18,7 @@ from core.compose.model import DependsOn, FileRef, Healthcheck, Port, SecretUse,
 from core.compose.mounts import mounts
 from core.compose.raw import RawService
 from core.errors import InvalidInput
+from core.untrusted import clip
 
 
 @dataclass
@@ -69,12 +70,15 @@ def _first_values(uses: list[SecretUse]) -> dict[str, str]:
 
 
 def _ports(raw: RawService) -> list[Port]:
-    """``ports`` and ``expose`` (exposed only), without repeats."""
+    """``ports`` and ``expose`` (exposed only), without repeats (linear: ranges can be long)."""
     ports: list[Port] = []
+    seen: set[Port] = set()
     for index, port in enumerate(raw.ports):
         protocol = (port.protocol or "tcp").lower()
         if protocol not in ("tcp", "udp", "sctp"):
-            raise InvalidInput(f"ports[{index}].protocol: expected tcp, udp or sctp, not {port.protocol!r}")
+            raise InvalidInput(
+                f"ports[{index}].protocol: expected tcp, udp or sctp, not {clip(port.protocol)}"
+            )
         if not 0 < port.target <= 65535:
             raise InvalidInput(f"ports[{index}].target: {port.target} is not a port number")
         entry = Port(
@@ -85,8 +89,10 @@ def _ports(raw: RawService) -> list[Port]:
             name=port.name,
             app_protocol=port.app_protocol,
         )
-        if entry not in ports:
+        if entry not in seen:
+            seen.add(entry)
             ports.append(entry)
+    targets: set[tuple[int, str]] = {(p.target, p.protocol) for p in ports}
     for text in raw.expose:
         number, _, protocol = text.partition("/")
         try:
@@ -94,8 +100,14 @@ def _ports(raw: RawService) -> list[Port]:
         except ValueError as exc:
             raise InvalidInput(f"expose: {exc}") from exc
         for spec in specs:
-            if not any(p.target == spec.target and p.protocol == spec.protocol for p in ports):
+            if (spec.target, spec.protocol) not in targets:
+                targets.add((spec.target, spec.protocol))
                 ports.append(Port(target=spec.target, protocol=spec.protocol, exposed_only=True))
+        if len(ports) > syntax.MAX_PORTS:
+            raise InvalidInput(
+                f"ports and expose: more than {syntax.MAX_PORTS:,} ports (ranges count port by port)",
+                hint="publish a smaller range; Kubernetes lists every port of a Service one by one",
+            )
     return ports
 
 

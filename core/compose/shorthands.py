@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from core.compose import syntax
+from core.untrusted import clip
 
 
 def read_string_list(value: object) -> list[str]:
@@ -68,9 +69,10 @@ def read_ports(value: object) -> list[object]:
     if not isinstance(value, list):
         raise ValueError("expected a list of ports")
     out: list[object] = []
+    seen: set[syntax.PortSpec] = set()  # a range written twice counts once (linear, not quadratic)
     for index, entry in enumerate(value):
         if isinstance(entry, bool) or not isinstance(entry, int | str | dict):
-            raise ValueError(f"entry {index}: expected a port like 8080:80 or a mapping, not {entry!r}")
+            raise ValueError(f"entry {index}: expected a port like 8080:80 or a mapping, not {clip(entry)}")
         if isinstance(entry, dict):
             out.append(entry)
             continue
@@ -78,10 +80,19 @@ def read_ports(value: object) -> list[object]:
             specs = syntax.parse_port(str(entry))
         except ValueError as exc:
             raise ValueError(f"entry {index}: {exc}") from None
-        out.extend(
-            {"target": s.target, "published": s.published, "host_ip": s.host_ip, "protocol": s.protocol}
-            for s in specs
-        )
+        for s in specs:
+            if s not in seen:
+                seen.add(s)
+                out.append(
+                    {
+                        "target": s.target,
+                        "published": s.published,
+                        "host_ip": s.host_ip,
+                        "protocol": s.protocol,
+                    }
+                )
+        if len(out) > syntax.MAX_PORTS:
+            raise ValueError(f"more than {syntax.MAX_PORTS:,} ports (ranges count port by port)")
     return out
 
 

@@ -8,12 +8,15 @@ durations (``"1m30s"``), sizes (``"512m"``), shell words (``command: echo "hi th
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import posixpath
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+
+from core.untrusted import clip
 
 _DURATION_UNITS = {
     "ns": 1e-9,
@@ -91,16 +94,14 @@ def to_int(value: object) -> int:
 
 
 def to_float(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, not {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise ValueError(f"expected a number, not {value!r}")
+    """A finite number (``1e400`` and ``.nan`` are refused: nothing in compose means them)."""
+    number = math.nan
+    with contextlib.suppress(ValueError, OverflowError):  # a word, an int too large for a float
+        if isinstance(value, int | float | str) and not isinstance(value, bool) and len(str(value)) <= 400:
+            number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, not {clip(value)}")
+    return number
 
 
 def parse_duration(value: object) -> float:
@@ -131,6 +132,8 @@ def parse_duration(value: object) -> float:
         number = float(f"{whole or 0}.{frac or 0}")
         total += number * _DURATION_UNITS[unit]
         pos = match.end()
+    if not math.isfinite(total):
+        raise ValueError(f"duration {clip(value)} is too long")
     return round(sign * total, 9)
 
 
@@ -238,8 +241,11 @@ class PortSpec:
     protocol: str
 
 
+MAX_PORTS = 1000  # a service may publish or expose at most this many ports (ranges port by port)
+
+
 def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
+    match = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", text)
     if not match:
         raise ValueError(f"invalid {what} {text!r} in port {spec!r}")
     start = int(match.group(1))
@@ -251,6 +257,8 @@ def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:
 
 def parse_port(spec: str) -> list[PortSpec]:
     """``[ip:][host:]container[/proto]`` with ranges, one :class:`PortSpec` per container port."""
+    if len(spec) > 128:
+        raise ValueError(f"port {clip(spec)} is too long")
     parts = spec.split(":")
     container = parts[-1]
     host = parts[-2] if len(parts) >= 2 else ""
@@ -275,6 +283,10 @@ def parse_port(spec: str) -> list[PortSpec]:
         raise ValueError(f"invalid protocol {proto!r} in port {spec!r}")
     if start == 0:
         raise ValueError(f"container port 0 in {spec!r} is not a port")
+    if end - start >= MAX_PORTS:
+        raise ValueError(
+            f"port range {container!r} in {spec!r} has {end - start + 1:,} ports; at most {MAX_PORTS:,} are allowed"
+        )
     ports = []
     for offset in range(end - start + 1):
         published: str | None = None

@@ -32,7 +32,7 @@ from core.deploy.watching import wait_for_rollout
 from core.errors import RolloutFailed, UshadowError
 from core.manifests.compilations import CompileOptions
 from core.manifests.yamldocs import to_yaml
-from core.secrets.masking import mask_everywhere
+from core.secrets.masking import mask_everywhere, scrub_error, scrub_messages, scrub_text
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
@@ -82,12 +82,12 @@ class DeployOutcome:
             "kind": self.plan.kind,
             "dry_run": self.dry_run,
             "status": self.status,
-            "message": self.message,
+            "message": scrub_text(self.message, self.plan.hidden()) if self.message else self.message,
             "resources": [c.to_json() for c in self.changes],
             "environment": [r.to_json() for r in self.plan.rows],
             "scan_id": self.plan.scan_id,
-            "warnings": list(self.plan.warnings),
-            "notes": [*self.plan.compiled.notes, *self.notes],
+            "warnings": self.plan.warnings,
+            "notes": [*self.plan.notes, *scrub_messages(self.notes, self.plan.hidden())],
             "rollout": self.rollout.to_json() if self.rollout else None,
         }
 
@@ -166,8 +166,10 @@ def deploy_service(
         with connect(store, settings, stored.cluster_id) as (_cluster, kube):
             sent = deploy_plan(kube, outcome, wait=wait, timeout=timeout, progress=progress)
     except RolloutFailed as exc:
+        scrub_error(exc, plan.hidden())  # an API server's message may quote what it was sent
         outcome.status, outcome.message, outcome.error = "failed", exc.message, exc
     except UshadowError as exc:
+        scrub_error(exc, plan.hidden())
         outcome.status, outcome.message, outcome.error = "failed", exc.message, exc
         _record(store, outcome, sent, actor)
         raise
@@ -191,7 +193,7 @@ def _record(
         manifests=recorded_manifests(objects),
         resources=[c.to_json() for c in outcome.changes],
         status=outcome.status,
-        message=outcome.message,
+        message=scrub_text(outcome.message, outcome.plan.hidden()) if outcome.message else None,
         dry_run=outcome.dry_run,
         actor=actor,
     )

@@ -24,7 +24,7 @@ from core.errors import InvalidInput
 from core.manifests.compilations import CompiledService, CompileOptions
 from core.manifests.compiler import compile_service
 from core.manifests.yamldocs import to_yaml
-from core.secrets.masking import redact
+from core.secrets.masking import distinctive, redact, scrub_messages
 from core.store.scans import ScanResult
 
 
@@ -51,13 +51,23 @@ class DeployPlan:
     def kind(self) -> str:
         return self.compiled.kind
 
-    @property
-    def warnings(self) -> list[str]:
-        """The compiler's warnings, then values that name a host no scan has seen."""
-        return [*self.compiled.warnings, *self.unseen_hosts]
-
     def redacted_yaml(self) -> str:
         return to_yaml(redact(self.compiled.objects))
+
+    def hidden(self) -> set[str]:
+        """Every secret value of this plan (compiled, typed or wired) worth hunting in a message."""
+        rows = {r.value for r in self.rows if r.sensitive and r.value and distinctive(r.value)}
+        return self.compiled.hidden() | rows
+
+    @property
+    def warnings(self) -> list[str]:
+        """The compiler's warnings, then values that name a host no scan has seen; secret values
+        masked (a warning may quote a path or a user name)."""
+        return scrub_messages([*self.compiled.warnings, *self.unseen_hosts], self.hidden())
+
+    @property
+    def notes(self) -> list[str]:
+        return scrub_messages(self.compiled.notes, self.hidden())
 
 
 def load_entry(dirs: Sequence[Path], service_id: str) -> RegistryEntry:

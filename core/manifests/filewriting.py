@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from core.errors import Conflict, InvalidInput
+from core.untrusted import clip
 
 RENDER_LEDGER = ".ushadow/render.json"
 OLD_RENDER_LEDGER = ".ushadow-render.json"  # before: kubectl apply -f DIR read it and failed
@@ -38,11 +39,32 @@ def _digest(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _safe_rel(rel: str) -> str:
-    path = PurePosixPath(rel)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise InvalidInput(f"refusing to write outside the output folder: {rel!r}")
+def _safe_rel(rel: object) -> str:
+    path = PurePosixPath(str(rel))
+    if (
+        not isinstance(rel, str)
+        or "\\" in rel
+        or "\0" in rel
+        or path.is_absolute()
+        or ".." in path.parts
+        or not path.parts
+        or path.as_posix() == "."
+    ):
+        raise InvalidInput(f"refusing to write outside the output folder: {clip(rel)}")
     return path.as_posix()
+
+
+def _inside(out_dir: Path, rel: str) -> Path:
+    """``out_dir / rel``, refusing a symbolic link anywhere below ``out_dir`` (it could lead outside)."""
+    path = out_dir
+    for part in PurePosixPath(rel).parts:
+        path = path / part
+        if path.is_symlink():
+            raise InvalidInput(
+                f"refusing to follow the symbolic link {path} inside {out_dir}",
+                hint="ushadow-ops writes and removes only real files and folders inside --out; remove the link",
+            )
+    return path
 
 
 def _read_ledger(path: Path) -> dict[str, Any]:
@@ -62,6 +84,17 @@ def _read_ledger(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"{path} is not a ushadow-ops file list", hint="move it away and run again")
     data.setdefault("seeded", [])
     data.setdefault("dirs", [])
+    if not isinstance(data["seeded"], list) or not isinstance(data["dirs"], list):
+        raise InvalidInput(f"{path} is not a ushadow-ops file list", hint="move it away and run again")
+    try:  # a ledger is committed with the folder: a hostile commit may point it anywhere
+        data["files"] = {_safe_rel(rel): str(digest) for rel, digest in data["files"].items()}
+        data["seeded"] = [_safe_rel(rel) for rel in data["seeded"]]
+        data["dirs"] = [_safe_rel(rel) for rel in data["dirs"]]
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"{path} lists a path outside its folder ({exc.message})",
+            hint="the file list was edited by hand: move it away and run again",
+        ) from exc
     return data
 
 
@@ -92,14 +125,14 @@ def write_files(
     seeds = seeds or {}
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidInput(f"{out_dir} exists and is not a folder")
-    ledger_path = out_dir / ledger
+    ledger_path = _inside(out_dir, ledger)
     old = _read_ledger(ledger_path)
     owned: dict[str, str] = old["files"]
     files = {_safe_rel(rel): text for rel, text in files.items()}
     result = SyncResult()
     problems: list[str] = []
     for rel, text in files.items():
-        path = out_dir / rel
+        path = _inside(out_dir, rel)
         if path.is_dir():
             problems.append(f"{rel} is a folder")
         elif path.exists():
@@ -115,15 +148,17 @@ def write_files(
             f"refusing to overwrite in {out_dir}: " + "; ".join(problems[:5]),
             hint="move those files away, or choose another --out folder (keep your changes in an overlay)",
         )
+    for rel in [*seeds, *owned, *old["dirs"]]:  # every path refused before anything is written
+        _inside(out_dir, _safe_rel(rel))
     created_dirs: list[str] = list(dict.fromkeys(str(d) for d in old["dirs"]))
     out_dir.mkdir(parents=True, exist_ok=True)
     for rel, text in {**files, **{_safe_rel(k): v for k, v in seeds.items()}}.items():
         is_seed = rel not in files
-        path = out_dir / rel
+        path = _inside(out_dir, rel)
         if is_seed and path.exists():
             continue
         for parent in reversed(PurePosixPath(rel).parents[:-1]):
-            folder = out_dir / parent
+            folder = _inside(out_dir, parent.as_posix())
             if not folder.exists():
                 folder.mkdir()
                 created_dirs.append(parent.as_posix())
@@ -137,7 +172,7 @@ def write_files(
         for rel, digest in owned.items():
             if rel in new_owned:
                 continue
-            path = out_dir / rel
+            path = _inside(out_dir, rel)
             if not path.exists():
                 continue
             if _digest(path.read_bytes()) == digest:
@@ -146,12 +181,12 @@ def write_files(
             else:
                 result.kept.append(rel)
         for name in sorted(set(created_dirs), key=lambda d: -d.count("/")):
-            path = out_dir / name
+            path = _inside(out_dir, name)
             if path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
                 created_dirs.remove(name)
     else:
-        new_owned = {**{k: v for k, v in owned.items() if (out_dir / k).exists()}, **new_owned}
+        new_owned = {**{k: v for k, v in owned.items() if _inside(out_dir, k).exists()}, **new_owned}
     seeded = sorted(set(old["seeded"]) | {_safe_rel(k) for k in seeds})
     ledger_doc = {
         "tool": "ushadow-ops",

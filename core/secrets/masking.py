@@ -16,10 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from core.conventions import REDACTED_ANNOTATION
+from core.errors import UshadowError
 from core.secrets.secretrefs import IDENTIFIER, Refs, exec_probe, pieces
 from core.secrets.sensitivity import MASK, is_sensitive_value, split_environment
 
 T = TypeVar("T")
+E = TypeVar("E", bound=UshadowError)
 
 
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -154,6 +156,24 @@ def scrub_text(text: str, hide: Iterable[str]) -> str:
         if value and value in text:
             text = text.replace(value, MASK)
     return text
+
+
+def scrub_messages(messages: Iterable[str], hide: Iterable[str]) -> list[str]:
+    """Warnings, notes or messages with every ``hide`` value masked (``scrub_text`` on each)."""
+    values = set(hide)
+    return [scrub_text(m, values) for m in messages]
+
+
+def scrub_error(error: E, hide: Iterable[str]) -> E:
+    """``error`` (the same object) with every ``hide`` value masked in its message and hint."""
+    values = set(hide)
+    message = scrub_text(error.message, values)
+    if message != error.message:
+        error.message = message
+        error.args = (message, *error.args[1:])
+    if error.hint:
+        error.hint = scrub_text(error.hint, values)
+    return error
 
 
 def in_container(text: str, hide: Iterable[str], refs: Refs) -> str:

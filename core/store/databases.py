@@ -6,13 +6,18 @@ Only :class:`core.store.store.Store` opens databases; it runs :func:`migrate` wh
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, UshadowError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -78,10 +83,53 @@ def at_head(engine: Engine) -> bool:
     return found == [HEAD_REVISION]
 
 
+MIGRATION_LOCK_WAIT = 120.0
+"""Seconds a process waits for another one's migration of the same SQLite file."""
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on ``<database>.migrate-lock`` beside a SQLite file while it is migrated.
+
+    SQLite has no advisory lock, and Alembic's DDL is not serialised by its file locking (two
+    processes both see no tables, then both create them): processes starting together on a new
+    file take turns instead, and each finds the schema at head once it has the lock.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + MIGRATION_LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise UshadowError(
+                        f"another process has been migrating {database} for {MIGRATION_LOCK_WAIT:.0f} s",
+                        hint=f"stop the other ushadow-ops processes, or remove {lock} if none is running",
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (head by default), in one transaction where possible."""
     if revision == "head" and at_head(engine):
         return
+    with _sqlite_migration_lock(engine):
+        if revision == "head" and at_head(engine):  # another process did it while we waited
+            return
+        _upgrade(engine, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     cfg = alembic_config()

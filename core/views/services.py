@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 REGISTRY_COLUMNS = ("id", "file", "image", "ports", "infra", "infra_type", "required", "warnings", "error")
 _NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
+_MARKDOWN_PUNCTUATION = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=\\[:.])")
+_WORD_JOINER = "\u2060"
 
 
 # -- the table and its filters --------------------------------------------------------------------
@@ -110,6 +113,20 @@ def inline_code(text: str) -> str:
     span would show the backslashes), its backticks made quotes so none breaks out of it.
     """
     return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def plain_text(text: str, limit: int = 300) -> str:
+    """Compose metadata (``x-ushadow.display_name``, a description) for Markdown, shown as written:
+    every punctuation mark escaped (no emphasis, link, image, HTML or code), one line, at most
+    ``limit`` characters, and an invisible word joiner after ``https``, ``www`` and ``@`` so no
+    bare URL or address becomes a link (GitHub-flavoured Markdown links them without brackets).
+    """
+    one_line = " ".join(text.split())
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1] + "…"
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line)
+    escaped = escaped.replace("\\@", "\\@" + _WORD_JOINER)  # nor an e-mail address a mailto: link
+    return _AUTOLINK.sub(lambda m: m.group(1) + _WORD_JOINER, escaped)
 
 
 def word_list(items: list[str]) -> str:
