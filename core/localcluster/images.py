@@ -35,37 +35,35 @@ GROUP = b"root:x:0:\nnogroup:x:65534:\n"
 FileSource = bytes | Path | str
 
 
+def _dir_entry(name: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode = tarfile.DIRTYPE, 0o1777 if name == "tmp" else 0o755
+    return info
+
+
 def _layer(files: dict[str, FileSource]) -> bytes:
+    """One uncompressed layer: bytes are files (0644), a Path is copied (0755), ``"->x"`` is a
+    symlink to x and ``"/"`` an empty directory (``/tmp`` gets 1777); parents are added."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         dirs: set[str] = set()
         for path in sorted(files):
             parts = path.strip("/").split("/")
-            for i in range(1, len(parts)):
+            for i in range(1, len(parts) + 1):
                 directory = "/".join(parts[:i])
-                if directory not in dirs:
-                    dirs.add(directory)
-                    info = tarfile.TarInfo(directory)
-                    info.type, info.mode = tarfile.DIRTYPE, 0o1777 if directory == "tmp" else 0o755
-                    tar.addfile(info)
-            name = "/".join(parts)
-            source = files[path]
-            info = tarfile.TarInfo(name)
+                is_leaf = i == len(parts)
+                if directory in dirs or (is_leaf and files[path] != "/"):
+                    continue
+                dirs.add(directory)
+                tar.addfile(_dir_entry(directory))
+            name, source = "/".join(parts), files[path]
             if isinstance(source, str) and source.startswith("->"):
+                info = tarfile.TarInfo(name)
                 info.type, info.linkname, info.mode = tarfile.SYMTYPE, source[2:], 0o777
                 tar.addfile(info)
-            elif isinstance(source, str) and source == "/":
-                info.type, info.mode = tarfile.DIRTYPE, 0o1777 if name == "tmp" else 0o755
-                dirs.add(name)
-                tar.addfile(info)
-            else:
-                data = (
-                    source.read_bytes()
-                    if isinstance(source, Path)
-                    else bytes(str(source), "utf-8")
-                    if isinstance(source, str)
-                    else source
-                )
+            elif isinstance(source, Path | bytes):
+                data = source.read_bytes() if isinstance(source, Path) else source
+                info = tarfile.TarInfo(name)
                 info.size, info.mode = len(data), 0o755 if isinstance(source, Path) else 0o644
                 tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()

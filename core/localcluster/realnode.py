@@ -30,6 +30,8 @@ from core.localcluster.realconfig import NODE_NAME
 RUN_DIR = Path("/run/ushadow-ops")
 MARKER = RUN_DIR / "realnode.json"
 READY_TIMEOUT = 120.0
+# Folders the kubelet makes outside its root dir (device plugins' socket folder, log links).
+HOST_DIRS = ("/var/lib/kubelet", "/var/log/containers", "/var/log/pods", "/run/netns")
 Progress = Callable[[str], None]
 
 
@@ -40,6 +42,7 @@ class RealNodeState:
     binaries: dict[str, str] = field(default_factory=dict)
     kubelet_port: int = 0
     made_run_containerd: bool = False
+    made_dirs: list[str] = field(default_factory=list)  # host folders the kubelet makes, if new
     started_at: float = 0.0
 
     @property
@@ -128,6 +131,7 @@ class RealNode:
         state = RealNodeState(
             cluster_dir=str(self.cluster_dir),
             made_run_containerd=not Path("/run/containerd").exists(),
+            made_dirs=[d for d in HOST_DIRS if not Path(d).exists()],
             started_at=time.time(),
         )
         state.save()
@@ -349,11 +353,17 @@ def teardown(state: RealNodeState, http: Http | None) -> list[str]:
         hostnet.unmount_under(Path("/run/containerd"))
         _rmtree(Path("/run/containerd"))
     _rmtree(RUN_DIR / "containerd-state")
+    for leftover in (RUN_DIR / "containerd.sock", RUN_DIR / "containerd.sock.ttrpc"):
+        leftover.unlink(missing_ok=True)
+    for made in state.made_dirs:
+        if made == str(hostnet.NETNS_DIR):  # others may have made a namespace there since
+            with contextlib.suppress(OSError):
+                hostnet.NETNS_DIR.rmdir()
+        else:
+            _rmtree(Path(made))
+    MARKER.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
-        (RUN_DIR / "containerd.sock").unlink()
-        (RUN_DIR / "containerd.sock.ttrpc").unlink()
-    with contextlib.suppress(OSError):
-        MARKER.unlink()
+        RUN_DIR.rmdir()
     return done
 
 

@@ -340,7 +340,7 @@ class LocalCluster:
         stopped: list[str] = []
         # The real node first, while the API server still answers (it drains the node's pods).
         http = self._http(state) if state is not None and self.running() else None
-        stopped += RealNode(self.dir).down(http)
+        real = RealNode(self.dir).down(http)
         if state is not None:
             order = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"]
             for name in order:
@@ -363,4 +363,4 @@ class LocalCluster:
                     os.waitpid(pid, os.WNOHANG)
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
-        return stopped
+        return real + stopped
