@@ -49,7 +49,7 @@ def exec_in(api: client.ApiClient, namespace: str, pod: str, command: list[str])
         _request_timeout=T,
     )
     resp.run_forever(timeout=T)
-    out = resp.read_all()
+    out = resp.read_stdout() + resp.read_stderr()  # read_all would swallow the status channel
     code = resp.returncode
     resp.close()
     return (code if code is not None else -1), out
