@@ -4,6 +4,9 @@ runtime promises judged by a kubelet and containerd running real processes, not 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,10 @@ import pytest
 from kubernetes import client
 
 from core.cli import main
+from core.localcluster.hostnet import BRIDGE, NODE_IP
 from core.localcluster.images import BUSYBOX_IMAGE
+from core.localcluster.realnode import RealNode, RealNodeState
+from core.localcluster.running import ClusterState, LocalCluster
 from core.settings import Settings
 from core.store.store import Store
 from tests.support.deploykit import eventually, register
@@ -226,3 +232,62 @@ def test_a_one_shot_service_runs_to_completion(
     code, logs, err = run(capsys, "logs", cluster, "once:migrate")
     assert code == 0, err
     assert [row["text"].strip() for row in logs] == ["migrated"]
+
+
+def host_traces() -> dict[str, Any]:
+    """What a real node leaves on the host: processes, mounts, links, chains, cgroups, the address."""
+    chains = subprocess.run(["iptables-save"], capture_output=True, text=True, timeout=10).stdout
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, timeout=10).stdout
+    addrs = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True, timeout=10
+    )
+    mounts = Path("/proc/self/mountinfo").read_text()
+    processes = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if Path(cmd[0].decode(errors="replace")).name in ("kubelet", "containerd", "containerd-shim-runc-v2"):
+            processes.append(cmd[0].decode())
+    return {
+        "processes": processes,
+        "mounts": [
+            ln.split()[4] for ln in mounts.splitlines() if "real-node" in ln or "/run/ushadow-ops" in ln
+        ],
+        "links": [ln.split(":")[1].strip() for ln in links.splitlines() if BRIDGE in ln],
+        "chains": [ln for ln in chains.splitlines() if ln.startswith(":KUBE-") or ln.startswith(":CNI-")],
+        "cgroups": [str(p) for p in Path("/sys/fs/cgroup").glob("*/kubepods")],
+        "address": NODE_IP in addrs.stdout,
+    }
+
+
+def test_down_after_a_crash_leaves_nothing_behind(
+    capsys: pytest.CaptureFixture[str],
+    cluster: str,
+    registry: Path,
+    kube_api: client.ApiClient,
+    namespace: str,
+    local_cluster: ClusterState,
+) -> None:
+    service = {"image": BUSYBOX_IMAGE, "x-ushadow": ON_REAL_NODE, "command": ["sleep", "3600"]}
+    write_compose(registry, "victim", {"services": {"victim": service}})
+    deploy(capsys, cluster, registry, "victim:victim", "--wait")
+    state = RealNodeState.load()
+    assert state is not None and host_traces()["links"] and host_traces()["address"]
+    for pid in state.pids.values():  # the kubelet and containerd die without cleaning anything
+        os.kill(pid, signal.SIGKILL)
+    lc = LocalCluster(Path(local_cluster.directory))
+    node = RealNode(lc.dir)
+    http = lc.http(local_cluster)
+    node.down(http)
+    node.down(http)  # idempotent
+    assert host_traces() == {
+        "processes": [],
+        "mounts": [],
+        "links": [],
+        "chains": [],
+        "cgroups": [],
+        "address": False,
+    }
+    assert node.up(http, local_cluster.server)  # the rest of the session has its node again
