@@ -84,6 +84,8 @@ def _status(args: argparse.Namespace, ctx: Context) -> Result:
             print(
                 f"running: Kubernetes {d['version']} at {d['server']} (pids {', '.join(map(str, d['pids'].values()))})"
             )
+            if d["real_node"]:
+                print("real node ushadow-real-node running (containerd + kubelet)")
         else:
             print("not running")
 
