@@ -136,6 +136,9 @@ def kubelet_args(config: Path, kubeconfig: Path, root_dir: Path) -> list[str]:
         f"--hostname-override={NODE_NAME}",
         f"--node-ip={NODE_IP}",
         f"--node-labels={NODE_LABEL}={NODE_LABEL_VALUE}",
+        # Keep two dead instances: between a crash and the restart the status lists the newest dead
+        # one as current, and `logs --previous` needs the one before it (one is the default).
+        "--maximum-dead-containers-per-container=2",
         "--v=1",
     ]
 
