@@ -224,18 +224,21 @@ def ensure_kubelet(*, progress: Callable[[str], None] = lambda _m: None) -> Path
     kubelet = out / "kubelet"
     if kubelet.is_file():
         return kubelet
-    go = _require_go()
-    started = time.monotonic()
-    progress(f"building the Kubernetes {K8S_VERSION} kubelet with Go (once; cached in {out})")
-    _build_wrapped(
-        go,
-        "k8s.io/kubernetes",
-        K8S_VERSION,
-        "v0." + K8S_VERSION.split(".", 1)[1],
-        ["k8s.io/kubernetes/cmd/kubelet"],
-        out,
-        _k8s_ldflags(),
-        suffix="-kubelet",
-    )
-    progress(f"kubelet ready in {time.monotonic() - started:.0f}s")
+    with _build_lock(out):  # another run may be building it (or the control plane) right now
+        if kubelet.is_file():
+            return kubelet
+        go = _require_go()
+        started = time.monotonic()
+        progress(f"building the Kubernetes {K8S_VERSION} kubelet with Go (once; cached in {out})")
+        _build_wrapped(
+            go,
+            "k8s.io/kubernetes",
+            K8S_VERSION,
+            "v0." + K8S_VERSION.split(".", 1)[1],
+            ["k8s.io/kubernetes/cmd/kubelet"],
+            out,
+            _k8s_ldflags(),
+            suffix="-kubelet",
+        )
+        progress(f"kubelet ready in {time.monotonic() - started:.0f}s")
     return kubelet
