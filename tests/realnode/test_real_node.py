@@ -147,6 +147,43 @@ def test_a_web_service_runs_as_compose_says(
     assert any("/ready.txt" in row["text"] for row in logs), logs
 
 
+def test_an_exec_probe_runs_through_a_shell_in_the_container(
+    capsys: pytest.CaptureFixture[str],
+    cluster: str,
+    registry: Path,
+    kube_api: client.ApiClient,
+    namespace: str,
+) -> None:
+    """A shell healthcheck (not an HTTP one, which the compiler may turn into httpGet) stays an
+    exec probe through ``sh -c``: the pod is Ready only once the shell says so."""
+    service = {
+        "image": BUSYBOX_IMAGE,
+        "x-ushadow": ON_REAL_NODE,
+        "command": ["sleep", "3600"],
+        "tmpfs": ["/flag"],
+        "healthcheck": {
+            "test": ["CMD-SHELL", 'test "$(cat /flag/state 2>/dev/null)" = up'],
+            "interval": "1s",
+            "retries": 1,
+        },
+    }
+    write_compose(registry, "shelly", {"services": {"shelly": service}})
+    deploy(capsys, cluster, registry, "shelly:shelly")
+    pod = the_pod(kube_api, namespace, "shelly")
+    probe = pod.spec.containers[0].readiness_probe
+    assert probe._exec is not None and probe._exec.command[:2] == ["sh", "-c"]
+    core = client.CoreV1Api(kube_api)
+
+    def probe_failed() -> bool:
+        events = core.list_namespaced_event(namespace, _request_timeout=10).items
+        return any(e.reason == "Unhealthy" and e.involved_object.name == pod.metadata.name for e in events)
+
+    eventually(probe_failed, "the shell probe to fail")
+    assert not ready(core.read_namespaced_pod(pod.metadata.name, namespace, _request_timeout=10))
+    assert exec_in(kube_api, namespace, pod.metadata.name, ["sh", "-c", "echo up > /flag/state"])[0] == 0
+    assert deploy(capsys, cluster, registry, "shelly:shelly", "--wait")["status"] == "ready"
+
+
 def test_a_crash_loop_shows_the_previous_log(
     capsys: pytest.CaptureFixture[str],
     cluster: str,
