@@ -149,9 +149,8 @@ class RealNode:
             self._start(
                 state, procs, "containerd", "containerd", ["--config", str(self.dir / "containerd.toml")]
             )
-            ctr = ["ctr", "--address", str(state.socket)]
             wait_until(
-                lambda: subprocess.run([*ctr, "version"], capture_output=True, timeout=5).returncode == 0,
+                lambda: _answers(state.socket),
                 "containerd",
                 60,
                 procs,
@@ -241,6 +240,14 @@ class RealNode:
         return teardown(state, http)
 
 
+def _answers(socket: Path) -> bool:
+    try:
+        ctr = ["ctr", "--address", str(socket), "version"]
+        return subprocess.run(ctr, capture_output=True, timeout=5, check=False).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
 def _which(name: str) -> str:
     for directory in ("/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", "/sbin"):
         if os.access(f"{directory}/{name}", os.X_OK):
@@ -312,6 +319,19 @@ def _kill_leftovers(state: RealNodeState) -> None:
                     os.kill(int(pid), signal.SIGKILL)
 
 
+def _remove_tasks(socket: Path) -> None:
+    """Kill and delete the tasks (container processes) containerd still runs."""
+    ctr = ["ctr", "--address", str(socket), "-n", "k8s.io"]
+    listed = subprocess.run(
+        [*ctr, "tasks", "ls", "-q"], capture_output=True, text=True, timeout=15, check=False
+    )
+    for task in listed.stdout.split():
+        subprocess.run(
+            [*ctr, "tasks", "kill", "-s", "SIGKILL", task], capture_output=True, timeout=15, check=False
+        )
+        subprocess.run([*ctr, "tasks", "delete", "-f", task], capture_output=True, timeout=15, check=False)
+
+
 def teardown(state: RealNodeState, http: Http | None) -> list[str]:
     """Remove everything the real node added, in order; safe after a crash and when run twice."""
     done: list[str] = []
@@ -324,13 +344,8 @@ def teardown(state: RealNodeState, http: Http | None) -> list[str]:
         done.append("kubelet")
     containerd_pid = state.pids.get("containerd")
     if containerd_pid and alive(containerd_pid, state.binaries.get("containerd")):
-        ctr = ["ctr", "--address", str(state.socket), "-n", "k8s.io"]
-        tasks = subprocess.run(
-            [*ctr, "tasks", "ls", "-q"], capture_output=True, text=True, timeout=15
-        ).stdout.split()
-        for task in tasks:
-            subprocess.run([*ctr, "tasks", "kill", "-s", "SIGKILL", task], capture_output=True, timeout=15)
-            subprocess.run([*ctr, "tasks", "delete", "-f", task], capture_output=True, timeout=15)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a hung containerd is killed next
+            _remove_tasks(state.socket)
         _stop(containerd_pid, state.binaries.get("containerd"), 10)
         done.append("containerd")
     _kill_leftovers(state)
