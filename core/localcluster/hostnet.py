@@ -124,7 +124,9 @@ def _ours(chain: str, rules: str) -> bool:
         return True
     if not chain.startswith("CNI-"):
         return False
-    return CNI_NETWORK in rules or chain.startswith(("CNI-HOSTPORT", "CNI-DN-", "CNI-SN-"))
+    # Only chains whose rules name our network: CNI-FORWARD, CNI-HOSTPORT-* may be another CNI
+    # user's (podman's, say) on the same host.
+    return CNI_NETWORK in rules
 
 
 def remove_chains() -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from kubernetes import client
 
 from core.cli import main
-from core.localcluster.hostnet import BRIDGE, NODE_IP
+from core.localcluster.hostnet import BRIDGE, CNI_NETWORK, NODE_IP
 from core.localcluster.images import BUSYBOX_IMAGE
 from core.localcluster.realnode import RealNode, RealNodeState
 from core.localcluster.running import ClusterState, LocalCluster
@@ -276,6 +276,17 @@ def test_a_one_shot_service_runs_to_completion(
     assert [row["text"].strip() for row in logs] == ["migrated"]
 
 
+def _chains(saved: str) -> list[str]:
+    return [ln[1:].split()[0] for ln in saved.splitlines() if ln.startswith(":")]
+
+
+def _names_us(chain: str, saved: str) -> bool:
+    """A CNI chain is ours when a rule of it names our network or subnet (podman's may be there too)."""
+    return chain.startswith("CNI-") and any(
+        chain in ln and (CNI_NETWORK in ln or "10.89." in ln) for ln in saved.splitlines()
+    )
+
+
 def host_traces() -> dict[str, Any]:
     """What a real node leaves on the host: processes, mounts, links, chains, cgroups, the address."""
     chains = subprocess.run(["iptables-save"], capture_output=True, text=True, timeout=10).stdout
@@ -298,7 +309,7 @@ def host_traces() -> dict[str, Any]:
             ln.split()[4] for ln in mounts.splitlines() if "real-node" in ln or "/run/ushadow-ops" in ln
         ],
         "links": [ln.split(":")[1].strip() for ln in links.splitlines() if BRIDGE in ln],
-        "chains": [ln for ln in chains.splitlines() if ln.startswith(":KUBE-") or ln.startswith(":CNI-")],
+        "chains": [c for c in _chains(chains) if c.startswith("KUBE-") or _names_us(c, chains)],
         "cgroups": [str(p) for p in Path("/sys/fs/cgroup").glob("*/kubepods")],
         "address": NODE_IP in addrs.stdout,
     }
