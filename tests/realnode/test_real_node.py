@@ -7,9 +7,11 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from kubernetes import client
 
@@ -21,7 +23,7 @@ from core.localcluster.running import ClusterState, LocalCluster
 from core.settings import Settings
 from core.store.store import Store
 from tests.support.deploykit import eventually, register
-from tests.support.realpods import exec_in, http_through_port_forward, pods, ready, write_compose
+from tests.support.realpods import exec_in, pods, ready, write_compose
 
 pytestmark = pytest.mark.cluster
 
@@ -123,25 +125,43 @@ def test_a_web_service_runs_as_compose_says(
     doc = deploy(capsys, cluster, registry, "site:web", "--wait")
     assert doc["status"] == "ready"
 
-    # The config file arrives as a file with its content; the compose user and read-only root hold.
-    assert exec_in(kube_api, namespace, name, ["cat", "/etc/site/index.html"]) == (0, PAGE)
-    assert exec_in(kube_api, namespace, name, ["test", "-f", "/etc/site/index.html"])[0] == 0
-    assert exec_in(kube_api, namespace, name, ["id", "-u"]) == (0, "1234\n")
-    code, out = exec_in(kube_api, namespace, name, ["sh", "-c", "echo x > /written"])
-    assert code != 0 and "Read-only file system" in out
+    # Through `ushadow-ops exec`: the config file arrives as a file with its content; the compose
+    # user and the read-only root hold; limits reach the container's cgroup (v1 on this kind of
+    # host): 64M = 64 MiB, 0.5 CPU.
+    def ushadow_exec(*command: str) -> tuple[int, str, str]:
+        code = main(["exec", cluster, "site:web", "--", *command])
+        out, err = capsys.readouterr()
+        return code, out, err
 
-    # Limits reach the container's cgroup (v1 on this kind of host): 64M = 64 MiB, 0.5 CPU.
-    assert exec_in(kube_api, namespace, name, ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]) == (
-        0,
-        f"{64 * 1024 * 1024}\n",
-    )
-    quota = exec_in(kube_api, namespace, name, ["cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"])[1]
-    period = exec_in(kube_api, namespace, name, ["cat", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"])[1]
+    assert ushadow_exec("cat", "/etc/site/index.html") == (0, PAGE, "")
+    assert ushadow_exec("test", "-f", "/etc/site/index.html")[0] == 0
+    assert ushadow_exec("id", "-u") == (0, "1234\n", "")
+    code, _out, err = ushadow_exec("sh", "-c", "echo x > /written")
+    assert code != 0 and "Read-only file system" in err
+    limit = ushadow_exec("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")[1]
+    assert int(limit) == 64 * 1024 * 1024
+    quota = ushadow_exec("cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")[1]
+    period = ushadow_exec("cat", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")[1]
     assert int(quota) * 2 == int(period)
 
-    # port-forward reaches the real server; its log shows the request.
-    reply = http_through_port_forward(kube_api, namespace, name, 8080, "/ready.txt")
-    assert reply.startswith("HTTP/1.") and " 200 " in reply.splitlines()[0] and PAGE in reply
+    # `ushadow-ops port-forward` reaches the real server; its log shows the request.
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("ushadow-ops")), "port-forward", cluster, "site:web", "0:8080"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8080 (pod ...)"
+        assert line.startswith("Forwarding from 127.0.0.1:"), line
+        port = int(line.split(":", 1)[1].split()[0])
+        answer = httpx.get(f"http://127.0.0.1:{port}/ready.txt", timeout=30)
+        assert (answer.status_code, answer.text) == (200, PAGE)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
     code, logs, err = run(capsys, "logs", cluster, "site:web", "--tail", "50")
     assert code == 0, err
     assert any("/ready.txt" in row["text"] for row in logs), logs

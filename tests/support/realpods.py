@@ -1,6 +1,6 @@
-"""Helpers for the real node tier: compose files in a private registry, and exec / port-forward
-through the real API server with the kubernetes client (``ushadow-ops exec`` and ``port-forward``
-are another branch's work)."""
+"""Helpers for the real node tier: compose files in a private registry, and exec through the real
+API server with the kubernetes client for a test's own setup steps (what is under test goes
+through ``ushadow-ops exec`` and ``port-forward``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from kubernetes import client
-from kubernetes.stream import portforward, stream
+from kubernetes.stream import stream
 
 T = 10  # seconds: every request has a timeout
 
@@ -53,27 +53,3 @@ def exec_in(api: client.ApiClient, namespace: str, pod: str, command: list[str])
     code = resp.returncode
     resp.close()
     return (code if code is not None else -1), out
-
-
-def http_through_port_forward(api: client.ApiClient, namespace: str, pod: str, port: int, path: str) -> str:
-    """One HTTP GET to the pod's ``port`` through the API server's port-forward; the response text."""
-    core = client.CoreV1Api(api)
-    pf = portforward(
-        core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port), _request_timeout=T
-    )
-    sock = pf.socket(port)
-    sock.setblocking(True)
-    sock.settimeout(T)
-    sock.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
-    chunks = []
-    while True:
-        try:
-            data = sock.recv(4096)
-        except TimeoutError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    sock.close()
-    pf.close()
-    return b"".join(chunks).decode(errors="replace")
