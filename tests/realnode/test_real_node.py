@@ -239,7 +239,6 @@ def test_a_crash_loop_shows_the_previous_log(
     assert eventually(previous_log, "the previous container's log") == ["crashing on purpose"]
 
 
-@pytest.mark.xfail(strict=True, reason="the compiler's file-mount rule is issue 12 (branch manifests)")
 def test_a_file_bind_mount_arrives_as_the_file(
     capsys: pytest.CaptureFixture[str],
     cluster: str,
@@ -260,7 +259,6 @@ def test_a_file_bind_mount_arrives_as_the_file(
     assert exec_in(kube_api, namespace, name, ["cat", "/etc/app/settings.conf"]) == (0, "mode = real\n")
 
 
-@pytest.mark.xfail(strict=True, reason="the compiler's one-shot (Job) rule is issue 12 (branch manifests)")
 def test_a_one_shot_service_runs_to_completion(
     capsys: pytest.CaptureFixture[str],
     cluster: str,
