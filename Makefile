@@ -30,7 +30,7 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ushadow-ops local-cluster build
+	$(BIN)/ushadow-ops local-cluster build --real-node
 	$(BIN)/pytest
 
 ## The conformance suite (conformance/): the compose loader, registry, catalog and compiler against an

@@ -35,6 +35,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "folder with ready-made `kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, `etcd`, `kwok`",
         "built once with Go into `~/.cache/ushadow-ops/bin/<version>/`",
     ),
+    "USHADOW_LOCAL_REAL_NODE": (
+        "`1` makes `local-cluster up` also start a real node (as `--real-node` does)",
+        "`0`: fake nodes only",
+    ),
     "USHADOW_AUTH_ALLOW": (
         "with `[auth]` configured: who may sign in, comma-separated emails or `@domain`s",
         "empty: anyone the identity provider signs in",
@@ -76,6 +80,7 @@ class Settings:
     request_timeout: float
     exec_allowlist: frozenset[str] = field(default_factory=frozenset)
     k8s_bin_dir: Path | None = None
+    local_real_node: bool = False
     scan_concurrency: int = 8
     auth_allow: str = ""
     auth_readonly: str = ""
@@ -116,6 +121,11 @@ class Settings:
         origins = _get(env, "USHADOW_API_CORS_ORIGINS") or ""
         allow = _get(env, "USHADOW_EXEC_ALLOWLIST") or ""
         bin_dir = _get(env, "USHADOW_K8S_BIN_DIR")
+        real_node = (_get(env, "USHADOW_LOCAL_REAL_NODE") or "0").lower()
+        if real_node not in ("0", "1", "true", "false", "yes", "no"):
+            raise InvalidInput(
+                f"USHADOW_LOCAL_REAL_NODE must be 1 or 0, not {real_node!r}", hint="set it to 1 or 0"
+            )
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -125,6 +135,7 @@ class Settings:
             request_timeout=timeout,
             exec_allowlist=frozenset(c for c in allow.split(":") if c),
             k8s_bin_dir=Path(bin_dir).expanduser() if bin_dir else None,
+            local_real_node=real_node in ("1", "true", "yes"),
             scan_concurrency=int(concurrency_raw),
             auth_allow=_get(env, "USHADOW_AUTH_ALLOW") or "",
             auth_readonly=_get(env, "USHADOW_AUTH_READONLY") or "",

@@ -18,7 +18,7 @@ from core.compose import syntax
 from core.compose.consistency import check_consistency
 from core.compose.documents import strip_tags
 from core.compose.including import SECTIONS, load_includes
-from core.compose.metadata import parse_ushadow
+from core.compose.metadata import parse_ushadow, with_service_blocks
 from core.compose.model import ComposeProject, ServiceSpec, TopLevelResource
 from core.compose.raw import RawTopLevel, validate
 from core.compose.reading import Loader, Scope
@@ -152,6 +152,7 @@ def assemble(
     check_consistency(loader, specs, everything, top)
 
     meta, service_meta, meta_warnings = parse_ushadow(rest.get("x-ushadow"), everything, "x-ushadow")
+    service_meta = with_service_blocks(service_meta, merged)
     warnings += meta_warnings
     name = loader.lookup("COMPOSE_PROJECT_NAME") or rest.get("name") or os.path.basename(base_dir.rstrip("/"))
     variables = list(loader.project_track.variables)

@@ -3,7 +3,9 @@
 File-level keys (``namespace``, ``infra_services``, ``description``, ...) describe the file; a key
 that names one of the file's services and holds a mapping describes that service, as in
 ``openmemory-compose.yaml``. A single name where a list is expected (``provides: llm``) becomes a
-list. Keys this project does not know are kept (``UshadowMeta`` allows extras).
+list. Keys this project does not know are kept (``UshadowMeta`` allows extras). A service may also
+carry its own ``x-ushadow`` mapping (``node: real`` places it on the local cluster's real node);
+its keys win over the file-level entry for that service.
 """
 
 from __future__ import annotations
@@ -52,3 +54,20 @@ def parse_ushadow(
         else:
             file_level[key] = value
     return _coerce_meta(file_level, where), per_service, warnings
+
+
+def with_service_blocks(
+    per_service: dict[str, UshadowMeta], services: dict[str, dict[str, Any]]
+) -> dict[str, UshadowMeta]:
+    """``per_service`` plus each service's own ``x-ushadow`` mapping (its keys win)."""
+    out = dict(per_service)
+    for name, service in services.items():
+        block = service.get("x-ushadow") if isinstance(service, dict) else None
+        if block is None:
+            continue
+        where = f"services.{name}.x-ushadow"
+        if not isinstance(block, dict):
+            raise InvalidInput(f"{where}: expected a mapping (e.g. {{node: real}})")
+        known = out[name].model_dump(exclude_defaults=True) if name in out else {}
+        out[name] = _coerce_meta({**known, **block}, where)
+    return out

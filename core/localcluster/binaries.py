@@ -102,9 +102,16 @@ def _tools_go(packages: list[str]) -> str:
 
 
 def _build_wrapped(
-    go: str, module: str, version: str, staging_version: str, packages: list[str], out: Path, ldflags: str
+    go: str,
+    module: str,
+    version: str,
+    staging_version: str,
+    packages: list[str],
+    out: Path,
+    ldflags: str,
+    suffix: str = "",
 ) -> None:
-    work = cache_root() / "build" / f"{module.replace('/', '_')}-{version}"
+    work = cache_root() / "build" / f"{module.replace('/', '_')}-{version}{suffix}"
     work.mkdir(parents=True, exist_ok=True)
     upstream = _module_gomod(go, module, version, work)
     (work / "go.mod").write_text(
@@ -112,7 +119,7 @@ def _build_wrapped(
     )
     (work / "tools.go").write_text(_tools_go(packages))
     _run([go, "mod", "tidy"], work)
-    tmp = out.with_name(out.name + ".partial")
+    tmp = out.with_name(out.name + suffix + ".partial")
     tmp.mkdir(parents=True, exist_ok=True)
     _run([go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp) + "/", *packages], work)
     for built in tmp.iterdir():
@@ -205,3 +212,33 @@ def _build_missing(out: Path, missing: list[str], progress: Callable[[str], None
         )
     progress(f"control plane binaries ready in {time.monotonic() - started:.0f}s")
     return Toolchain(out, built=True)
+
+
+def ensure_kubelet(*, progress: Callable[[str], None] = lambda _m: None) -> Path:
+    """The kubelet for the real node, built once from the same wrapper module into the same cache.
+
+    It has its own work and partial directories, so it can build while the control plane builds.
+    """
+    out = default_bin_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    kubelet = out / "kubelet"
+    if kubelet.is_file():
+        return kubelet
+    with _build_lock(out):  # another run may be building it (or the control plane) right now
+        if kubelet.is_file():
+            return kubelet
+        go = _require_go()
+        started = time.monotonic()
+        progress(f"building the Kubernetes {K8S_VERSION} kubelet with Go (once; cached in {out})")
+        _build_wrapped(
+            go,
+            "k8s.io/kubernetes",
+            K8S_VERSION,
+            "v0." + K8S_VERSION.split(".", 1)[1],
+            ["k8s.io/kubernetes/cmd/kubelet"],
+            out,
+            _k8s_ldflags(),
+            suffix="-kubelet",
+        )
+        progress(f"kubelet ready in {time.monotonic() - started:.0f}s")
+    return kubelet

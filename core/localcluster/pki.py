@@ -73,6 +73,19 @@ class Authority:
         self.ca.cert.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
         _write_private(self.ca.key, _key_pem(self._key))
 
+    @classmethod
+    def existing(cls, directory: Path) -> Authority:
+        """The authority ``__init__`` wrote to ``directory`` before (to sign more certificates)."""
+        self = cls.__new__(cls)
+        self.dir = directory
+        key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError(f"{directory / 'ca.key'} is not an EC key")
+        self._key = key
+        self._cert = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
+        self.ca = KeyPair(directory / "ca.crt", directory / "ca.key")
+        return self
+
     def issue(
         self,
         stem: str,

@@ -80,12 +80,19 @@ class Http:
         self.ctx = ssl.create_default_context(cafile=str(ca))
         self.ctx.load_cert_chain(str(cert), str(key))
 
-    def request(self, method: str, path: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        timeout: float = 5,
+        content_type: str = "application/json",
+    ) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.server + path, data=data, method=method)
         req.add_header("Accept", "application/json")
         if data is not None:
-            req.add_header("Content-Type", "application/json")
+            req.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(req, context=self.ctx, timeout=timeout) as resp:
                 raw = resp.read()

@@ -28,6 +28,7 @@ from core.localcluster.fakepods import SCRATCH, streaming_config
 from core.localcluster.kwok import FAKE_LOG, KWOK_ANNOTATION, KWOK_CONFIG, NODE_NAMES, node_object
 from core.localcluster.pki import Authority, service_account_keys
 from core.localcluster.plumbing import HOST, Http, alive, free_port, kubeconfig_yaml, wait_until
+from core.localcluster.realnode import RealNode
 
 SERVICE_CIDR = "10.96.0.0/16"
 READY_TIMEOUT = 120.0
@@ -105,6 +106,10 @@ class LocalCluster:
         except (OSError, ssl.SSLError):
             return False
         return status == 200
+
+    def http(self, state: ClusterState) -> Http:
+        """An admin HTTPS client for the control plane of ``state``."""
+        return self._http(state)
 
     def _http(self, state: ClusterState) -> Http:
         pki = Path(state.directory) / "pki"
@@ -333,6 +338,9 @@ class LocalCluster:
         """Stop every process we started (by pid, checking it is ours) and remove the state."""
         state = self.state
         stopped: list[str] = []
+        # The real node first, while the API server still answers (it drains the node's pods).
+        http = self._http(state) if state is not None and self.running() else None
+        real = RealNode(self.dir).down(http)
         if state is not None:
             order = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"]
             for name in order:
@@ -355,4 +363,4 @@ class LocalCluster:
                     os.waitpid(pid, os.WNOHANG)
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
-        return stopped
+        return real + stopped

@@ -103,6 +103,7 @@ from core.manifests.volumes import Report, VolumePlan, VolumeSettings
 from core.manifests.workloads import (
     init_containers,
     network_notes,
+    place_on_node,
     pod_spec,
     restart_warning,
     scheduled,
@@ -267,6 +268,7 @@ class _Builder:
             spec, main, plan.volumes, service_account_token=options.service_account_token, report=report
         )
         scheduled(spec, pod, plan, self.selector, report)
+        place_on_node(pod, self.project, spec.name)
         restart_warning(spec, kind, report)
         init = init_containers(spec, self.project, options, report)
         if init:

@@ -17,6 +17,7 @@ from typing import Any
 
 from core.compose.model import ComposeProject, ServiceSpec
 from core.conventions import ENV_HASH_ANNOTATION, SERVICE_ID_ANNOTATION
+from core.errors import InvalidInput
 from core.manifests.compilations import CompileOptions, kube_name
 from core.manifests.controllers import Choice, job_body, job_object
 from core.manifests.podspecs import host_aliases
@@ -68,6 +69,29 @@ def pod_spec(
     if security:
         pod["securityContext"] = security
     return pod
+
+
+NODE_KEY = "ushadow.io/node"
+
+
+def place_on_node(pod: Manifest, project: ComposeProject | None, service: str) -> None:
+    """``x-ushadow: {node: real}`` on a service: a nodeSelector and a toleration for nodes labelled and
+    tainted ``ushadow.io/node=<value>`` (the local cluster's real node is ``real``)."""
+    meta = project.service_meta.get(service) if project else None
+    node = (meta.model_extra or {}).get("node") if meta is not None else None
+    if node is None:
+        return
+    value = str(node)
+    if not isinstance(node, str | int) or not is_label_value(value) or not value:
+        raise InvalidInput(
+            f"x-ushadow node of {service} must be a label value such as real, not {node!r}",
+            hint="write x-ushadow: {node: real} to run it on the local cluster's real node",
+        )
+    pod["nodeSelector"] = {**pod.get("nodeSelector", {}), NODE_KEY: value}
+    pod["tolerations"] = [
+        *pod.get("tolerations", []),
+        {"key": NODE_KEY, "operator": "Equal", "value": value, "effect": "NoSchedule"},
+    ]
 
 
 def scheduled(
