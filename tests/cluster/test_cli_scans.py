@@ -200,8 +200,8 @@ def test_scans_persist_in_the_data_dir(cluster: str, workloads: str, settings: S
 def test_the_scan_table_leads_with_readiness_and_the_connection_string(cluster: str, workloads: str) -> None:
     """For people, the connection string (the value they copy) is a column, not the long reason."""
     out = cli("scan", cluster).stdout
-    header = next(line for line in out.splitlines() if line.startswith("type"))
-    assert header.split()[:5] == ["type", "service", "namespace", "ready", "connection"]
-    assert "reason" not in header
+    header = next(line for line in out.splitlines() if line.lower().startswith("type"))
+    assert header.lower().split()[:5] == ["type", "service", "namespace", "ready", "connection"]
+    assert "reason" not in header.lower()
     row = next(line for line in out.splitlines() if line.startswith("redis "))
     assert f"redis://redis.{workloads}.svc.cluster.local:6379" in row
