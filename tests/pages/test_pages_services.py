@@ -207,6 +207,7 @@ def test_a_link_opens_a_service_with_its_manifests(registry: Path, downloads: Do
         "ConfigMap api-config",
         "Secret api-secrets",
         "Service api",
+        "NetworkPolicy api",  # who may reach it: the compose networks it shares
         "Deployment api",
     ]
     download = downloads(at, "services_download_yaml").decode()
