@@ -194,6 +194,8 @@ def _status_text(cluster: Cluster) -> str:
 
 
 def add_form(settings: Settings, store: Store) -> None:
+    """The add-a-cluster form, drawn top to bottom on purpose: one widget per statement, in the
+    order people fill it in."""
     nonce = st.session_state.setdefault(NONCE, 0)
     source = st.radio(
         "Kubeconfig", ["Upload a file", "Paste YAML"], horizontal=True, key="clusters_add_source"

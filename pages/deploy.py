@@ -220,7 +220,9 @@ def deployments_table(store: Store, cluster: Cluster) -> None:
 
 
 def group_section(settings: Settings, store: Store, cluster: Cluster, namespace: str) -> None:
-    """deploy-infra / deploy-app / deploy-all, as the CLI has them."""
+    """deploy-infra / deploy-app / deploy-all, as the CLI has them.
+
+    Drawn top to bottom on purpose: one widget per statement, in the order people see them."""
     with st.expander(
         "Deploy many: the registry's infrastructure, its apps, or both", icon=":material/stacks:"
     ):

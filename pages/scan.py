@@ -230,6 +230,8 @@ def show_changes(diff: ScanDiff) -> None:
 
 
 def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
+    """A stored scan, drawn top to bottom on purpose: one element per statement, in the order
+    people read them (heading, link, figures, tables, changes, downloads)."""
     scan = view.scan
     link = scan_link(
         public_base(settings.public_url, configured=settings.public_url_set, seen_at=seen_at()),

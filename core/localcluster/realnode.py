@@ -110,7 +110,10 @@ class RealNode:
         self.dir = cluster_dir / "real-node"
 
     def up(self, http: Http, server: str, *, progress: Progress = lambda _m: None) -> bool:
-        """Start containerd and the kubelet and wait for the node to be Ready; False when it already ran."""
+        """Start containerd and the kubelet and wait for the node to be Ready; False when it already ran.
+
+        Kept as one sequence on purpose: each step needs the one before it (packages, images,
+        network, containerd, kubelet, node Ready), and a failure stops what had started."""
         hostnet.require_root()
         other = RealNodeState.load()
         ours = other is not None and Path(other.cluster_dir) == self.cluster_dir

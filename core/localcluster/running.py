@@ -118,7 +118,10 @@ class LocalCluster:
     def up(
         self, tools: Toolchain, *, progress: Callable[[str], None] = lambda _m: None
     ) -> tuple[ClusterState, bool]:
-        """Start everything and wait until nodes are Ready. Returns (state, started_now)."""
+        """Start everything and wait until nodes are Ready. Returns (state, started_now).
+
+        Kept as one sequence on purpose: each component starts after the one it needs (etcd, the
+        API server, the controllers, kwok), and a failure anywhere stops what had started."""
         existing = self.state
         if existing is not None and self.healthy():
             return existing, False

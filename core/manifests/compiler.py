@@ -223,7 +223,8 @@ class _Builder:
         return out
 
     def build(self) -> CompiledService:
-        # The order of the steps is the order of the warnings and notes.
+        """The compiled service. Kept as one sequence on purpose: the order of its steps is the order
+        of the warnings and notes people read, and each step is one call."""
         spec, options, report = self.spec, self.options, self.report
         knobs = knobs_for(self.project, spec.name)
         image = container_image(spec, override=self._option(options.images), sid=self.sid, report=report)

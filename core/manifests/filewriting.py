@@ -121,6 +121,9 @@ def write_files(
 
     ``seeds`` are created when missing and never overwritten or removed (files for people to fill
     in). Every refusal is checked before anything is written.
+
+    Kept whole on purpose: the checks and the writes are one pass over the same plan, so that no
+    refusal can come after a first file was written.
     """
     seeds = seeds or {}
     if out_dir.exists() and not out_dir.is_dir():
