@@ -5,14 +5,14 @@ Lists of scans (the Scan page's history, the Clusters page, ``scans list``) read
 never a scan's match rows. Existing scans get their counts and types here; their diff is computed
 the first time one is opened, and kept.
 
-Revision ID: 0004_scan_summaries
+Revision ID: 0004
 Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_scan_summaries"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
