@@ -264,8 +264,12 @@ class App:
         # in the middle of the viewport, so the toolbar (drawn above the frame) is on screen too
         frame.evaluate("e => e.scrollIntoView({block: 'center'})")
         frame.hover()
+        button = frame.get_by_role("button", name="Download as CSV")
+        button.wait_for(state="visible")
         with self.page.expect_download() as download:
-            frame.get_by_role("button", name="Download as CSV").click()
+            # dispatched to the button itself: while a page still redraws, a heading above the frame
+            # can lie over the toolbar for a moment and take an ordinary click
+            button.dispatch_event("click")
         path = download.value.path()
         self.rest_mouse()
         text = Path(path).read_text(encoding="utf-8-sig")

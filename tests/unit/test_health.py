@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.settings import Settings
+from core.store.databases import HEAD_REVISION
 from core.store.health import health
 from core.store.store import Store
 
@@ -11,7 +12,7 @@ def test_healthy_store(store: Store) -> None:
     ok, detail = health(store)
     assert ok
     assert detail["database"] == "ok"
-    assert detail["schema"] == "0003"
+    assert detail["schema"] == HEAD_REVISION
 
 
 def test_broken_database_is_reported_not_raised(settings: Settings) -> None:
