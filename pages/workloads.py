@@ -17,6 +17,7 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
 from core.views.urlstate import SERVICE, TAB
+from pages._fleet_tabs import drift_tab, events_tab, history_tab
 from pages._run_command import run_command_tab
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
@@ -33,7 +34,7 @@ PAGE = "workloads"
 FLASH = "workloads_flash"  # above everything (an undeploy: the workload's tabs are gone)
 TAB_FLASH = "workloads_flash_{}"  # inside a tab: what its action did, shown after the rerun
 UNDEPLOY = "workloads_undeploy"  # the confirmation's widget keys
-TABS = ["Logs", "Restart", "Scale", "Undeploy", "Run a command"]
+TABS = ["Logs", "Events", "Drift", "History", "Restart", "Scale", "Undeploy", "Run a command"]
 
 
 def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
@@ -278,9 +279,15 @@ st.dataframe(
 st.dataframe(pod_table(workloads), hide_index=True, width="stretch", key="workloads_pods")
 
 selected = pick_workload(workloads)
-logs, restart, scale, undeploy, run = st.tabs(TABS, default=read_param(PAGE, TAB, tabs=TABS))
+logs, events, drift, history, restart, scale, undeploy, run = st.tabs(TABS, default=read_param(PAGE, TAB, tabs=TABS))
 with logs:
     logs_tab(settings, store, cluster, namespace, selected)
+with events:
+    events_tab(settings, store, cluster, namespace, selected)
+with drift:
+    drift_tab(settings, store, cluster, namespace, selected)
+with history:
+    history_tab(settings, store, cluster, namespace, selected)
 with restart:
     restart_tab(settings, store, cluster, namespace, selected)
 with scale:
