@@ -65,6 +65,7 @@ def cell(record: Deployment, live: Live | None, reachable: bool | None) -> dict[
     """One service on one target: recorded, and live when read."""
     images, replicas = recorded_shape(record)
     out: dict[str, Any] = {
+        "name": record.name,
         "image": images[0] if images else None,
         "tag": tag_of(images[0]) if images else None,
         "deployment_id": record.deployment_id,
