@@ -18,6 +18,7 @@ from core.store.records import Cluster
 from core.store.store import Store
 from core.views.urlstate import SERVICE, TAB
 from pages._fleet_tabs import drift_tab, events_tab, history_tab
+from pages._live import live_section
 from pages._run_command import run_command_tab
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
@@ -269,14 +270,30 @@ if not workloads:
     )
     st.stop()
 
-st.dataframe(
-    workload_table(workloads),
-    hide_index=True,
-    width="stretch",
-    key="workloads_table",
-    column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out")},
-)
-st.dataframe(pod_table(workloads), hide_index=True, width="stretch", key="workloads_pods")
+first_read = [workloads]  # the full run's reading; a live refresh reads the cluster again
+
+
+def draw_tables() -> None:
+    try:
+        if first_read:
+            found = first_read.pop()
+        else:
+            with with_operator(settings, store, cluster) as ops:
+                found = ops.status(namespace)
+    except UshadowError as exc:
+        show_error(exc)
+        return
+    st.dataframe(
+        workload_table(found),
+        hide_index=True,
+        width="stretch",
+        key="workloads_table",
+        column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out")},
+    )
+    st.dataframe(pod_table(found), hide_index=True, width="stretch", key="workloads_pods")
+
+
+live_section("workloads", draw_tables)
 
 selected = pick_workload(workloads)
 logs, events, drift, history, restart, scale, undeploy, run = st.tabs(TABS, default=read_param(PAGE, TAB, tabs=TABS))
