@@ -14,6 +14,7 @@ from core.operate.drift import latest_record
 from core.operate.drifting import check_service
 from core.operate.events import workload_events
 from core.operate.inspecting import WorkloadStatus
+from core.operate.liveyaml import live_yaml
 from core.operate.operating import Operator
 from core.settings import Settings
 from core.store.records import Cluster, Deployment
@@ -44,6 +45,21 @@ def events_tab(
         for e in events
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="workloads_events")
+
+
+def yaml_tab(
+    settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
+) -> None:
+    """What runs, as the API server has it (managedFields folded away, Secret values masked)."""
+    if not st.button("Show live YAML", key="workloads_yaml", icon=":material/code:"):
+        return
+    try:
+        with Operator(store, settings, cluster.cluster_id) as ops, named(cluster.name):
+            text = live_yaml(ops.kube, namespace, selected.workload.name)
+    except UshadowError as exc:
+        show_error(exc)
+        return
+    st.code(text, language="yaml")
 
 
 def drift_tab(

@@ -98,3 +98,24 @@ def test_workloads_events_drift_and_roll_back_to_an_earlier_deploy(
         newest.message == f"rolled back to deployment {first.deployment_id}"
         and "page-Secret-77" not in newest.manifests
     )
+
+
+def test_workloads_live_yaml_is_masked_and_logs_can_be_searched(
+    cluster_id: str, store: Store, registry: Path, namespace: str
+) -> None:
+    _deploy(store, registry)
+    at = open_page("workloads", cluster=cluster_id, namespace=namespace, service="shop-api")
+    assert not at.exception, at.exception
+    at.button(key="workloads_yaml").click().run()
+    assert not at.exception, at.exception
+    (text,) = [c.value for c in at.code if "kind: Deployment" in c.value]
+    assert "kind: Secret" in text and "SHOP_API_KEY: '********'" in text
+    assert "page-Secret-77" not in text and "f:spec" not in text
+    assert "managedFields: '(folded: ushadow" in text
+
+    at.text_input(key="workloads_log_search").input("ushadow-local").run()
+    at.button(key="workloads_logs").click().run()
+    assert not at.exception, at.exception
+    assert any("ushadow-local: ready" in c.value for c in at.code)
+    at.text_input(key="workloads_log_search").input("no-such-line").run()  # the logs stay shown
+    assert any(c.value == "(no line matches)" for c in at.code)
