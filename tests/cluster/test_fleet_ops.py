@@ -217,3 +217,24 @@ def test_fleet_shows_each_service_on_each_target_and_a_dead_cluster_as_one_grey_
         assert code == 0 and [t["target"] for t in prod["targets"]] == [f"other/{second}"]
     finally:
         core.delete_namespace(second, _request_timeout=10)
+
+
+def test_scan_all_clusters_scans_every_connected_cluster(
+    capsys: pytest.CaptureFixture[str], store: Store, settings: Settings, admin_kubeconfig: str, cluster: str
+) -> None:
+    from core.clusters import registering
+
+    text = Path(admin_kubeconfig).read_text()
+    server = next(line.split("server:", 1)[1].strip() for line in text.splitlines() if "server:" in line)
+    registering.add_cluster(
+        store,
+        settings,
+        name="dead",
+        kubeconfig=text.replace(server, "https://127.0.0.1:1"),
+        save_unreachable=True,
+    )
+    code, docs, err = run(capsys, "scan", "--all-clusters")
+    assert code == 0, err
+    assert [d["cluster"] for d in docs] == ["local"]  # the unreachable one is not connected: left out
+    code, _, err = run(capsys, "scan", "local", "--all-clusters")
+    assert code != 0 and "not both" in err
