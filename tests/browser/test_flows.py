@@ -448,7 +448,7 @@ def test_workloads_updates_ready_counts_after_a_scale_without_a_click(
     cluster_id = local_cluster_registered.cluster_id
     page = app.open(f"workloads?cluster={cluster_id}&namespace={NAMESPACE}").page
     grid = app.dataframe("workload").first.locator('table[role="grid"]')
-    expect(grid).to_contain_text("1/1")
+    expect(grid).to_contain_text("1/1", timeout=60_000)
     expect(page.get_by_text(re.compile(r"updated \d+ s ago"))).to_be_visible()
     apps = client.AppsV1Api(kube_api)
     apps.patch_namespaced_deployment_scale(
