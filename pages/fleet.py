@@ -4,7 +4,7 @@ The table is drawn from the stored deployment records at once (image tag, last d
 50 clusters x 40 services never wait on a cluster; "Read clusters" reads them all in parallel within
 the request timeout and lays ready/desired, the running image and a quick drift mark over it. A
 cluster that does not answer is one grey column. Filters (cluster label, service) are in the URL
-(``?label=env=prod&service=shop``).
+(``?label=env=prod&service=shop``, through ``core.views.urlstate``).
 """
 
 import pandas as pd
@@ -12,11 +12,13 @@ import streamlit as st
 
 from core.errors import UshadowError
 from core.operate.fleetreads import fleet_view
+from core.views.urlstate import LABEL, SERVICE
 from pages._ui.errors import show_error
-from pages._ui.navigation import page_file
 from pages._ui.resources import get_settings, get_store
 from pages._ui.text import md
+from pages._ui.urls import link_to, read_param, write_params
 
+PAGE = "fleet"
 LIVE = "fleet_live"
 
 
@@ -68,14 +70,10 @@ store = get_store()
 
 left, right = st.columns(2)
 labels_text = left.text_input(
-    "Cluster labels", value=st.query_params.get("label", ""), placeholder="env=prod", key="fleet_labels"
+    "Cluster labels", value=read_param(PAGE, LABEL) or "", placeholder="env=prod", key="fleet_labels"
 )
-wanted = right.text_input("Service", value=st.query_params.get("service", ""), key="fleet_service")
-for key, value in (("label", labels_text), ("service", wanted)):
-    if value:
-        st.query_params[key] = value
-    else:
-        st.query_params.pop(key, None)
+wanted = right.text_input("Service", value=read_param(PAGE, SERVICE) or "", key="fleet_service")
+write_params(PAGE, label=labels_text, service=wanted)
 labels = parse_labels(labels_text)
 
 if st.button("Read clusters", key="fleet_read", icon=":material/refresh:"):
@@ -121,12 +119,11 @@ if len(cells) > 60:
     cells = []
 by_name = {t["target"]: t for t in view["targets"]}
 for row, name, c in cells:
-    st.page_link(
-        page_file("workloads"),
-        label=f"{md(row['service_id'])} on {md(name)}",
-        query_params={
-            "cluster": by_name[name]["cluster_id"],
-            "namespace": by_name[name]["namespace"],
-            "service": c["name"],
-        },
+    link_to(
+        "workloads",
+        f"{md(row['service_id'])} on {md(name)}",
+        ":material/monitoring:",
+        cluster=by_name[name]["cluster_id"],
+        namespace=by_name[name]["namespace"],
+        service=c["name"],
     )
