@@ -56,6 +56,7 @@ PAGES = {
         page("services", "Services", ":material/apps:"),
         page("deploy", "Deploy", ":material/rocket_launch:"),
         page("workloads", "Workloads", ":material/monitoring:"),
+        page("fleet", "Fleet", ":material/grid_view:"),
     ],
     "Admin": [
         page("tokens", "API tokens", ":material/key:"),

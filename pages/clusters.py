@@ -18,6 +18,7 @@ from core.store.records import Cluster
 from core.store.store import Store
 from core.store.summaries import ScanSummary
 from core.views.urlstate import cluster_scan_path
+from pages._live import live_section
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
 from pages._ui.errors import show_error
@@ -303,13 +304,19 @@ if clusters:
     bad_col.metric("Need attention", problems)
     if action.button("Re-check all", key="clusters_recheck_all", icon=":material/refresh:"):
         recheck_all(settings, store, len(clusters))
-    st.dataframe(
-        cluster_table(clusters, store.latest_scan_summaries()).style.map(status_css, subset=["status"]),
-        column_config=COLUMNS,
-        hide_index=True,
-        width="stretch",
-        key="clusters_table",
-    )
+
+    def draw_table() -> None:  # stored state, read again while the page is open (checks, scans)
+        st.dataframe(
+            cluster_table(store.list_clusters(), store.latest_scan_summaries()).style.map(
+                status_css, subset=["status"]
+            ),
+            column_config=COLUMNS,
+            hide_index=True,
+            width="stretch",
+            key="clusters_table",
+        )
+
+    live_section("clusters", draw_table, every=10.0)
     st.subheader("Selected cluster")
     cluster_panel(settings, store, selected_cluster(store, clusters))
 else:

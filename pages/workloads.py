@@ -11,12 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UshadowError
-from core.operate.inspecting import WorkloadStatus
+from core.operate.inspecting import PodLog, WorkloadStatus
 from core.operate.operating import Operator
 from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
 from core.views.urlstate import SERVICE, TAB
+from pages._fleet_tabs import drift_tab, events_tab, history_tab, yaml_tab
+from pages._live import live_section
 from pages._run_command import run_command_tab
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
@@ -33,7 +35,8 @@ PAGE = "workloads"
 FLASH = "workloads_flash"  # above everything (an undeploy: the workload's tabs are gone)
 TAB_FLASH = "workloads_flash_{}"  # inside a tab: what its action did, shown after the rerun
 UNDEPLOY = "workloads_undeploy"  # the confirmation's widget keys
-TABS = ["Logs", "Restart", "Scale", "Undeploy", "Run a command"]
+SHOWING_LOGS = "workloads_showing_logs"
+TABS = ["Logs", "Events", "Drift", "History", "YAML", "Restart", "Scale", "Undeploy", "Run a command"]
 
 
 def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
@@ -114,26 +117,51 @@ def logs_tab(
     container = container_col.selectbox("Container", containers or ["-"], key="workloads_container")
     pod = pod_col.selectbox("Pod", pods, key="workloads_pod")
     previous = st.checkbox("Previous container (after a crash)", key="workloads_previous")
-    if not st.button("Show logs", key="workloads_logs", icon=":material/article:"):
-        return
-    try:
-        with st.spinner("Reading the logs…"), with_operator(settings, store, cluster) as ops:
-            found = ops.logs(
-                namespace,
-                selected.workload.name,
-                tail=int(tail),
-                container=container if containers else None,
-                previous=previous,
-                pod=None if pod == "all pods" else pod,
-            )
-    except UshadowError as exc:
-        show_error(exc)
-        return
+    search_col, stamps_col, follow_col = st.columns([2, 1, 1])
+    search = search_col.text_input(
+        "Search", key="workloads_log_search", placeholder="only lines with this text"
+    )
+    stamps = stamps_col.checkbox("Timestamps", key="workloads_log_stamps")
+    following = follow_col.toggle(
+        "Follow", key="workloads_log_follow", help="read the log again every 3 seconds"
+    )
+
+    def show() -> None:
+        try:
+            with with_operator(settings, store, cluster) as ops:
+                found = ops.logs(
+                    namespace,
+                    selected.workload.name,
+                    tail=int(tail),
+                    container=container if containers else None,
+                    previous=previous,
+                    pod=None if pod == "all pods" else pod,
+                    timestamps=stamps,
+                )
+        except UshadowError as exc:
+            show_error(exc)
+            return
+        draw_logs(selected, found, search)
+
+    if following:
+        st.fragment(run_every=3.0)(show)()
+    elif (
+        st.button("Show logs", key="workloads_logs", icon=":material/article:")
+        or st.session_state.get(SHOWING_LOGS) == selected.workload.name
+    ):
+        st.session_state[SHOWING_LOGS] = selected.workload.name  # a new search keeps them shown
+        with st.spinner("Reading the logs…"):
+            show()
+
+
+def draw_logs(selected: WorkloadStatus, found: list[PodLog], search: str) -> None:
     text = ""
     for log in found:
+        lines = log.text.splitlines(keepends=True)
+        shown = "".join(line for line in lines if search.lower() in line.lower()) if search else log.text
         st.caption(f"{md(log.pod)} / {md(log.container)}" + (" (previous)" if log.previous else ""))
-        st.code(log.text or "(empty)", language=None)
-        text += f"==> {log.pod}/{log.container} <==\n{log.text}\n"
+        st.code(shown or ("(no line matches)" if search else "(empty)"), language=None)
+        text += f"==> {log.pod}/{log.container} <==\n{shown}\n"
     st.download_button(
         "Download",
         text,
@@ -268,19 +296,45 @@ if not workloads:
     )
     st.stop()
 
-st.dataframe(
-    workload_table(workloads),
-    hide_index=True,
-    width="stretch",
-    key="workloads_table",
-    column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out")},
-)
-st.dataframe(pod_table(workloads), hide_index=True, width="stretch", key="workloads_pods")
+first_read = [workloads]  # the full run's reading; a live refresh reads the cluster again
+
+
+def draw_tables() -> None:
+    try:
+        if first_read:
+            found = first_read.pop()
+        else:
+            with with_operator(settings, store, cluster) as ops:
+                found = ops.status(namespace)
+    except UshadowError as exc:
+        show_error(exc)
+        return
+    st.dataframe(
+        workload_table(found),
+        hide_index=True,
+        width="stretch",
+        key="workloads_table",
+        column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out")},
+    )
+    st.dataframe(pod_table(found), hide_index=True, width="stretch", key="workloads_pods")
+
+
+live_section("workloads", draw_tables)
 
 selected = pick_workload(workloads)
-logs, restart, scale, undeploy, run = st.tabs(TABS, default=read_param(PAGE, TAB, tabs=TABS))
+logs, events, drift, history, live_yaml, restart, scale, undeploy, run = st.tabs(
+    TABS, default=read_param(PAGE, TAB, tabs=TABS)
+)
 with logs:
     logs_tab(settings, store, cluster, namespace, selected)
+with events:
+    events_tab(settings, store, cluster, namespace, selected)
+with drift:
+    drift_tab(settings, store, cluster, namespace, selected)
+with history:
+    history_tab(settings, store, cluster, namespace, selected)
+with live_yaml:
+    yaml_tab(settings, store, cluster, namespace, selected)
 with restart:
     restart_tab(settings, store, cluster, namespace, selected)
 with scale:

@@ -83,11 +83,21 @@ def _print_scan(data: dict[str, Any]) -> None:
 
 
 def _scan(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.scan.jobs import run_scan, run_scans
-
     if args.all_namespaces and args.namespaces:
         raise InvalidInput("give either -n NAMESPACE or --all-namespaces, not both")
-    if len(args.clusters) == 1:
+    if args.all_clusters and args.clusters:
+        raise InvalidInput("give either CLUSTER names or --all-clusters, not both")
+    if not args.all_clusters and not args.clusters:  # a usage error: nothing heavy loaded for it
+        raise InvalidInput("name a CLUSTER to scan, or give --all-clusters")
+    from core.scan.jobs import run_scan, run_scans
+
+    if args.all_clusters:
+        args.clusters = [c.cluster_id for c in ctx.store.list_clusters() if c.status == "connected"]
+        if not args.clusters:
+            raise InvalidInput(
+                "no connected cluster to scan", hint="`ushadow-ops clusters list` shows their status"
+            )
+    if len(args.clusters) == 1 and not args.all_clusters:  # --all-clusters always gives a list
 
         def progress(message: str, fraction: float) -> None:
             ctx.progress(f"[{fraction:4.0%}] {message}")
@@ -186,9 +196,14 @@ def register(sub: Any) -> None:
     )
     run.add_argument(
         "clusters",
-        nargs="+",
+        nargs="*",
         metavar="CLUSTER",
         help="cluster id or name; several are scanned in parallel (at most USHADOW_SCAN_CONCURRENCY at once)",
+    )
+    run.add_argument(
+        "--all-clusters",
+        action="store_true",
+        help="every connected cluster, in parallel, each in its own namespace (or all with -A)",
     )
     run.add_argument(
         "-n",

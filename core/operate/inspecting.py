@@ -82,6 +82,7 @@ def logs(
     container: str | None = None,
     previous: bool = False,
     pod: str | None = None,
+    timestamps: bool = False,
 ) -> list[PodLog]:
     """The last ``tail`` lines of each pod of the workload (or of one ``pod``)."""
     if tail is not None and tail < 0:
@@ -113,6 +114,8 @@ def logs(
             query["tailLines"] = str(tail)
         if previous:
             query["previous"] = "true"
+        if timestamps:
+            query["timestamps"] = "true"
         text = kube.call(
             f"reading the log of pod {name}",
             _read_log,

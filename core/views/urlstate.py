@@ -1,13 +1,14 @@
 """Every page's URL state: the one place that builds and reads the dashboard's query parameters.
 
-Everything a link must reproduce is in the URL, under five names (:data:`PARAMS`):
+Everything a link must reproduce is in the URL, under six names (:data:`PARAMS`):
 
 - ``cluster``: a registered cluster, by id or by name (the page resolves it through the store);
 - ``namespace``: a Kubernetes namespace;
 - ``service``: a registry service id (``<file-stem>:<service>``, Services and Deploy) or a
   workload's name (Workloads);
 - ``scan``: a stored scan's id (``secrets.token_urlsafe``, see ``core.naming.new_id``);
-- ``tab``: the open tab, as :func:`tab_slug` writes a tab's label.
+- ``tab``: the open tab, as :func:`tab_slug` writes a tab's label;
+- ``label``: cluster labels to filter by (``env=prod team=shop``, Fleet).
 
 :data:`PAGE_PARAMS` says which page keeps which. Reading (:func:`read_state`) validates each value
 and reports a malformed one as an ``InvalidInput`` (the value is then ignored); building
@@ -31,7 +32,8 @@ from core.errors import InvalidInput
 from core.naming import is_dns_label
 
 CLUSTER, NAMESPACE, SERVICE, SCAN, TAB = "cluster", "namespace", "service", "scan", "tab"
-PARAMS = (CLUSTER, NAMESPACE, SERVICE, SCAN, TAB)
+LABEL = "label"
+PARAMS = (CLUSTER, NAMESPACE, SERVICE, SCAN, TAB, LABEL)
 # the pages' URL paths (dashboard.py registers them) and the parameters each keeps, in order
 PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "home": (),
@@ -40,12 +42,14 @@ PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "services": (SERVICE, NAMESPACE),
     "deploy": (CLUSTER, NAMESPACE, SERVICE),
     "workloads": (CLUSTER, NAMESPACE, SERVICE, TAB),
+    "fleet": (LABEL, SERVICE),
     "tokens": (),
 }
 SCAN_PAGE = "scan"
 SCAN_PAGE_PARAMS = PAGE_PARAMS[SCAN_PAGE]
 SCAN_ID_MIN, SCAN_ID_MAX = 16, 64
 SERVICE_MAX = 253
+LABEL_MAX = 512
 _SCAN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 # a cluster's name (core.clusters.registering.NAME_RE) or its id (core.naming.new_id)
 _CLUSTER_REF = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$")
@@ -63,6 +67,7 @@ class PageState:
     service: str | None = None
     scan: str | None = None
     tab: str | None = None
+    label: str | None = None
 
 
 # -- reading: one parser per parameter -------------------------------------------------------------
@@ -134,6 +139,17 @@ def parse_service(value: str | None) -> str:
     return text
 
 
+def parse_labels(value: str | None) -> str:
+    """Cluster labels to filter by: ``key=value`` pairs (spaces or commas between), one line."""
+    text = _given(value, "cluster labels", f"add ?{LABEL}=<key>=<value> to the URL")
+    if len(text) > LABEL_MAX or not text.isprintable():
+        raise InvalidInput(
+            f"cluster labels {_shown(text)!r} in the link are malformed",
+            hint="write them as key=value pairs, e.g. env=prod team=shop",
+        )
+    return text
+
+
 def tab_slug(label: str) -> str:
     """How a tab's label is written in the URL: ``Run a command`` -> ``run-a-command``."""
     return _TAB.sub("-", label.lower()).strip("-")
@@ -164,6 +180,7 @@ def read_state(
         SERVICE: parse_service,
         SCAN: parse_scan_id,
         TAB: lambda value: parse_tab(value, tabs),
+        LABEL: parse_labels,
     }
     values: dict[str, str] = {}
     problems: list[InvalidInput] = []

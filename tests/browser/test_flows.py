@@ -439,3 +439,26 @@ def test_workloads_shows_what_was_deployed(
     assert workloads[f"Deployment/{deployed}"]["ready"] == "1/1"
     assert workloads[f"Deployment/{deployed}"]["service"] == SERVICE
     app.shot("workloads")
+
+
+@pytest.mark.cluster
+def test_workloads_updates_ready_counts_after_a_scale_without_a_click(
+    app: App, local_cluster_registered: Cluster, deployed: str, kube_api: client.ApiClient
+) -> None:
+    cluster_id = local_cluster_registered.cluster_id
+    page = app.open(f"workloads?cluster={cluster_id}&namespace={NAMESPACE}").page
+    grid = app.dataframe("workload").first.locator('table[role="grid"]')
+    expect(grid).to_contain_text("1/1", timeout=60_000)
+    expect(page.get_by_text(re.compile(r"updated \d+ s ago"))).to_be_visible()
+    apps = client.AppsV1Api(kube_api)
+    apps.patch_namespaced_deployment_scale(
+        deployed, NAMESPACE, {"spec": {"replicas": 2}}, _request_timeout=10
+    )
+    try:
+        # no click, no reload: the live section reads the cluster again by itself
+        expect(grid).to_contain_text("2/2", timeout=90_000)
+        app.assert_no_traceback()
+    finally:
+        apps.patch_namespaced_deployment_scale(
+            deployed, NAMESPACE, {"spec": {"replicas": 1}}, _request_timeout=10
+        )

@@ -28,6 +28,7 @@ PAGES = {
     "services": "Services",
     "deploy": "Deploy",
     "workloads": "Workloads",
+    "fleet": "Fleet",
     "tokens": "API tokens",
 }
 
@@ -68,7 +69,7 @@ def test_a_fresh_server_opened_on_a_page_link_still_uses_the_navigation(
     at.switch_page(page_file("clusters")).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Clusters"]
-    # AppTest keeps what the last run registered: our seven pages (home at /home, the root a step on
+    # AppTest keeps what the last run registered: our eight pages (home at /home, the root a step on
     # to it), not a page per file in pages/ (which would include "ui" and "dashboard")
     registered = {info.get("url_pathname") for info in at._registered_pages.values()}
     assert registered == {"", *PAGES}

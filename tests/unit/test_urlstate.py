@@ -184,8 +184,9 @@ SCAN_ID = "AbCdEfGhIjKlMnOpQrStUv"
 TABS = ("Logs", "Restart", "Scale", "Undeploy", "Run a command")
 
 
-def test_every_page_keeps_only_the_five_parameters() -> None:
-    assert set(PAGE_PARAMS) == {"home", "clusters", "scan", "services", "deploy", "workloads", "tokens"}
+def test_every_page_keeps_only_the_known_parameters() -> None:
+    pages = {"home", "clusters", "scan", "services", "deploy", "workloads", "fleet", "tokens"}
+    assert set(PAGE_PARAMS) == pages
     for params in PAGE_PARAMS.values():
         assert set(params) <= set(PARAMS)
         assert len(set(params)) == len(params)
@@ -375,3 +376,11 @@ def test_what_is_built_reads_back(page: str, values: dict[str, str]) -> None:
     state, problems = read_state(page, page_params(page, **values), tabs=TABS)
     assert not problems
     assert state == PageState(**values)
+
+
+def test_fleet_keeps_its_label_and_service_filters() -> None:
+    state, problems = read_state("fleet", {"label": "env=prod team=shop", "service": "shop", "cluster": "x"})
+    assert (state.label, state.service, state.cluster, problems) == ("env=prod team=shop", "shop", None, [])
+    assert page_params("fleet", service="shop", label="env=prod") == {"label": "env=prod", "service": "shop"}
+    state, problems = read_state("fleet", {"label": "env=prod\nx"})
+    assert state.label is None and "cluster labels" in str(problems[0])
