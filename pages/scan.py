@@ -34,7 +34,14 @@ from pages._scanview import ScanView, open_stored, who
 from pages._ui.auth import actor_for, can_change
 from pages._ui.errors import show_error
 from pages._ui.flashes import flash, show_flashes
-from pages._ui.pickers import cluster_choice, cluster_label, linked_cluster, require_clusters
+from pages._ui.pickers import (
+    cluster_choice,
+    cluster_label,
+    linked_cluster,
+    remember_cluster,
+    require_clusters,
+    usable_cluster,
+)
 from pages._ui.progress import Report, progress_box
 from pages._ui.resources import get_settings, get_store
 from pages._ui.text import code, md
@@ -104,7 +111,7 @@ def pick_cluster(store: Store, clusters: list[Cluster], shown: ScanResult | None
     if target in by_id:
         st.session_state[CLUSTER] = target
     elif st.session_state.get(CLUSTER) not in by_id:
-        st.session_state.pop(CLUSTER, None)
+        st.session_state[CLUSTER] = usable_cluster(clusters)
     chosen = st.selectbox(
         "Cluster",
         list(by_id),
@@ -112,6 +119,7 @@ def pick_cluster(store: Store, clusters: list[Cluster], shown: ScanResult | None
         key=CLUSTER,
         on_change=_cluster_picked,
     )
+    remember_cluster(chosen)
     return by_id[chosen]
 
 
