@@ -18,7 +18,7 @@ from core.deploy.groupdeploying import GroupItem, deploy_group
 from core.deploy.plans import form_rows, image_of, load_entry_list, plan_deploy
 from core.errors import UshadowError
 from core.secrets.masking import scrub_messages, scrub_text
-from core.settings import Settings
+from core.settings import Settings, who
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
@@ -205,7 +205,7 @@ def deployments_table(store: Store, cluster: Cluster) -> None:
                 "dry run": r.dry_run,
                 "changed": sum(1 for x in r.resources if x.get("action") not in ("unchanged", None)),
                 "message": r.message or "",
-                "by": r.created_by or "",
+                "by": who(r.created_by),
             }
             for r in records
         ]

@@ -15,7 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.scan.diffs import ScanDiff
 from core.scan.reports import scan_document
-from core.settings import Settings
+from core.settings import Settings, who
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
@@ -30,7 +30,7 @@ from core.views.scans import (
     where,
 )
 from core.views.urlstate import SCAN, elsewhere, public_base, scan_link, scan_path
-from pages._scanview import ScanView, open_stored, who
+from pages._scanview import ScanView, open_stored
 from pages._ui.auth import actor_for, can_change
 from pages._ui.errors import show_error
 from pages._ui.flashes import flash, show_flashes

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from core.settings import who
 from core.store.scans import Match, ScanResult
 from core.store.summaries import ScanSummary
 from core.views.urlstate import scan_path
@@ -156,7 +157,7 @@ def history_table(scans: list[ScanSummary], shown: ScanResult | None) -> pd.Data
             "found": list(s.found),
             "services": s.match_count,
             "errors": s.error_count,
-            "by": s.created_by or "",
+            "by": who(s.created_by),
             "link": scan_path(s.scan_id),
         }
         for s in scans
