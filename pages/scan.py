@@ -10,6 +10,7 @@ Scans hold no credentials, and nothing from a kubeconfig is drawn here.
 import json
 from urllib.parse import urlsplit
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -22,6 +23,7 @@ from core.store.store import Store
 from core.store.summaries import ScanSummary
 from core.views.scans import (
     download_stem,
+    found_summary,
     history_table,
     known_namespaces,
     matches_csv,
@@ -217,6 +219,14 @@ def link_warning(link: str) -> None:
         )
 
 
+def copy_connection_string(table: pd.DataFrame, rows: list[int]) -> None:
+    """The selected row's connection string (else the first row's) in a box with a copy button."""
+    row = table.iloc[rows[0] if rows else 0]
+    if row["connection string"]:
+        st.caption(f"Connection string of {md(str(row['service']))} (select a row for another one):")
+        st.code(str(row["connection string"]), language=None)
+
+
 def show_changes(diff: ScanDiff) -> None:
     st.subheader("Changed since the previous scan")
     if diff.first_scan:
@@ -262,18 +272,21 @@ def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
     unread.metric("Namespaces not readable", len(scan.errors))
 
     st.subheader("Infrastructure types")
-    st.dataframe(
-        view.summary,
-        column_config=SUMMARY_CONFIG,
-        hide_index=True,
-        width="stretch",
-        key="scan_summary",
-    )
+    found_types, missing = found_summary(view.summary)
+    if not found_types.empty:
+        st.dataframe(
+            found_types, column_config=SUMMARY_CONFIG, hide_index=True, width="stretch", key="scan_summary"
+        )
+    if missing:
+        st.caption(f"Not found: {md(', '.join(missing))}.")
+    table = view.matches
     st.subheader("Services recognised")
     if scan.matches:
-        st.dataframe(
-            view.matches, column_config=MATCH_CONFIG, hide_index=True, width="stretch", key="scan_matches"
+        config = {"column_config": MATCH_CONFIG, "hide_index": True, "width": "stretch"}
+        picked = st.dataframe(
+            table, **config, key="scan_matches", on_select="rerun", selection_mode="single-row"
         )
+        copy_connection_string(table, picked.selection.rows)
     else:
         st.caption("No infrastructure recognised in these namespaces.")
     if scan.errors:
@@ -281,12 +294,7 @@ def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
             f"{len(scan.errors)} namespace(s) could not be read; the rest were scanned.",
             icon=":material/warning:",
         )
-        st.dataframe(
-            view.errors,
-            hide_index=True,
-            width="stretch",
-            key="scan_errors",
-        )
+        st.dataframe(view.errors, hide_index=True, width="stretch", key="scan_errors")
 
     show_changes(view.diff)
 

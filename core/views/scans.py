@@ -26,15 +26,15 @@ SUMMARY_COLUMNS = (
     "ready endpoints",
     "readiness",
 )
-MATCH_COLUMNS = (
+MATCH_COLUMNS = (  # what people need first, first: the connection string is the most useful value
     "type",
     "service",
+    "connection string",
     "namespace",
-    "service type",
     "readiness",
     "ready endpoints",
+    "service type",
     "endpoints",
-    "connection string",
     "reason",
 )
 HISTORY_COLUMNS = ("shown", "when", "namespaces", "found", "services", "errors", "by", "link")
@@ -112,6 +112,13 @@ def summary_table(scan: ScanResult) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     return table.sort_values("found", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def found_summary(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`summary_table`'s rows of the types found, and the names of the types not found (for
+    one "not found: a, b, c" line instead of a row each)."""
+    found = table[table["found"]].reset_index(drop=True)
+    return found, [str(t) for t in table.loc[~table["found"], "type"]]
 
 
 def matches_table(scan: ScanResult) -> pd.DataFrame:
