@@ -191,6 +191,9 @@ def run_deploy(
 
 def deployments_table(store: Store, cluster: Cluster) -> None:
     records = store.list_deployments(cluster.cluster_id, limit=200, manifests=False)
+    dry = sum(1 for r in records if r.dry_run)
+    if dry and not st.toggle(f"Show the {dry} dry run(s)", key="deploy_records_dry"):
+        records = [r for r in records if not r.dry_run]  # a dry run deployed nothing
     if not records:
         st.caption("Nothing deployed to this cluster from here yet.")
         return

@@ -70,3 +70,20 @@ def test_the_deploy_caption_names_the_image_after_a_typed_tag(
     captions = [c.value for c in at.caption]
     assert any("demo-notes-api:missing" in c for c in captions), captions
     assert not any("demo-notes-api:1.2.0" in c for c in captions)
+
+
+def test_dry_runs_are_not_listed_among_the_deployments_unless_asked(store: Store) -> None:
+    cid = stored_cluster(store, "alpha", "connected")
+    for name, dry in (("shop-api", False), ("shop-web", True)):
+        store.record_deployment(
+            cluster_id=cid, namespace="ushadow", service_id=f"shop:{name}", name=name, manifests="",
+            resources=[], status="succeeded", message=None, dry_run=dry, actor="local",
+        )  # fmt: skip
+    at = open_page("deploy", cluster="alpha")
+    assert not at.exception, at.exception
+    [records] = [d.value for d in at.dataframe if "dry run" in d.value.columns]
+    assert list(records["name"]) == ["shop-api"]
+    assert list(records["by"]) == ["someone (no sign-in)"]
+    at.toggle(key="deploy_records_dry").set_value(True).run()
+    [records] = [d.value for d in at.dataframe if "dry run" in d.value.columns]
+    assert sorted(records["name"]) == ["shop-api", "shop-web"]
