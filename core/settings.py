@@ -143,3 +143,14 @@ class Settings:
             api_cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             api_failure_limit=int(failures_raw),
         )
+
+
+NO_SIGN_IN_ACTOR = "local"  # the actor recorded when the dashboard or CLI runs without sign-in
+
+
+def who(actor: str | None) -> str:
+    """The person a record names, written one way on every page: ``local`` (recorded without
+    sign-in) reads ``someone (no sign-in)``; a record naming no one reads ``unknown``."""
+    if actor is None or not actor.strip():
+        return "unknown"
+    return "someone (no sign-in)" if actor == NO_SIGN_IN_ACTOR else actor

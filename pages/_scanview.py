@@ -64,10 +64,3 @@ def open_stored(settings: Settings, value: str) -> ScanView | None:
     except UshadowError as exc:
         show_error(exc)
         return None
-
-
-def who(actor: str | None) -> str:
-    """The person a record names; ``local`` is anyone on a dashboard without sign-in."""
-    if actor in (None, ""):
-        return "unknown"
-    return "someone (no sign-in)" if actor == "local" else str(actor)

@@ -15,10 +15,10 @@ from core.compose.registry import RegistryEntry
 from core.deploy.deploying import DeployOutcome, deploy_service
 from core.deploy.envwiring import EnvRow, missing_required
 from core.deploy.groupdeploying import GroupItem, deploy_group
-from core.deploy.plans import form_rows, load_entry_list, plan_deploy
+from core.deploy.plans import form_rows, image_of, load_entry_list, plan_deploy
 from core.errors import UshadowError
 from core.secrets.masking import scrub_messages, scrub_text
-from core.settings import Settings
+from core.settings import Settings, who
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
@@ -191,6 +191,9 @@ def run_deploy(
 
 def deployments_table(store: Store, cluster: Cluster) -> None:
     records = store.list_deployments(cluster.cluster_id, limit=200, manifests=False)
+    dry = sum(1 for r in records if r.dry_run)
+    if dry and not st.toggle(f"Show the {dry} dry run(s)", key="deploy_records_dry"):
+        records = [r for r in records if not r.dry_run]  # a dry run deployed nothing
     if not records:
         st.caption("Nothing deployed to this cluster from here yet.")
         return
@@ -205,7 +208,7 @@ def deployments_table(store: Store, cluster: Cluster) -> None:
                 "dry run": r.dry_run,
                 "changed": sum(1 for x in r.resources if x.get("action") not in ("unchanged", None)),
                 "message": r.message or "",
-                "by": r.created_by or "",
+                "by": who(r.created_by),
             }
             for r in records
         ]
@@ -322,11 +325,7 @@ entry = pick_service(entries)
 if entry.error or entry.spec is None:
     st.error(f"{md(entry.service_id)} cannot be deployed: {md(entry.error or 'it could not be read')}")
     st.stop()
-st.caption(
-    f"{plain_text(entry.meta.display_name or entry.service)}: image {code(str(entry.spec.image))}"
-    + (" · infrastructure" if entry.infra else "")
-    + (f" · {plain_text(entry.meta.description)}" if entry.meta.description else "")
-)
+about = st.empty()  # the caption names the image the form's values give (filled below)
 
 scan = store.wiring_scan(cluster.cluster_id, namespace)
 st.subheader("Environment")
@@ -334,6 +333,11 @@ describe_scan(scan, cluster, namespace)
 form_key = f"{cluster.cluster_id}_{namespace}_{entry.service_id}_{scan.scan_id if scan else 'none'}"
 typed = environment_form(entry, scan, namespace, form_key)
 rows = form_rows(entry, namespace=namespace, scan=scan, typed=typed)
+about.caption(
+    f"{plain_text(entry.meta.display_name or entry.service)}: image {code(str(image_of(entry, rows)))}"
+    + (" · infrastructure" if entry.infra else "")
+    + (f" · {plain_text(entry.meta.description)}" if entry.meta.description else "")
+)
 st.dataframe(
     rows_table(rows),
     hide_index=True,

@@ -10,18 +10,20 @@ Scans hold no credentials, and nothing from a kubeconfig is drawn here.
 import json
 from urllib.parse import urlsplit
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.scan.diffs import ScanDiff
 from core.scan.reports import scan_document
-from core.settings import Settings
+from core.settings import Settings, who
 from core.store.records import Cluster
 from core.store.scans import ScanResult
 from core.store.store import Store
 from core.store.summaries import ScanSummary
 from core.views.scans import (
     download_stem,
+    found_summary,
     history_table,
     known_namespaces,
     matches_csv,
@@ -30,11 +32,18 @@ from core.views.scans import (
     where,
 )
 from core.views.urlstate import SCAN, elsewhere, public_base, scan_link, scan_path
-from pages._scanview import ScanView, open_stored, who
+from pages._scanview import ScanView, open_stored
 from pages._ui.auth import actor_for, can_change
 from pages._ui.errors import show_error
 from pages._ui.flashes import flash, show_flashes
-from pages._ui.pickers import cluster_choice, cluster_label, linked_cluster, require_clusters
+from pages._ui.pickers import (
+    cluster_choice,
+    cluster_label,
+    linked_cluster,
+    remember_cluster,
+    require_clusters,
+    usable_cluster,
+)
 from pages._ui.progress import Report, progress_box
 from pages._ui.resources import get_settings, get_store
 from pages._ui.text import code, md
@@ -104,7 +113,7 @@ def pick_cluster(store: Store, clusters: list[Cluster], shown: ScanResult | None
     if target in by_id:
         st.session_state[CLUSTER] = target
     elif st.session_state.get(CLUSTER) not in by_id:
-        st.session_state.pop(CLUSTER, None)
+        st.session_state[CLUSTER] = usable_cluster(clusters)
     chosen = st.selectbox(
         "Cluster",
         list(by_id),
@@ -112,6 +121,7 @@ def pick_cluster(store: Store, clusters: list[Cluster], shown: ScanResult | None
         key=CLUSTER,
         on_change=_cluster_picked,
     )
+    remember_cluster(chosen)
     return by_id[chosen]
 
 
@@ -209,6 +219,14 @@ def link_warning(link: str) -> None:
         )
 
 
+def copy_connection_string(table: pd.DataFrame, rows: list[int]) -> None:
+    """The selected row's connection string (else the first row's) in a box with a copy button."""
+    row = table.iloc[rows[0] if rows else 0]
+    if row["connection string"]:
+        st.caption(f"Connection string of {md(str(row['service']))} (select a row for another one):")
+        st.code(str(row["connection string"]), language=None)
+
+
 def show_changes(diff: ScanDiff) -> None:
     st.subheader("Changed since the previous scan")
     if diff.first_scan:
@@ -254,18 +272,21 @@ def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
     unread.metric("Namespaces not readable", len(scan.errors))
 
     st.subheader("Infrastructure types")
-    st.dataframe(
-        view.summary,
-        column_config=SUMMARY_CONFIG,
-        hide_index=True,
-        width="stretch",
-        key="scan_summary",
-    )
+    found_types, missing = found_summary(view.summary)
+    if not found_types.empty:
+        st.dataframe(
+            found_types, column_config=SUMMARY_CONFIG, hide_index=True, width="stretch", key="scan_summary"
+        )
+    if missing:
+        st.caption(f"Not found: {md(', '.join(missing))}.")
+    table = view.matches
     st.subheader("Services recognised")
     if scan.matches:
-        st.dataframe(
-            view.matches, column_config=MATCH_CONFIG, hide_index=True, width="stretch", key="scan_matches"
+        config = {"column_config": MATCH_CONFIG, "hide_index": True, "width": "stretch"}
+        picked = st.dataframe(
+            table, **config, key="scan_matches", on_select="rerun", selection_mode="single-row"
         )
+        copy_connection_string(table, picked.selection.rows)
     else:
         st.caption("No infrastructure recognised in these namespaces.")
     if scan.errors:
@@ -273,12 +294,7 @@ def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
             f"{len(scan.errors)} namespace(s) could not be read; the rest were scanned.",
             icon=":material/warning:",
         )
-        st.dataframe(
-            view.errors,
-            hide_index=True,
-            width="stretch",
-            key="scan_errors",
-        )
+        st.dataframe(view.errors, hide_index=True, width="stretch", key="scan_errors")
 
     show_changes(view.diff)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UshadowError
+from core.settings import who
 from pages._ui.auth import actor_for, can_change
 from pages._ui.errors import show_error
 from pages._ui.resources import get_settings, get_store
@@ -28,7 +29,7 @@ if tokens:
     st.dataframe(
         pd.DataFrame([t.to_json() for t in tokens])[
             ["name", "role", "state", "prefix", "created_at", "expires_at", "last_used_at", "created_by"]
-        ],
+        ].assign(created_by=lambda t: t["created_by"].map(who)),
         hide_index=True,
         width="stretch",
         key="tokens_table",

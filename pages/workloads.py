@@ -34,6 +34,7 @@ PAGE = "workloads"
 
 FLASH = "workloads_flash"  # above everything (an undeploy: the workload's tabs are gone)
 TAB_FLASH = "workloads_flash_{}"  # inside a tab: what its action did, shown after the rerun
+RESTART, SCALE = "workloads_restart", "workloads_scale"  # their confirmations' widget keys
 UNDEPLOY = "workloads_undeploy"  # the confirmation's widget keys
 SHOWING_LOGS = "workloads_showing_logs"
 TABS = ["Logs", "Events", "Drift", "History", "YAML", "Restart", "Scale", "Undeploy", "Run a command"]
@@ -173,14 +174,31 @@ def draw_logs(selected: WorkloadStatus, found: list[PodLog], search: str) -> Non
     )
 
 
+def confirmed(prefix: str, label: str, name: str, warning: str) -> bool:
+    """Restart and scale ask, as undeploy does: the workload's name typed, then confirmed."""
+    if not asked_to_confirm(prefix, label, name, icon=":material/warning:"):
+        return False
+    ok = name_confirmed(
+        prefix,
+        name,
+        warning=warning,
+        prompt="Type the workload's name to confirm",
+        button=label.rstrip("…"),
+        mismatch=f"That is not the workload's name; type {code(name)}.",
+    )
+    if ok:
+        close_confirmation(prefix)
+    return ok
+
+
 def restart_tab(
     settings: Settings, store: Store, cluster: Cluster, namespace: str, selected: WorkloadStatus
 ) -> None:
     st.caption("Replaces every pod, one after another (a rollout restart).")
     show_flashes(TAB_FLASH.format("restart"))
-    if not st.button("Restart", key="workloads_restart", icon=":material/restart_alt:"):
-        return
     name = selected.workload.name
+    if not confirmed(RESTART, "Restart…", name, f"Restarting **{md(name)}** replaces every one of its pods."):
+        return
     try:
         with with_operator(settings, store, cluster, "restart") as ops:
             with st.spinner(f"Restarting {name}…"):
@@ -201,9 +219,9 @@ def scale_tab(
         key=f"workloads_replicas_{selected.workload.name}",
     )
     show_flashes(TAB_FLASH.format("scale"))
-    if not st.button("Scale", key="workloads_scale", icon=":material/tune:"):
-        return
     name, count = selected.workload.name, int(replicas)
+    if not confirmed(SCALE, "Scale…", name, f"Scaling **{md(name)}** to {count} replica(s) (0 stops it)."):
+        return
     try:
         with with_operator(settings, store, cluster, "scale") as ops:
             with st.spinner(f"Scaling {name} to {count}…"):

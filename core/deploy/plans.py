@@ -20,7 +20,7 @@ from core.deploy.envwiring import (
     require_complete,
     wire,
 )
-from core.errors import InvalidInput
+from core.errors import InvalidInput, UshadowError
 from core.manifests.compilations import CompiledService, CompileOptions
 from core.manifests.compiler import compile_service
 from core.manifests.yamldocs import to_yaml
@@ -128,6 +128,17 @@ def plan_deploy(
         scan.scan_id if scan else None,
         unseen_host_warnings(rows, scan, namespace),
     )
+
+
+def image_of(entry: RegistryEntry, rows: Sequence[EnvRow]) -> str | None:
+    """The image the service would run with the form's values (``image: x:${TAG:-1.2}`` with TAG
+    typed follows it); the registry's image when the file no longer reads."""
+    try:
+        project = load_project(entry.file, env=overrides(rows), environ={}, strict=False)
+    except UshadowError:
+        return entry.spec.image if entry.spec else None
+    spec = project.services.get(entry.service) or entry.spec
+    return spec.image if spec else None
 
 
 def _as_deployed(

@@ -251,9 +251,11 @@ class _Reader:
         return any(t == infra for t, r in self.port_types() if r.startswith("port name "))
 
     def port_types(self) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        for number in sorted(self.port_numbers):
-            found += [(t, f"port {number} ({t} default)") for t in sorted(self.catalog.types_of_port(number))]
+        """(type, reason) from the Service's port numbers, then its port names; a type's main port
+        first, so a reason names the port the match's default-port column shows (neo4j: 7687)."""
+        by_number = [(t, n) for n in sorted(self.port_numbers) for t in sorted(self.catalog.types_of_port(n))]
+        by_number.sort(key=lambda tn: tn[1] != self.catalog.get(tn[0]).main_port.port)
+        found = [(t, f"port {n} ({t} default)") for t, n in by_number]
         for port_name in sorted(self.port_names):
             reading = self.words.read(port_name)
             hit = None if reading.tool else reading.type_hit

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from core.settings import who
 from core.store.scans import Match, ScanResult
 from core.store.summaries import ScanSummary
 from core.views.urlstate import scan_path
@@ -25,15 +26,15 @@ SUMMARY_COLUMNS = (
     "ready endpoints",
     "readiness",
 )
-MATCH_COLUMNS = (
+MATCH_COLUMNS = (  # what people need first, first: the connection string is the most useful value
     "type",
     "service",
+    "connection string",
     "namespace",
-    "service type",
     "readiness",
     "ready endpoints",
+    "service type",
     "endpoints",
-    "connection string",
     "reason",
 )
 HISTORY_COLUMNS = ("shown", "when", "namespaces", "found", "services", "errors", "by", "link")
@@ -113,6 +114,13 @@ def summary_table(scan: ScanResult) -> pd.DataFrame:
     return table.sort_values("found", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def found_summary(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`summary_table`'s rows of the types found, and the names of the types not found (for
+    one "not found: a, b, c" line instead of a row each)."""
+    found = table[table["found"]].reset_index(drop=True)
+    return found, [str(t) for t in table.loc[~table["found"], "type"]]
+
+
 def matches_table(scan: ScanResult) -> pd.DataFrame:
     """One row per Service recognised (a Helm release's Services are one row, primary first)."""
     rows = [
@@ -156,7 +164,7 @@ def history_table(scans: list[ScanSummary], shown: ScanResult | None) -> pd.Data
             "found": list(s.found),
             "services": s.match_count,
             "errors": s.error_count,
-            "by": s.created_by or "",
+            "by": who(s.created_by),
             "link": scan_path(s.scan_id),
         }
         for s in scans

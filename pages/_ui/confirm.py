@@ -15,9 +15,15 @@ def _open_key(prefix: str) -> str:
     return f"{prefix}_open"
 
 
-def asked_to_confirm(prefix: str, label: str, subject: str, where: DeltaGenerator | None = None) -> bool:
+def asked_to_confirm(
+    prefix: str,
+    label: str,
+    subject: str,
+    where: DeltaGenerator | None = None,
+    icon: str = ":material/delete:",
+) -> bool:
     """The button that opens the confirmation (drawn in ``where``); whether it is open for ``subject``."""
-    if (where or st).button(label, key=f"{prefix}_start", icon=":material/delete:"):
+    if (where or st).button(label, key=f"{prefix}_start", icon=icon):
         st.session_state[_open_key(prefix)] = subject
     return st.session_state.get(_open_key(prefix)) == subject
 

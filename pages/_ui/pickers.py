@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.clusters.connecting import CONNECTED
 from core.clusters.registering import validate_namespace
 from core.errors import InvalidInput, NotFound
 from core.store.records import Cluster
@@ -47,6 +48,25 @@ def linked_cluster(store: Store, clusters: list[Cluster], page: str, *, warn: bo
     return None
 
 
+LAST_CLUSTER = "ushadow_last_cluster"  # session state: the cluster last picked on any page
+
+
+def usable_cluster(clusters: list[Cluster]) -> str:
+    """The cluster a page opens on without a link: the one last used in this browser session,
+    else the first connected one, else the first (an unreachable one only when none connects)."""
+    ids = [c.cluster_id for c in clusters]
+    last = st.session_state.get(LAST_CLUSTER)
+    if last in ids:
+        return str(last)
+    connected = [c.cluster_id for c in clusters if c.status == CONNECTED]
+    return connected[0] if connected else ids[0]
+
+
+def remember_cluster(cluster_id: str) -> None:
+    """Note the cluster picked, for the next page this session opens (:func:`usable_cluster`)."""
+    st.session_state[LAST_CLUSTER] = cluster_id
+
+
 def cluster_choice(clusters: list[Cluster]) -> dict[str, Cluster]:
     """The clusters by id, for a selectbox of ids (see :func:`cluster_label`)."""
     return {c.cluster_id: c for c in clusters}
@@ -66,10 +86,11 @@ def pick_cluster(store: Store, clusters: list[Cluster], page: str, *, key: str) 
     chosen = st.selectbox(
         "Cluster",
         ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
+        index=ids.index(wanted if wanted in by_id else usable_cluster(clusters)),
         format_func=lambda cid: cluster_label(by_id, cid),
         key=key,
     )
+    remember_cluster(chosen)
     write_params(page, cluster=chosen)
     return by_id[chosen]
 

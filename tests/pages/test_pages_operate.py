@@ -13,8 +13,8 @@ from core.deploy.deploying import deploy_service
 from core.settings import Settings
 from core.store.store import Store
 from tests.support.deploykit import REGISTRY, object_names, register
+from tests.support.pagekit import confirm, plain
 from tests.support.pagekit import open_page as open_any_page
-from tests.support.pagekit import plain
 
 pytestmark = pytest.mark.cluster
 
@@ -132,7 +132,7 @@ def test_workloads_page_status_logs_scale_and_undeploy(
     assert len(at.get("download_button")) == 1
 
     at.number_input(key="workloads_replicas_shop-api").set_value(2)
-    at.button(key="workloads_scale").click().run()
+    confirm(at, "workloads_scale", "shop-api")
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     live = client.AppsV1Api(kube_api).read_namespaced_deployment("shop-api", namespace, _request_timeout=10)

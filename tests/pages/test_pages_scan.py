@@ -212,15 +212,16 @@ def test_a_stored_scan_opens_from_its_link(
         },
     ]
 
-    # every catalog type, the found ones first
+    # the types found get a row each; the rest are folded into one "Not found" line
     summary = table(at, "main endpoint")
-    assert len(summary) == len(load_catalog().default_ports())
+    assert len(summary) == 2
     rows = {r["type"]: r for r in records(summary)}
     assert list(summary["type"])[:2] == ["redis", "postgres"]
     assert rows["redis"]["found"] and rows["redis"]["readiness"] == "ready"
     assert rows["redis"]["main endpoint"] == "redis.shop.svc.cluster.local:6379"
     assert rows["postgres"]["readiness"] == "not ready" and rows["postgres"]["ready endpoints"] == 0
-    assert not rows["mongo"]["found"] and rows["mongo"]["main endpoint"] == ""
+    [folded] = [c.value for c in at.caption if c.value.startswith("Not found:")]
+    assert len(folded.split(", ")) == len(load_catalog().default_ports()) - 2 and "mongo" in folded
 
     # the namespace that could not be read
     assert any("1 namespace(s) could not be read" in w for w in texts(at))
@@ -449,3 +450,19 @@ def test_scan_through_the_page_stores_it_and_puts_it_in_the_url(
         for c in at.caption
     ), [c.value for c in at.caption]
     assert len(table(at, "link")) == 2
+
+
+def test_the_connection_string_comes_early_with_a_copy_box_and_empty_types_fold_away(
+    settings: Settings, store: Store
+) -> None:
+    cluster = add_row(store)
+    scan = save(store, cluster, [redis(), postgres()], minute=0)
+    at = open_page("scan", secrets=SECRETS, scan=scan.scan_id)
+    assert not at.exception, at.exception
+    matches = table(at, "connection string")
+    assert list(matches.columns).index("connection string") <= 2
+    assert "redis://redis.shop.svc.cluster.local:6379" in [c.value for c in at.code], "copyable"
+    summary = table(at, "default port")
+    assert sorted(summary["type"]) == ["postgres", "redis"], "only the types found get a row"
+    [folded] = [c.value for c in at.caption if c.value.startswith("Not found:")]
+    assert "mongo" in folded and "redis" not in folded

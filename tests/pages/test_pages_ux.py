@@ -28,7 +28,7 @@ from core.settings import Settings
 from core.store.store import Store
 from tests.support.deploykit import REGISTRY, object_names, register
 from tests.support.kubeconfig_factory import dump, kubeconfig
-from tests.support.pagekit import ENTRY, open_page, plain, texts
+from tests.support.pagekit import ENTRY, confirm, open_page, plain, texts
 
 
 @pytest.fixture(autouse=True)
@@ -329,7 +329,10 @@ def test_scale_and_restart_leave_the_tables_fresh_and_say_so_in_their_tab(
     assert list(at.dataframe[0].value["ready"]) == ["1/1"]
 
     at.number_input(key="workloads_replicas_shop-api").set_value(2)
-    at.button(key="workloads_scale").click().run()
+    at.button(key="workloads_scale_start").click().run()
+    assert list(at.dataframe[0].value["ready"]) == ["1/1"], "scale asks first"
+    assert [b for b in at.button if b.key == "workloads_scale_confirm"]
+    confirm(at, "workloads_scale", "shop-api")
     assert not at.exception, at.exception
     # no Refresh clicked: the page ran again after the rollout and reads the new state
     assert list(at.dataframe[0].value["ready"]) == ["2/2"]
@@ -337,7 +340,7 @@ def test_scale_and_restart_leave_the_tables_fresh_and_say_so_in_their_tab(
     scale_tab = next(t for t in at.tabs if t.label == "Scale")
     assert any("Scaled shop-api to 2" in plain(s.value) for s in scale_tab.success)
 
-    at.button(key="workloads_restart").click().run()
+    confirm(at, "workloads_restart", "shop-api")
     assert not at.exception, at.exception
     restart_tab = next(t for t in at.tabs if t.label == "Restart")
     assert any("Restarted shop-api" in plain(s.value) for s in restart_tab.success)
@@ -354,7 +357,7 @@ def test_a_restart_that_does_not_become_ready_says_why_in_its_tab(
     deploy_service(store, settings, cluster="local", service_id="shop:broken", registry_dirs=[REGISTRY])
     cluster_id = store.get_cluster("local").cluster_id
     at = slow_page("workloads", cluster=cluster_id, namespace=namespace)
-    at.button(key="workloads_restart").click().run()
+    confirm(at, "workloads_restart", at.selectbox(key="workloads_selected").value)
     assert not at.exception, at.exception
     restart_tab = next(t for t in at.tabs if t.label == "Restart")
     shown = " ".join(plain(e.value) for e in restart_tab.error)

@@ -42,3 +42,11 @@ def plain(markdown: str) -> str:
 def texts(at: AppTest) -> list[str]:
     """Every error, warning, info and success message on the page, as read."""
     return [plain(e.value) for kind in (at.error, at.warning, at.info, at.success) for e in kind]
+
+
+def confirm(at: AppTest, prefix: str, name: str) -> AppTest:
+    """Open the type-the-name confirmation ``prefix`` (pages/_ui/confirm.py), type ``name``, confirm."""
+    at.button(key=f"{prefix}_start").click().run()
+    assert not at.exception, at.exception
+    at.text_input(key=f"{prefix}_name").set_value(name)
+    return at.button(key=f"{prefix}_confirm").click().run()

@@ -462,3 +462,9 @@ def test_namespace_whose_slices_could_not_be_read_has_unknown_readiness() -> Non
     matches = match_services(services, [], slices, None, unread={"a": ["endpointslices"]})
     state = {m.namespace: (m.ready_endpoints, m.extra["ready"], m.extra["unread"]) for m in matches}
     assert state == {"a": (0, None, ["endpointslices"]), "b": (1, True, [])}
+
+
+def test_a_reason_by_port_names_the_port_the_default_port_column_shows() -> None:
+    matches = {m.service: m for m in match_services(MULTI_PORT.services, MULTI_PORT.pods, [], None)}
+    reason = matches["neo4j"].reason
+    assert "port 7687 (neo4j default)" in reason and "7474" not in reason, reason

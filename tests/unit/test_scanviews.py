@@ -291,8 +291,14 @@ def test_history_table_marks_the_scan_on_show(shown_index: int | None, flags: li
     assert list(table["shown"]) == flags
     newest, older = table.to_dict("records")
     assert newest["namespaces"] == "all namespaces" and newest["found"] == ["redis"]
-    assert newest["services"] == 1 and newest["errors"] == 0 and newest["by"] == ""
+    assert newest["services"] == 1 and newest["errors"] == 0 and newest["by"] == "unknown"
     assert newest["link"] == f"scan?scan={'b' * 22}"
     assert older["namespaces"] == "shop, mail" and older["found"] == [] and older["errors"] == 1
     assert older["by"] == "alice"
     assert pd.Timestamp(older["when"]) == pd.Timestamp("2026-01-01 09:00", tz="UTC")  # naive read as UTC
+
+
+def test_history_names_who_scanned_as_every_page_does() -> None:
+    scans = [scan("d" * 22, created_by="local"), scan("e" * 22, created_by="bob")]
+    table = history_table([ScanSummary.of(s) for s in scans], None)
+    assert list(table["by"]) == ["someone (no sign-in)", "bob"]
