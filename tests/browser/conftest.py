@@ -35,13 +35,6 @@ import io
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +42,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, sync_playwright
 
-from core.settings import SETTINGS, Settings
+from core.settings import Settings
 from core.store.store import Store
+from tests.support.apiserver import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 # Every run saves its screenshots; into docs/screenshots (the README's) only when asked
@@ -72,7 +66,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1400, "height": 900}
-STARTUP_TIMEOUT = 90.0  # seconds for the server to answer /healthz (2 busy cores)
 SETTLE_TIMEOUT = 90_000  # ms for one script run (adding a cluster connects to it)
 
 _READY = """() => {
@@ -96,12 +89,6 @@ _GRID = """(frame) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Dashboard:
     """A running ``streamlit run serve.py`` and where its data lives."""
@@ -120,75 +107,14 @@ class Dashboard:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
-                if resp.status == 200:
-                    return
-                last = f"HTTP {resp.status}"
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.25)
-    raise RuntimeError(f"the dashboard did not answer /healthz in {STARTUP_TIMEOUT:.0f}s ({last})")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server we started: its own process group, TERM first, KILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
-
-
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    """``streamlit run serve.py`` on a free port with the demo registry (``tests.support.apiserver``:
+    nothing from the environment running the tests leaks in, and the in-test Settings read the
+    same data dir and key)."""
     home = tmp_path_factory.mktemp("dashboard")
-    ours = {
-        "USHADOW_DATA_DIR": str(home / "data"),
-        "USHADOW_COMPOSE_DIR": str(REPO / "compose"),
-        "USHADOW_PUBLIC_URL": url,
-    }
-    # Nothing from the environment running the tests leaks in (a secret key, a database URL ...);
-    # the in-test Settings blank the same variables, so both sides read the same data dir and key.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USHADOW_")} | ours
-    env |= {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1"}
-    settings = Settings.load({k: "" for k in SETTINGS} | ours)
-    log = home / "streamlit.log"
-    command = [
-        str(Path(sys.executable).with_name("streamlit")),  # this venv's
-        "run",
-        "serve.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        _wait_healthy(url, proc, log)
-        yield Dashboard(url=url, data_dir=home / "data", log=log, settings=settings)
-    finally:
-        _stop(proc)
+    with running_server(home, USHADOW_COMPOSE_DIR=str(REPO / "compose")) as server:
+        yield Dashboard(url=server.url, data_dir=home / "data", log=server.log, settings=server.settings)
 
 
 @pytest.fixture(scope="session")
