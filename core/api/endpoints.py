@@ -44,6 +44,16 @@ class Call:
     params: Mapping[str, str]
     query: Mapping[str, Any]
     body: Any
+    base_url: str | None = None
+    """The address the caller reached the API at (scheme, host, port), for links."""
+
+    @property
+    def link_base(self) -> str:
+        """Where links in answers point: USHADOW_PUBLIC_URL when it is set, else the address the
+        caller used (as the pages do with the browser's address)."""
+        if self.settings.public_url_set or not self.base_url:
+            return self.settings.public_url
+        return self.base_url.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,7 @@ async def answer(request: Request, endpoint: Endpoint, state: State) -> JSONResp
             dict(request.path_params),
             read_query(request, endpoint.queries),
             body,
+            str(request.base_url),
         )
         limit = endpoint.time_limit(body)
         try:

@@ -28,7 +28,7 @@ def scan_json(call: Call, result: ScanResult) -> dict[str, Any]:
     """The document ``ushadow-ops scans show --json`` prints."""
     return scan_document(
         result,
-        link=scan_link(call.settings.public_url, result.scan_id),
+        link=scan_link(call.link_base, result.scan_id),
         cluster_name=call.store.get_cluster(result.cluster_id).name,
         changes=changes_since_previous(call.store, result),
     )
@@ -137,7 +137,7 @@ def list_scans(call: Call) -> Any:
             "scanned_at": r.to_json("")["scanned_at"],
             "found": r.found_types(),
             "errors": len(r.errors),
-            "link": scan_link(call.settings.public_url, r.scan_id),
+            "link": scan_link(call.link_base, r.scan_id),
         }
         for r in call.store.list_scans(call.query.get("cluster"), limit=call.query.get("limit") or 100)
     ]

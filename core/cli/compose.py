@@ -104,6 +104,11 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
             ],
             LIST_COLUMNS,
         )
+        broken = [r for r in rows if r["error"]]
+        if broken:  # the table cuts errors short: each in full below it
+            print()
+            for r in broken:
+                print(f"error in {r['id']}: {r['error']}")
 
     return Result(data, human)
 

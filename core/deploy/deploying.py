@@ -124,7 +124,7 @@ def deploy_plan(
             name=plan.name,
             namespace=plan.namespace,
             timeout=timeout,
-            progress=progress,
+            progress=(lambda m, f: say(m, 0.1 + 0.9 * f)) if progress else None,  # on from 10%
             where=f" on cluster {outcome.cluster.name}",
         )
         outcome.status = "ready"

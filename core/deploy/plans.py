@@ -38,6 +38,8 @@ class DeployPlan:
     compiled: CompiledService
     scan_id: str | None
     unseen_hosts: list[str] = field(default_factory=list)
+    scanned: frozenset[str] = frozenset()
+    """Services and types the wiring scan found (a ``depends_on`` on one of them is met)."""
 
     @property
     def service_id(self) -> str:
@@ -63,11 +65,21 @@ class DeployPlan:
     def warnings(self) -> list[str]:
         """The compiler's warnings, then values that name a host no scan has seen; secret values
         masked (a warning may quote a path or a user name)."""
-        return scrub_messages([*self.compiled.warnings, *self.unseen_hosts], self.hidden())
+        kept = [w for w in self.compiled.warnings if self._met_dependency(w) is None]
+        return scrub_messages([*kept, *self.unseen_hosts], self.hidden())
 
     @property
     def notes(self) -> list[str]:
-        return scrub_messages(self.compiled.notes, self.hidden())
+        met = [d for d in map(self._met_dependency, self.compiled.warnings) if d is not None]
+        found = [
+            f"depends on {d}: not in this compose file, but the scan found it (wired above)" for d in met
+        ]
+        return scrub_messages([*self.compiled.notes, *found], self.hidden())
+
+    def _met_dependency(self, warning: str) -> str | None:
+        """The service a "depends on undefined service X" warning names, when the scan found X."""
+        match = _UNDEFINED_DEPENDENCY.search(warning)
+        return match.group(1) if match and match.group(1) in self.scanned else None
 
 
 def load_entry(dirs: Sequence[Path], service_id: str) -> RegistryEntry:
@@ -127,6 +139,7 @@ def plan_deploy(
         compiled,
         scan.scan_id if scan else None,
         unseen_host_warnings(rows, scan, namespace),
+        frozenset(n for m in (scan.matches if scan else []) for n in (m.service, m.infra_type)),
     )
 
 
@@ -160,6 +173,7 @@ def _as_deployed(
     return out
 
 
+_UNDEFINED_DEPENDENCY = re.compile(r"depends on undefined service (\S+)$")
 _HOST = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?(\[[^\]]+\]|[^:/?#\s]+)(?::\d+)?(?:[/?#].*)?$", re.I
 )

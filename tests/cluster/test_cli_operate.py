@@ -259,3 +259,13 @@ def test_a_group_deploy_reports_progress_that_only_moves_forward(
     _out, err = capsys.readouterr()  # (one of the four services fails: its outcome is not the point here)
     shares = [int(line[1:4].strip()) for line in err.splitlines() if line.startswith("[") and "%]" in line]
     assert len(shares) > 3 and shares == sorted(shares)
+
+
+def test_a_deploy_with_wait_reports_progress_that_only_moves_forward(
+    capsys: pytest.CaptureFixture[str], cluster: str
+) -> None:
+    code = main([*deploy_args(cluster, "shop:shop-api", "--env", "SHOP_API_KEY=k", "--wait")])
+    _out, err = capsys.readouterr()
+    assert code == 0, err
+    shares = [int(line[1:4].strip()) for line in err.splitlines() if line.startswith("[") and "%]" in line]
+    assert len(shares) > 2 and shares == sorted(shares), err

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from core.api.app import ENDPOINTS
+from core.api.endpoints import Call
 from core.api.guarding import FailureLimiter, bearer
 from core.api.openapi import openapi_document
 from core.api.problems import error_document, status_for
@@ -30,6 +31,7 @@ from core.errors import (
     UshadowError,
 )
 from core.operate.forwarding import PortPair, parse_ports
+from core.settings import SETTINGS, Settings
 
 
 @pytest.mark.parametrize(
@@ -161,3 +163,20 @@ def test_exec_reads_options_before_the_double_dash_and_the_command_after(
 
     args = build_parser().parse_args(["exec", *argv])
     assert (args.command, args.namespace) == (command, namespace)
+
+
+@pytest.mark.parametrize(
+    ("public_url", "base_url", "expected"),
+    [
+        (None, "http://127.0.0.1:8711/", "http://127.0.0.1:8711"),
+        (None, "https://ops.example.com/", "https://ops.example.com"),
+        (None, None, "http://localhost:8501"),
+        ("https://dash.example.com", "http://127.0.0.1:8711/", "https://dash.example.com"),
+    ],
+)
+def test_links_in_answers_follow_the_address_the_caller_used_unless_the_public_url_is_set(
+    public_url: str | None, base_url: str | None, expected: str
+) -> None:
+    overrides = {k: "" for k in SETTINGS} | ({"USHADOW_PUBLIC_URL": public_url} if public_url else {})
+    call = Call(None, Settings.load(overrides), None, {}, {}, None, base_url)  # type: ignore[arg-type]
+    assert call.link_base == expected

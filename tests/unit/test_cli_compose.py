@@ -311,3 +311,14 @@ def test_console_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["kind"] == "StatefulSet"
+
+
+def test_services_list_prints_each_error_whole_below_the_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "ok.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    (tmp_path / "bad.yaml").write_text("services:\n  web:\n    image: [nginx\n")
+    assert main(["services", "list", "--registry", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if x.startswith("error in bad:")]
+    assert "not valid YAML" in line and "…" not in line and len(line) > 80

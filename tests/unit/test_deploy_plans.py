@@ -108,3 +108,14 @@ def test_a_default_that_names_an_unscanned_host_is_warned_about_without_any_scan
 )
 def test_host_in(value: str, host: str | None) -> None:
     assert host_in(value) == host
+
+
+def test_a_dependency_the_scan_found_is_a_note_not_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "notes.yaml").write_text(
+        NOTES.replace("    environment:", "    depends_on: [mongo, cache]\n    environment:", 1)
+    )
+    entry = load_entry([tmp_path], "notes:notes")
+    plan = plan_deploy(entry, namespace="ushadow", scan=_scan_of("ushadow", ("mongo", "mongo", 27017)))
+    assert not [w for w in plan.warnings if "undefined service mongo" in w]
+    assert [w for w in plan.warnings if "undefined service cache" in w]  # nothing found it
+    assert any(n.startswith("depends on mongo: ") and "the scan found it" in n for n in plan.notes)
