@@ -54,7 +54,11 @@ def deploy(capsys: pytest.CaptureFixture[str], cluster: str, registry: Path, sid
 
 
 def the_pod(kube_api: client.ApiClient, namespace: str, app: str) -> client.V1Pod:
-    return eventually(lambda: next(iter(pods(kube_api, namespace, app)), None), f"a pod of {app}")
+    """A pod of ``app`` once the scheduler has placed it (a deploy without --wait returns earlier)."""
+    return eventually(
+        lambda: next((p for p in pods(kube_api, namespace, app) if p.spec.node_name), None),
+        f"a scheduled pod of {app}",
+    )
 
 
 def web_service() -> dict[str, Any]:
