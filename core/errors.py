@@ -38,6 +38,12 @@ class NotFound(UshadowError):
     title = "Not found"
 
 
+class Pruned(NotFound):
+    """A stored thing (a scan) was removed by the retention setting; its link says so."""
+
+    title = "Pruned by retention"
+
+
 class Conflict(UshadowError):
     """The change clashes with what exists (a duplicate name, a field owned by another manager)."""
 

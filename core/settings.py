@@ -60,6 +60,18 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "failed API token checks one client may make per minute before it gets HTTP 429",
         "`20`",
     ),
+    "USHADOW_SCAN_RETENTION": (
+        "which stored scans `scans prune` keeps: comma-separated tiers `KEEP[:AGE]`, youngest first, "
+        "`KEEP` one of `all`, `hourly`, `daily`, `weekly` (the newest scan per hour/day/week and target), "
+        "`AGE` like `36h`, `30d`, `8w`; the last tier may have no age (forever), else older scans go. "
+        "The newest scan of each target is always kept; `all` keeps everything",
+        "`all:30d,daily`: every scan for 30 days, then one per day per target",
+    ),
+    "USHADOW_NOTIFY_URL": (
+        "a URL that a scan which found a change POSTs a JSON summary to (target, diff lines, link; "
+        "no secret values); a failing webhook is a warning, never a failed scan",
+        "empty: no notification",
+    ),
 }
 
 
@@ -88,6 +100,8 @@ class Settings:
     """Whether USHADOW_PUBLIC_URL was given; if not, the dashboard links to the address it was reached at."""
     api_cors_origins: tuple[str, ...] = ()
     api_failure_limit: int = 20
+    scan_retention: str = ""  # parsed where it is used (core.store.retention); empty: the default
+    notify_url: str = ""
 
     @classmethod
     def load(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -142,6 +156,8 @@ class Settings:
             public_url_set=_get(env, "USHADOW_PUBLIC_URL") is not None,
             api_cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             api_failure_limit=int(failures_raw),
+            scan_retention=_get(env, "USHADOW_SCAN_RETENTION") or "",
+            notify_url=_get(env, "USHADOW_NOTIFY_URL") or "",
         )
 
 

@@ -170,6 +170,7 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
                 "matches": summary.match_count,
                 "errors": summary.error_count,
                 "duration_ms": summary.duration_ms,
+                "same_as": summary.same_as,
                 "link": scan_link(ctx.settings.public_url, summary.scan_id),
             }
         )
@@ -188,6 +189,29 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
             print(f"{r['scan_id']}: {r['link']}")
 
     return Result(rows, human)
+
+
+def _prune(args: argparse.Namespace, ctx: Context) -> Result:
+    from datetime import datetime
+
+    from core.store.retention import parse_retention
+
+    retention = parse_retention(ctx.settings.scan_retention)
+    report = ctx.store.prune_scans(retention, now=datetime.now(UTC), dry_run=args.dry_run)
+
+    def human(data: dict[str, Any]) -> None:
+        verb = "would prune" if data["dry_run"] else "pruned"
+        print(
+            f"retention {data['retention']}: {verb} {data['pruned']} of {data['scans_before']} scans, "
+            f"kept {data['kept']}"
+            + (
+                f"; {data['tombstones_dropped']} old pruned-scan notes dropped"
+                if data["tombstones_dropped"]
+                else ""
+            )
+        )
+
+    return Result(report.to_json(), human)
 
 
 def register(sub: Any) -> None:
@@ -224,3 +248,7 @@ def register(sub: Any) -> None:
     listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     show = add_command(inner, "show", _show, "show a stored scan (no rescan) with its link")
     show.add_argument("scan_id", metavar="SCAN_ID", help="the scan id (from `scan` or `scans list`)")
+    prune = add_command(
+        inner, "prune", _prune, "remove stored scans that USHADOW_SCAN_RETENTION does not keep"
+    )
+    prune.add_argument("--dry-run", action="store_true", help="only say what would be pruned")

@@ -282,6 +282,7 @@ class _Builder:
             selector=self.selector,
             service_type=options.service_type,
             meta=self.meta,
+            session_affinity=knobs.session_affinity,
         )
         if kind in ("Job", "CronJob") and not service_ports:
             fronts = []  # nothing to reach

@@ -9,7 +9,9 @@ Per service (``x-ushadow: {<service>: {...}}``):
   threshold), ``none``, or ``{path: /healthz, port: 8080}`` (an httpGet probe);
 - ``host_paths``: host paths (or ``true`` for all) to mount with ``hostPath`` although they only
   make sense on a Docker host (the Docker socket, ``/dev/...``);
-- ``resources``: ``{cpu: 100m, memory: 128Mi}``, requests when compose gives none.
+- ``resources``: ``{cpu: 100m, memory: 128Mi}``, requests when compose gives none;
+- ``session_affinity``: ``ClientIP`` (or ``None``): the Service keeps each client on one pod
+  (a Streamlit session lives in the replica that holds its websocket).
 
 Per file: ``volumes: {<volume>: {size: 20Gi, access_mode: ReadWriteMany}}`` and ``resources``
 (the requests default of every service of the file). Anything else is ignored here.
@@ -25,6 +27,7 @@ from core.compose.model import ComposeProject
 from core.errors import InvalidInput
 
 CONTROLLERS = ("deployment", "statefulset", "job", "cronjob")
+SESSION_AFFINITIES = ("ClientIP", "None")
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod")
 
 
@@ -43,6 +46,7 @@ class Knobs:
     host_paths: frozenset[str] | bool = frozenset()
     resources: Mapping[str, str] = field(default_factory=dict)
     volumes: Mapping[str, VolumeKnobs] = field(default_factory=dict)
+    session_affinity: str | None = None
 
     def allows_host_path(self, path: str) -> bool:
         return self.host_paths is True or (
@@ -87,6 +91,9 @@ def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
     schedule = own.get("schedule")
     if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) not in (1, 5, 6)):
         raise InvalidInput(f"{where}.schedule: expected a cron schedule such as '0 3 * * *'")
+    affinity = own.get("session_affinity")
+    if affinity is not None and affinity not in SESSION_AFFINITIES:
+        raise InvalidInput(f"{where}.session_affinity: expected ClientIP or None, not {affinity!r}")
     return Knobs(
         controller=str(controller).lower() if controller is not None else None,
         schedule=schedule,
@@ -95,6 +102,7 @@ def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
         host_paths=host_paths,
         resources=_resources(own.get("resources", top.get("resources")), where),
         volumes=_volumes(top.get("volumes"), "x-ushadow.volumes"),
+        session_affinity=affinity,
     )
 
 

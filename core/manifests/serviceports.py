@@ -74,8 +74,10 @@ def services(
     selector: dict[str, str],
     service_type: str,
     meta: Callable[[str], Manifest],
+    session_affinity: str | None = None,
 ) -> list[Manifest]:
-    """The Service ``<name>`` and, for a StatefulSet with ports, ``<name>-headless``."""
+    """The Service ``<name>`` and, for a StatefulSet with ports, ``<name>-headless``
+    (``session_affinity``: the ``x-ushadow`` key, on the Service ``<name>``)."""
     out: list[Manifest] = []
     if not ports:
         portless: Manifest = {"clusterIP": "None", "selector": dict(selector)}
@@ -88,6 +90,8 @@ def services(
             "selector": dict(selector),
             "ports": ports,
         }
+        if session_affinity:
+            spec["sessionAffinity"] = session_affinity
         out.append({"apiVersion": "v1", "kind": "Service", "metadata": meta(name), "spec": spec})
     if kind == "StatefulSet":
         headless: Manifest = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from core.clusters.kube import open_kube
 from core.clusters.sessions import named
 from core.errors import ClusterError, InvalidInput, UshadowError
+from core.scan.notifying import notify_change
 from core.scan.reports import compute_changes
 from core.scan.scanning import Progress, scan
 from core.settings import Settings
@@ -48,8 +49,12 @@ def run_scan(
             concurrency=settings.scan_concurrency,
             created_by=actor,
         )
-    # the diff against the previous scan, computed once here and kept with the scan for every viewer
-    return store.save_scan(result, changes=compute_changes(store, result).to_json())
+    # the diff against the previous scan, computed once here and kept with the scan for every viewer;
+    # a change is posted to USHADOW_NOTIFY_URL (a failing webhook is a logged warning, not a failure)
+    diff = compute_changes(store, result)
+    saved = store.save_scan(result, changes=diff.to_json())
+    notify_change(settings, saved, diff, cluster_name=cluster.name)
+    return saved
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,11 @@ class ScanRow(Base):
     error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     found_types: Mapped[list[Any] | None] = mapped_column(default=None)
     changes: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # a scan that found exactly what the previous scan of its target found keeps no match rows of
+    # its own: ``same_as`` names the scan that holds them (never itself a reference); ``content_hash``
+    # is what the next scan compares with (catalog, matches, errors)
+    same_as: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     cluster: Mapped[ClusterRow] = relationship(back_populates="scans")
     matches: Mapped[list[ScanMatchRow]] = relationship(
@@ -123,6 +128,18 @@ class ScanMatchRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     scan: Mapped[ScanRow] = relationship(back_populates="matches")
+
+
+class PrunedScanRow(Base):
+    """What is left of a scan that retention pruned: enough for its link to say so."""
+
+    __tablename__ = "pruned_scans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    scanned_at: Mapped[datetime] = mapped_column()
+    pruned_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kept_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the scan kept in its place
 
 
 class DeploymentRow(Base):

@@ -160,6 +160,7 @@ def summary_from_row(row: ScanRow) -> ScanSummary:
         error_count=row.error_count,
         duration_ms=row.duration_ms,
         created_by=row.created_by,
+        same_as=row.same_as,
     )
 
 

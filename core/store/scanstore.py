@@ -1,6 +1,11 @@
 """The store's scans: saving a scan with its summary, reading one whole, and lists that read only
 the summary columns (never the match rows), plus the diff kept with each scan.
 
+A scan that found exactly what the previous scan of its target (cluster + namespaces) found is
+stored as a reference: its own row (when it ran, who ran it, its summary and diff) without match
+rows, ``same_as`` naming the scan that holds them. Reading it gives the whole result all the same.
+Pruning by retention is :class:`core.store.scanpruning.ScanPruning`.
+
 :class:`ScanStore` is a part of :class:`core.store.store.Store` (its base class); it uses the
 store's sessions and cluster look-up. Import the store from ``core.store.store``.
 """
@@ -13,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, load_only
 
-from core.errors import NotFound
-from core.store.models import ClusterRow, ScanMatchRow, ScanRow
+from core.errors import NotFound, Pruned
+from core.store.models import ClusterRow, PrunedScanRow, ScanMatchRow, ScanRow
 from core.store.records import scan_from_row, summary_from_row
+from core.store.scanpruning import ScanPruning, content_hash
 
 if TYPE_CHECKING:
     from core.store.scans import ScanResult
@@ -33,10 +39,11 @@ SUMMARY_FIELDS = (
     ScanRow.error_count,
     ScanRow.duration_ms,
     ScanRow.created_by,
+    ScanRow.same_as,
 )
 
 
-class ScanStore:
+class ScanStore(ScanPruning):
     """Scans in the database (the scan half of :class:`core.store.store.Store`)."""
 
     if TYPE_CHECKING:
@@ -51,9 +58,12 @@ class ScanStore:
         ) -> None: ...
 
     def save_scan(self, result: ScanResult, *, changes: dict[str, Any] | None = None) -> ScanResult:
-        """Store ``result`` with its summary (and ``changes``, its diff, when known already)."""
+        """Store ``result`` with its summary (and ``changes``, its diff, when known already); as a
+        reference to the previous scan of its target when that one found exactly the same."""
+        fingerprint = content_hash(result)
         with self._session() as session:
             self._cluster_row(session, result.cluster_id)
+            same_as = self._same_as(session, result, fingerprint)
             row = ScanRow(
                 id=result.scan_id,
                 cluster_id=result.cluster_id,
@@ -68,8 +78,13 @@ class ScanStore:
                 error_count=len(result.errors),
                 found_types=result.found_types(),
                 changes=changes,
+                same_as=same_as,
+                content_hash=fingerprint,
             )
-            row.matches = [ScanMatchRow(position=i, **m.model_dump()) for i, m in enumerate(result.matches)]
+            if same_as is None:
+                row.matches = [
+                    ScanMatchRow(position=i, **m.model_dump()) for i, m in enumerate(result.matches)
+                ]
             session.add(row)
             self._audit(
                 session,
@@ -80,10 +95,37 @@ class ScanStore:
             )
         return result
 
+    @staticmethod
+    def _same_as(session: Session, result: ScanResult, fingerprint: str) -> str | None:
+        """The scan holding the match rows of the previous scan of ``result``'s target, when that
+        scan found exactly what ``result`` found; else None (``result`` is stored whole)."""
+        earlier = session.execute(
+            select(
+                ScanRow.id, ScanRow.same_as, ScanRow.content_hash, ScanRow.namespaces, ScanRow.all_namespaces
+            )
+            .where(ScanRow.cluster_id == result.cluster_id, ScanRow.scanned_at < result.scanned_at)
+            .order_by(ScanRow.scanned_at.desc())
+            .limit(50)
+        )
+        target = (sorted(result.namespaces), result.all_namespaces)
+        for scan_id, same_as, previous_hash, namespaces, all_namespaces in earlier:
+            if (sorted(namespaces), all_namespaces) == target:
+                return (same_as or scan_id) if previous_hash == fingerprint else None
+        return None
+
     def get_scan(self, scan_id: str) -> ScanResult:
         with self._session() as session:
             row = session.get(ScanRow, scan_id)
             if row is None:
+                pruned = session.get(PrunedScanRow, scan_id)
+                if pruned is not None:
+                    kept = f"; the scan kept in its place is {pruned.kept_id}" if pruned.kept_id else ""
+                    raise Pruned(
+                        f"scan {scan_id} (of {pruned.scanned_at:%Y-%m-%d %H:%M} UTC) was pruned by retention "
+                        f"on {pruned.pruned_at:%Y-%m-%d}{kept}",
+                        hint="USHADOW_SCAN_RETENTION decides which scans are kept; `ushadow-ops scans list` "
+                        "shows the stored ones",
+                    )
                 raise NotFound(
                     f"no stored scan with id {scan_id!r}",
                     hint="the link may be mistyped, or its cluster was removed; `ushadow-ops scans list` "
@@ -93,7 +135,9 @@ class ScanStore:
 
             columns = [getattr(ScanMatchRow, f) for f in Match.model_fields]
             matches = session.execute(
-                select(*columns).where(ScanMatchRow.scan_id == scan_id).order_by(ScanMatchRow.position)
+                select(*columns)
+                .where(ScanMatchRow.scan_id == (row.same_as or scan_id))
+                .order_by(ScanMatchRow.position)
             )
             return scan_from_row(row, matches=matches.mappings().all())
 

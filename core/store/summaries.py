@@ -28,6 +28,7 @@ class ScanSummary:
     error_count: int
     duration_ms: int | None
     created_by: str | None
+    same_as: str | None = None  # stored as a reference to this scan (it found the same)
 
     @classmethod
     def of(cls, scan: ScanResult) -> ScanSummary:
