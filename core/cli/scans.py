@@ -4,6 +4,7 @@ history, and print the shareable link of every scan."""
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,12 @@ def _print_scan(data: dict[str, Any]) -> None:
     print(f"link: {data['link']}")
 
 
+def _warn(message: str) -> None:
+    """A warning on stderr, with or without ``--json`` (stdout stays one document)."""
+    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.flush()
+
+
 def _scan(args: argparse.Namespace, ctx: Context) -> Result:
     if args.all_namespaces and args.namespaces:
         raise InvalidInput("give either -n NAMESPACE or --all-namespaces, not both")
@@ -109,6 +116,7 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
             namespaces=args.namespaces,
             all_namespaces=args.all_namespaces,
             progress=progress,
+            warn=_warn,
         )
         return Result(_document(ctx, result, ctx.store.get_cluster(result.cluster_id).name), _print_scan)
     if args.namespaces:
@@ -122,6 +130,7 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
         [c.cluster_id for c in clusters],
         all_namespaces=args.all_namespaces,
         on_done=lambda o: ctx.progress(f"{o.cluster_ref}: {'done' if o.result else o.error}"),
+        warn=_warn,
     )
     names = {c.cluster_id: c.name for c in clusters}
     docs: list[dict[str, Any]] = []

@@ -33,8 +33,12 @@ def run_scan(
     all_namespaces: bool = False,
     progress: Progress | None = None,
     actor: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> ScanResult:
-    """Scan a stored cluster (its own namespace unless told otherwise) and store the result."""
+    """Scan a stored cluster (its own namespace unless told otherwise) and store the result.
+
+    ``warn`` hears what went wrong without failing the scan (a webhook that did not take the
+    change); without it, that is logged."""
     if all_namespaces and namespaces:
         raise InvalidInput("give either namespaces or all namespaces, not both")
     cluster = store.get_cluster(cluster_ref)
@@ -53,7 +57,9 @@ def run_scan(
     # a change is posted to USHADOW_NOTIFY_URL (a failing webhook is a logged warning, not a failure)
     diff = compute_changes(store, result)
     saved = store.save_scan(result, changes=diff.to_json())
-    notify_change(settings, saved, diff, cluster_name=cluster.name)
+    warning = notify_change(settings, saved, diff, cluster_name=cluster.name)
+    if warning:
+        (warn or log.warning)(warning)
     return saved
 
 
@@ -72,6 +78,7 @@ def run_scans(
     all_namespaces: bool = False,
     actor: str | None = None,
     on_done: Callable[[ScanOutcome], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[ScanOutcome]:
     """Scan many clusters at once, at most ``USHADOW_SCAN_CONCURRENCY`` at a time.
 
@@ -81,7 +88,9 @@ def run_scans(
     def one(ref: str) -> ScanOutcome:
         try:
             return ScanOutcome(
-                ref, run_scan(store, settings, ref, all_namespaces=all_namespaces, actor=actor), None
+                ref,
+                run_scan(store, settings, ref, all_namespaces=all_namespaces, actor=actor, warn=warn),
+                None,
             )
         except UshadowError as exc:
             return ScanOutcome(ref, None, exc)

@@ -12,7 +12,6 @@ succeeds all the same.
 from __future__ import annotations
 
 import json
-import logging
 import urllib.error
 import urllib.request
 from datetime import UTC
@@ -23,8 +22,6 @@ from core.scan.diffs import ScanDiff
 from core.settings import Settings
 from core.store.scans import ScanResult
 from core.views.urlstate import scan_link
-
-log = logging.getLogger(__name__)
 
 NOTIFY_TIMEOUT = 5.0
 """Seconds the webhook may take to answer (at most the request timeout, when that is shorter)."""
@@ -70,7 +67,7 @@ def notify_change(
 ) -> str | None:
     """POST ``result``'s change to ``USHADOW_NOTIFY_URL``, when one is set and something changed.
 
-    Returns a warning (and logs it) when the webhook failed; None when it was told, or had nothing
+    Returns a warning when the webhook failed; None when it was told, or had nothing
     to be told (no URL, the first scan of a target, no change)."""
     if not settings.notify_url or diff.first_scan or diff.unchanged:
         return None
@@ -96,6 +93,4 @@ def notify_change(
         reason = getattr(exc, "reason", exc)
         text = str(reason).replace(settings.notify_url, where(settings.notify_url))[:160]
         problem = f"failed ({type(reason).__name__}: {text})"
-    warning = f"the change of scan {result.scan_id} was not sent: the webhook at {where(settings.notify_url)} {problem}"
-    log.warning("%s", warning)
-    return warning
+    return f"the change of scan {result.scan_id} was not sent: the webhook at {where(settings.notify_url)} {problem}"
