@@ -19,6 +19,7 @@ from core.operate.operating import Operator
 from core.settings import Settings
 from core.store.records import Cluster, Deployment
 from core.store.store import Store
+from pages._drift_column import drift_marks
 from pages._ui.auth import actor_for
 from pages._ui.errors import show_error
 from pages._ui.flashes import flash, show_flashes
@@ -71,15 +72,22 @@ def drift_tab(
     if record is None:
         st.caption("No recorded deploy of this workload: nothing to compare with.")
         return
-    if not st.button("Check drift", key="workloads_drift", icon=":material/difference:"):
-        st.caption(f"Compares with deployment {md(record.deployment_id)}: a dry-run apply, and a re-render.")
-        return
-    try:
-        with st.spinner("Comparing…"), Operator(store, settings, cluster.cluster_id) as ops:
-            found = check_service(ops, record, settings.compose_dirs)
-    except UshadowError as exc:
-        show_error(exc)
-        return
+    key = (cluster.cluster_id, namespace, selected.workload.name, record.deployment_id)
+    kept = drift_marks().kept(key)  # the table's drift column checked it a moment ago
+    found = kept.drift if kept is not None else None
+    if found is None:
+        if not st.button("Check drift", key="workloads_drift", icon=":material/difference:"):
+            st.caption(
+                f"Compares with deployment {md(record.deployment_id)}: a dry-run apply, and a re-render."
+            )
+            return
+        try:
+            with st.spinner("Comparing…"), Operator(store, settings, cluster.cluster_id) as ops:
+                found = check_service(ops, record, settings.compose_dirs)
+        except UshadowError as exc:
+            show_error(exc)
+            return
+    st.caption(f"Compared with deployment {md(record.deployment_id)}.")
     if found.source_error:
         st.warning(f"Source not checked: {md(found.source_error)}", icon=":material/warning:")
     if not found.fields:

@@ -17,6 +17,8 @@ from core.settings import Settings
 from core.store.records import Cluster
 from core.store.store import Store
 from core.views.urlstate import SERVICE, TAB
+from pages._drift_column import COLUMNS as DRIFT_COLUMNS
+from pages._drift_column import with_drift
 from pages._fleet_tabs import drift_tab, events_tab, history_tab, yaml_tab
 from pages._live import live_section
 from pages._run_command import run_command_tab
@@ -327,12 +329,15 @@ def draw_tables() -> None:
     except UshadowError as exc:
         show_error(exc)
         return
+    table = with_drift(
+        workload_table(found), found, settings=settings, store=store, cluster=cluster, namespace=namespace
+    )
     st.dataframe(
-        workload_table(found),
+        table,
         hide_index=True,
         width="stretch",
         key="workloads_table",
-        column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out")},
+        column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out"), **DRIFT_COLUMNS},
     )
     st.dataframe(pod_table(found), hide_index=True, width="stretch", key="workloads_pods")
 
