@@ -15,7 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-MODULES = ["bench_process", "bench_scan", "bench_clusters", "bench_compile", "bench_pages", "bench_load"]
+MODULES = [
+    "bench_process",
+    "bench_scan",
+    "bench_clusters",
+    "bench_compile",
+    "bench_pages",
+    "bench_load",
+    "bench_retention",
+]
 
 
 USAGE = f"usage: python -m bench [{' '.join(MODULES)}]\n  runs all (or the named) benchmarks"

@@ -57,13 +57,17 @@ class ScanStore(ScanPruning):
             session: Session, actor: str | None, action: str, target: str, detail: dict[str, Any]
         ) -> None: ...
 
-    def save_scan(self, result: ScanResult, *, changes: dict[str, Any] | None = None) -> ScanResult:
+    def save_scan(
+        self, result: ScanResult, *, changes: dict[str, Any] | None = None, references: bool = True
+    ) -> ScanResult:
         """Store ``result`` with its summary (and ``changes``, its diff, when known already); as a
-        reference to the previous scan of its target when that one found exactly the same."""
+        reference to the previous scan of its target when that one found exactly the same
+        (``references=False``: always whole, as before migration 0005; the retention benchmark's
+        baseline)."""
         fingerprint = content_hash(result)
         with self._session() as session:
             self._cluster_row(session, result.cluster_id)
-            same_as = self._same_as(session, result, fingerprint)
+            same_as = self._same_as(session, result, fingerprint) if references else None
             row = ScanRow(
                 id=result.scan_id,
                 cluster_id=result.cluster_id,
