@@ -438,6 +438,16 @@ def test_workloads_shows_what_was_deployed(
     workloads = {r["workload"]: r for r in app.table(app.dataframe("workload").first)}
     assert workloads[f"Deployment/{deployed}"]["ready"] == "1/1"
     assert workloads[f"Deployment/{deployed}"]["service"] == SERVICE
+    # the drift column: "unknown (checking)" while its check runs, then what it found (the table
+    # refreshes itself every 5 s); nothing was changed since the deploy
+    drift = workloads[f"Deployment/{deployed}"]["drift"]
+    for _ in range(60):
+        if not drift.startswith("unknown"):
+            break
+        page.wait_for_timeout(2000)
+        rows = app.table(app.dataframe("workload").first)
+        drift = {r["workload"]: r for r in rows}[f"Deployment/{deployed}"]["drift"]
+    assert drift == "in sync"
     app.shot("workloads")
 
 
