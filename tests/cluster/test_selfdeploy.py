@@ -34,12 +34,25 @@ def test_dashboard_bundle_deploys_with_two_replicas_sharing_postgres(
         "USHADOW_DATABASE_URL=postgresql+psycopg://ushadow:pw@postgres:5432/ushadow\nUSHADOW_SECRET_KEY=k\n"
     )
     (secrets / "postgres-secrets.env").write_text("POSTGRES_PASSWORD=pw\n")
+    # the scheduled scanner: the same database, and the webhook URL (it may hold a token) as a secret
+    (secrets / "scanner-secrets.env").write_text(
+        "USHADOW_DATABASE_URL=postgresql+psycopg://ushadow:pw@postgres:5432/ushadow\nUSHADOW_SECRET_KEY=k\n"
+        "USHADOW_NOTIFY_URL=https://hooks.example.com/t0ken\n"
+    )
     built = subprocess.run(
         [KUBECTL, "kustomize", str(out)], capture_output=True, text=True, check=True
     ).stdout
     docs = [d for d in yaml.safe_load_all(built) if d]
     dashboard = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "dashboard")
     assert dashboard["spec"]["replicas"] == 2
+    front = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "dashboard")
+    assert front["spec"]["sessionAffinity"] == "ClientIP"
+    cron = next(d for d in docs if d["kind"] == "CronJob" and d["metadata"]["name"] == "scanner")
+    scanner_secret = next(
+        d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "scanner-secrets"
+    )
+    assert "USHADOW_NOTIFY_URL" in scanner_secret["data"]
+    assert "t0ken" not in (out / "configmap.yaml").read_text()
     container = dashboard["spec"]["template"]["spec"]["containers"][0]
     assert any("/healthz" in " ".join(p["exec"]["command"]) for p in [container["readinessProbe"]])
     env_from = {ref.get("secretRef", ref.get("configMapRef", {})).get("name") for ref in container["envFrom"]}
@@ -81,5 +94,14 @@ def test_dashboard_bundle_deploys_with_two_replicas_sharing_postgres(
             time.sleep(0.5)
         else:
             pytest.fail(f"not ready: dashboard {dep.ready_replicas}/2, postgres {sts.ready_replicas}/1")
+        # the API server took the CronJob and the sticky Service as compiled
+        live_cron = client.BatchV1Api(kube_api).read_namespaced_cron_job(
+            "scanner", "ushadow-ops", _request_timeout=5
+        )
+        assert live_cron.spec.schedule == cron["spec"]["schedule"] == "*/15 * * * *"
+        live_front = client.CoreV1Api(kube_api).read_namespaced_service(
+            "dashboard", "ushadow-ops", _request_timeout=5
+        )
+        assert live_front.spec.session_affinity == "ClientIP"
     finally:
         client.CoreV1Api(kube_api).delete_namespace("ushadow-ops", _request_timeout=10)
