@@ -75,18 +75,17 @@ def drift_tab(
     key = (cluster.cluster_id, namespace, selected.workload.name, record.deployment_id)
     kept = drift_marks().kept(key)  # the table's drift column checked it a moment ago
     found = kept.drift if kept is not None else None
-    if found is None:
-        if not st.button("Check drift", key="workloads_drift", icon=":material/difference:"):
-            st.caption(
-                f"Compares with deployment {md(record.deployment_id)}: a dry-run apply, and a re-render."
-            )
-            return
+    label = "Check again" if found is not None else "Check drift"
+    if st.button(label, key="workloads_drift", icon=":material/difference:"):
         try:
             with st.spinner("Comparing…"), Operator(store, settings, cluster.cluster_id) as ops:
                 found = check_service(ops, record, settings.compose_dirs)
         except UshadowError as exc:
             show_error(exc)
             return
+    elif found is None:
+        st.caption(f"Compares with deployment {md(record.deployment_id)}: a dry-run apply, and a re-render.")
+        return
     st.caption(f"Compared with deployment {md(record.deployment_id)}.")
     if found.source_error:
         st.warning(f"Source not checked: {md(found.source_error)}", icon=":material/warning:")
