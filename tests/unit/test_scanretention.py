@@ -187,7 +187,7 @@ def test_scans_prune_and_a_pruned_scans_link_through_the_cli(
     code, done = _cli(capsys, "scans", "prune")
     assert code == 0 and done["pruned"] == 1 and done["pruned_scans"][0]["scan_id"] == gone.scan_id
     assert store.count_scans() == 2
-    assert main(["scans", "show", gone.scan_id]) == 3
+    assert main(["scans", "show", "--", gone.scan_id]) == 3  # (an id may start with "-")
     err = capsys.readouterr().err
     assert "pruned by retention" in err and "Traceback" not in err
     monkeypatch.setenv("USHADOW_SCAN_RETENTION", "daily,all")
