@@ -191,5 +191,11 @@ def _dedupe_port_name(name: str, protocol: str, port: int, taken: set[str]) -> s
 
 
 def new_id(nbytes: int = 16) -> str:
-    """An id nobody can guess (128 random bits, URL-safe)."""
-    return secrets.token_urlsafe(nbytes)
+    """An id nobody can guess (128 random bits, URL-safe) that starts with a letter or digit.
+
+    An id is typed after a command (``scans show ID``); one starting with ``-`` would read as an option.
+    """
+    while True:
+        token = secrets.token_urlsafe(nbytes)
+        if token[0].isalnum():
+            return token

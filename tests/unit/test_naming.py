@@ -17,6 +17,7 @@ from core.naming import (
     is_port_name,
     is_qualified_name,
     label_value,
+    new_id,
     port_name,
     qualified_name,
     short_hash,
@@ -206,3 +207,11 @@ def test_unique_port_names_long_declared_names_stay_within_15() -> None:
     )
     assert len(set(names)) == 3
     assert all(is_port_name(n) and len(n) <= 15 for n in names)
+
+
+def test_new_ids_never_start_like_an_option() -> None:
+    # One in 32 URL-safe tokens starts with '-' or '_'; 2,000 ids would all but surely include one.
+    ids = [new_id() for _ in range(2000)]
+    assert all(token[0].isalnum() for token in ids)
+    assert len(set(ids)) == len(ids)
+    assert all(len(token) == 22 for token in ids)
