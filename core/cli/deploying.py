@@ -127,6 +127,7 @@ def _deploy_group(group: str) -> Any:
             timeout=args.timeout,
             registry_dirs=registry_dirs(args, ctx),
             progress=progress_printer(ctx),
+            profiles=args.profile,
         )
         data = [i.to_json() for i in items]
         bad = [i for i in items if i.status == "failed"]
@@ -206,3 +207,9 @@ def register(sub: Any) -> None:
         parser = add_command(sub, f"deploy-{group}", _deploy_group(group), text)
         add_target_args(parser)
         _deploy_flags(parser)
+        parser.add_argument(
+            "--profile",
+            action="append",
+            metavar="P",
+            help="a compose profile to activate (repeatable; '*' for all); default: services without profiles",
+        )

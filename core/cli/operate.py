@@ -60,12 +60,40 @@ def _status(args: argparse.Namespace, ctx: Context) -> Result:
             ],
             STATUS_COLUMNS,
         )
+        runs = [w for w in d["workloads"] if "job" in w]
+        if runs:
+            print()
+            print_table([_job_row(w) for w in runs], JOB_COLUMNS)
         pods = [{"pod": p["name"], **p} for w in d["workloads"] for p in w["pods"]]
         if pods:
             print()
             print_table(pods, POD_COLUMNS)
 
     return Result(data, human)
+
+
+JOB_COLUMNS = ("job", "state", "completions", "failed", "active", "schedule", "last run", "running jobs")
+
+
+def _job_row(w: dict[str, Any]) -> dict[str, Any]:
+    """A Job's or CronJob's line in ``status``: completions/failed/active, or schedule and last run."""
+    job = w["job"]
+    if w["kind"] == "CronJob":
+        return {
+            "job": f"cronjob/{w['name']}",
+            "state": "suspended" if job["suspended"] else "scheduled",
+            "schedule": job["schedule"],
+            "last run": job["last_schedule_time"] or "never",
+            "running jobs": ", ".join(job["active_jobs"]),
+        }
+    state = "complete" if job["complete"] else f"failed: {job['failure']}" if job["failure"] else "running"
+    return {
+        "job": f"job/{w['name']}",
+        "state": state,
+        "completions": f"{job['succeeded']}/{job['completions']}",
+        "failed": job["failed"],
+        "active": job["active"],
+    }
 
 
 def _logs(args: argparse.Namespace, ctx: Context) -> Result:

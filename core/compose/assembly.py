@@ -64,6 +64,7 @@ def _top_level(
             environment=raw.environment,
             content=raw.content,
             driver=raw.driver,
+            driver_opts={str(k): "" if v is None else str(v) for k, v in (raw.driver_opts or {}).items()},
             labels={k: v or "" for k, v in raw.labels.items()},
         )
     return out

@@ -159,6 +159,7 @@ class TopLevelResource(_Frozen):
     environment: str | None = None
     content: str | None = None
     driver: str | None = None
+    driver_opts: dict[str, str] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
 
 

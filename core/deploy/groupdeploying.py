@@ -1,5 +1,11 @@
 """Deploying the registry as a group (``deploy-infra``, ``deploy-app``, ``deploy-all``): each service
 through :func:`core.deploy.deploying.deploy_service`, infrastructure first. Calls out.
+
+Profiles as compose (``core.manifests.crossrefs.active``): a service with ``profiles`` is deployed
+only when one of them is active (``--profile``, repeatable; ``*`` activates all); by default only
+services without a profile are. So the alternatives a file selects by profile (the speaker's cpu
+and gpu variants) never both deploy unless both are asked for; the others are reported as skipped
+with the profile that would enable them.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from core.deploy.deploying import DeployOutcome, deploy_service
 from core.deploy.plans import load_entry_list
 from core.deploy.watching import Progress
 from core.errors import ClusterError, UshadowError
+from core.manifests.crossrefs import active
 from core.settings import Settings
 from core.store.store import Store
 
@@ -52,6 +59,7 @@ def deploy_group(
     registry_dirs: Sequence[Path] | None = None,
     progress: Progress | None = None,
     actor: str | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> list[GroupItem]:
     """Deploy the registry's infrastructure, its apps, or both: infrastructure first, each waited for
     until ready, then the namespace is scanned again so that the apps are wired to it.
@@ -62,7 +70,12 @@ def deploy_group(
     unreachable) stops everything and is raised.
     """
     dirs = registry_dirs if registry_dirs is not None else settings.compose_dirs
-    entries = load_entry_list(dirs)
+    entries, inactive = [], []
+    for entry in load_entry_list(dirs):
+        if active(entry.profiles, profiles):
+            entries.append(entry)
+        elif group == "all" or entry.infra == (group == "infra"):
+            inactive.append(GroupItem(entry.service_id, entry.infra, "skipped", _inactive(entry.profiles)))
     say = progress or (lambda _m, _f: None)
     infra = [e for e in entries if e.infra] if group in ("infra", "all") else []
     apps = [e for e in entries if not e.infra] if group in ("app", "all") else []
@@ -99,7 +112,14 @@ def deploy_group(
                     actor=actor,
                 )
             )
-    return items
+    return items + inactive
+
+
+def _inactive(profiles: Sequence[str]) -> str:
+    return (
+        f"profile {', '.join(profiles)} is not active "
+        f"(give --profile {profiles[0]} to deploy it; by default only services without a profile are)"
+    )
 
 
 def _deploy_one(

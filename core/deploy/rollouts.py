@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.deploy.jobstates import JOB_KINDS, JobState, job_state
 from core.errors import RolloutFailed as RolloutFailed  # re-exported: callers import it from here too
 
 Json = Mapping[str, Any]
@@ -49,7 +50,8 @@ class RolloutStatus:
     total: int  # every replica, old ones included
     current_revision: str | None = None
     update_revision: str | None = None
-    failure: str | None = None  # ProgressDeadlineExceeded, ReplicaFailure
+    failure: str | None = None  # ProgressDeadlineExceeded, ReplicaFailure, a Job's Failed condition
+    job: JobState | None = None  # a Job's or CronJob's own state (``core.deploy.jobstates``)
 
     @property
     def observed(self) -> bool:
@@ -59,6 +61,8 @@ class RolloutStatus:
 
     @property
     def done(self) -> bool:
+        if self.job is not None:
+            return self.job.done
         if self.observed_generation < self.generation:
             return False
         if self.updated < self.desired or self.ready < self.desired or self.total > self.updated:
@@ -69,6 +73,8 @@ class RolloutStatus:
 
     @property
     def fraction(self) -> float:
+        if self.job is not None:
+            return self.job.fraction
         if self.done:
             return 1.0
         if self.desired == 0:
@@ -81,6 +87,8 @@ class RolloutStatus:
         return min(parts / (3 * self.desired), 0.99)
 
     def text(self) -> str:
+        if self.job is not None:
+            return self.job.text()
         seen = (
             ""
             if self.observed_generation >= self.generation
@@ -105,6 +113,7 @@ class RolloutStatus:
             "done": self.done,
             "current_revision": self.current_revision,
             "update_revision": self.update_revision,
+            **({"job": self.job.to_json()} if self.job is not None else {}),
         }
 
 
@@ -113,7 +122,9 @@ def _int(value: Any) -> int:
 
 
 def rollout_status(workload: Json) -> RolloutStatus:
-    """The rollout state of a Deployment or StatefulSet object."""
+    """The rollout state of a Deployment or StatefulSet object (or a Job's or CronJob's state)."""
+    if workload.get("kind") in JOB_KINDS:
+        return _job_rollout(workload)
     meta = workload.get("metadata") or {}
     spec = workload.get("spec") or {}
     status = workload.get("status") or {}
@@ -138,6 +149,25 @@ def rollout_status(workload: Json) -> RolloutStatus:
         current_revision=status.get("currentRevision"),
         update_revision=status.get("updateRevision"),
         failure=failure,
+    )
+
+
+def _job_rollout(workload: Json) -> RolloutStatus:
+    job = job_state(workload)
+    meta = workload.get("metadata") or {}
+    generation = _int(meta.get("generation"))
+    return RolloutStatus(
+        kind=job.kind,
+        name=job.name,
+        generation=generation,
+        observed_generation=generation,
+        desired=job.completions,
+        updated=job.succeeded,
+        ready=job.succeeded,
+        available=job.succeeded,
+        total=job.succeeded,
+        failure=job.failure,
+        job=job,
     )
 
 

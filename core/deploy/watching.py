@@ -13,9 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
-from core.clusters.kube import Kube
+from core.clusters.kube import Kube, http_error
 from core.deploy.applying import object_path
+from core.deploy.jobstates import exit_detail, newest
 from core.deploy.rollouts import (
     PodProblem,
     RolloutStatus,
@@ -24,7 +26,7 @@ from core.deploy.rollouts import (
     pod_problems,
     rollout_status,
 )
-from core.errors import RolloutFailed
+from core.errors import RolloutFailed, UshadowError
 
 Progress = Callable[[str, float], None]
 
@@ -82,6 +84,9 @@ def wait_for_rollout(
 ) -> RolloutStatus:
     """Poll until the rollout is done; raise :class:`RolloutFailed` with the reason otherwise.
 
+    A Job is done when it completes, and fails with its ``Failed`` condition, its newest pod's exit
+    code and the end of that pod's log; a CronJob is done once applied (``core.deploy.jobstates``).
+
     ``where`` names the cluster in messages (``" on cluster prod"``).
     """
     path = object_path(kind, name, namespace)
@@ -98,6 +103,11 @@ def wait_for_rollout(
             return status
         problems = diagnose(kube, workload, namespace) if status.observed else []
         fatal = [p for p in problems if p.fatal]
+        if status.job is not None and status.failure:
+            raise RolloutFailed(
+                f"{subject} failed: {status.failure}{job_failure_detail(kube, workload, namespace)}",
+                hint=f"`ushadow-ops logs CLUSTER {name} -n {namespace}` shows the whole log of its newest pod",
+            )
         if status.observed and (status.failure or fatal):  # else nothing is judged yet
             raise RolloutFailed(
                 f"{subject} did not become ready: {explain(status, fatal or problems)}",
@@ -110,6 +120,48 @@ def wait_for_rollout(
                 hint=_hint(problems) or "wait longer (--timeout), or look at `ushadow-ops status` and `logs`",
             )
         time.sleep(interval)
+
+
+LOG_TAIL_LINES = 20
+
+
+def job_failure_detail(kube: Kube, job: Mapping[str, Any], namespace: str) -> str:
+    """``; pod P: container C exited with code 3 (Error); its log ends: ...`` for a failed Job."""
+    pods = list_pods(kube, namespace, selector_text(job))
+    pod = newest(pods)
+    if pod is None:
+        return ""
+    name = str(pod["metadata"]["name"])
+    text = f"; pod {name}: {exit_detail(pod) or 'no container exit code'}"
+    containers = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or ()]
+    if containers:
+        try:
+            log = read_log(
+                kube,
+                f"/api/v1/namespaces/{namespace}/pods/{name}/log",
+                {"container": containers[0], "tailLines": str(LOG_TAIL_LINES)},
+            )
+        except UshadowError:  # the log may be gone with the node; the exit code still says enough
+            log = ""
+        if log.strip():
+            text += f"; its log ends:\n{log.rstrip()}"
+    return text
+
+
+def read_log(kube: Kube, path: str, query: dict[str, str]) -> str:
+    """Plain text from a pod's log endpoint (not JSON), with the client's timeout."""
+    return str(kube.call(f"reading {path}", _read_log, kube, path, query))
+
+
+def _read_log(kube: Kube, path: str, query: dict[str, str]) -> str:
+    _m, url, headers, _b, _p = kube.api.param_serialize(
+        "GET", f"{path}?{urlencode(query)}", header_params={"Accept": "*/*"}, auth_settings=["BearerToken"]
+    )
+    response = kube.api.call_api("GET", url, header_params=headers, _request_timeout=kube.timeout)
+    data = response.read()
+    if response.status >= 400:
+        raise http_error(response.status, data, server=kube.server, what=f"reading {path}")
+    return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
 
 
 def _hint(problems: list[PodProblem]) -> str | None:

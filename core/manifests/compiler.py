@@ -43,6 +43,9 @@ Choices (kompose makes other ones; these are ours, and why):
   ``x-ushadow`` keys are listed in ``core.manifests.knobs``.
 - **A service with ``build:`` and no ``image:``** is ``NotConvertible`` (a cluster pulls images, it
   cannot build them), unless ``CompileOptions.images`` names an image for it.
+- **network_mode: service:X** (``core.manifests.sidecars``): the service is a second container of
+  X's pod, reaching X on localhost, its ports published through X's Service; compiled alone it is
+  ``NotConvertible`` (deploy X, which carries it).
 - **depends_on** is a note; with ``wait_for_dependencies`` an init container waits for the first
   TCP port of each dependency (off by default: it pulls an extra image).
 - ``$`` in command, args and env values is escaped as ``$$`` so Kubernetes' own ``$(VAR)``
@@ -99,6 +102,7 @@ from core.manifests.environments import EnvPlan
 from core.manifests.knobs import knobs_for
 from core.manifests.netpolicies import network_labels, network_policy
 from core.manifests.serviceports import governing_service, ports, services
+from core.manifests.sidecars import Riders, refuse_alone
 from core.manifests.volumes import Report, VolumePlan, VolumeSettings
 from core.manifests.workloads import (
     init_containers,
@@ -226,6 +230,7 @@ class _Builder:
         """The compiled service. Kept as one sequence on purpose: the order of its steps is the order
         of the warnings and notes people read, and each step is one call."""
         spec, options, report = self.spec, self.options, self.report
+        refuse_alone(spec, self.project, self.sid)
         knobs = knobs_for(self.project, spec.name)
         image = container_image(spec, override=self._option(options.images), sid=self.sid, report=report)
         choice = choose_controller(
@@ -250,11 +255,15 @@ class _Builder:
             knobs=knobs,
             datastore=datastore_type(spec),
         )
+        riders = Riders(self.project, spec, report)
+        riders.add_volumes(plan, kind)
         plan.add_service(spec, kind)
         if plan.env:  # PGDATA for a datastore's data subfolder, unless compose sets it
             spec = spec.model_copy(update={"environment": {**plan.env, **spec.environment}})
         env = EnvPlan(spec, name=self.name, meta=self.meta, report=report)
-        container_ports, service_ports = ports(spec.ports, name=self.name, report=report)
+        all_ports, service_ports = ports([*spec.ports, *riders.ports], name=self.name, report=report)
+        own = {(p.target, p.protocol.upper()) for p in spec.ports}
+        container_ports = [p for p in all_ports if (p["containerPort"], p["protocol"]) in own]
         main, env_objects = container(
             spec,
             image=image,
@@ -265,11 +274,14 @@ class _Builder:
             report=report,
             knobs=knobs,
         )
+        riding, rider_objects = riders.containers(all_ports, meta=self.meta, liveness=options.liveness)
+        env_objects += rider_objects
         pod = pod_spec(
             spec, main, plan.volumes, service_account_token=options.service_account_token, report=report
         )
+        pod["containers"] += riding
         scheduled(spec, pod, plan, self.selector, report)
-        place_on_node(pod, self.project, spec.name)
+        place_on_node(pod, knobs.node)
         restart_warning(spec, kind, report)
         init = init_containers(spec, self.project, options, report)
         if init:
@@ -295,7 +307,7 @@ class _Builder:
                     selector=self.selector,
                     published=[
                         {"containerPort": p.target, "protocol": p.protocol.upper()}
-                        for p in spec.ports
+                        for p in [*spec.ports, *riders.ports]
                         if p.published
                     ],
                     meta=self.meta,

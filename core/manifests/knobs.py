@@ -12,9 +12,16 @@ Per service (``x-ushadow: {<service>: {...}}``):
 - ``resources``: ``{cpu: 100m, memory: 128Mi}``, requests when compose gives none;
 - ``session_affinity``: ``ClientIP`` (or ``None``): the Service keeps each client on one pod
   (a Streamlit session lives in the replica that holds its websocket).
+- ``node``: a label value (``real``): the pod runs on nodes labelled and tainted
+  ``ushadow.io/node=<value>`` (a nodeSelector and a toleration; the local cluster's real node is
+  ``real``).
 
-Per file: ``volumes: {<volume>: {size: 20Gi, access_mode: ReadWriteMany}}`` and ``resources``
-(the requests default of every service of the file). Anything else is ignored here.
+Per file: ``volumes`` (``{<volume>: {size: 20Gi, access_mode: ReadWriteMany}}``) and ``resources``
+(the requests default of every service of the file). A named volume's compose ``driver_opts``
+``size`` and ``storage_class`` say the same (``core.manifests.claims``); ``x-ushadow`` wins where
+both are given. This module is the compiler's only reader of ``x-ushadow`` (a test holds it to
+that): ``SERVICE_KEYS`` and ``FILE_KEYS`` list what it reads. The registry reads the descriptive
+keys (``display_name``, ``infra``, ``namespace``, ...), which are not compiler settings.
 """
 
 from __future__ import annotations
@@ -25,7 +32,19 @@ from typing import Any
 
 from core.compose.model import ComposeProject
 from core.errors import InvalidInput
+from core.naming import is_label_value
 
+SERVICE_KEYS = (
+    "controller",
+    "schedule",
+    "backoff_limit",
+    "liveness",
+    "host_paths",
+    "resources",
+    "node",
+    "session_affinity",
+)
+FILE_KEYS = ("volumes", "resources")
 CONTROLLERS = ("deployment", "statefulset", "job", "cronjob")
 SESSION_AFFINITIES = ("ClientIP", "None")
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod")
@@ -47,6 +66,7 @@ class Knobs:
     resources: Mapping[str, str] = field(default_factory=dict)
     volumes: Mapping[str, VolumeKnobs] = field(default_factory=dict)
     session_affinity: str | None = None
+    node: str | None = None
 
     def allows_host_path(self, path: str) -> bool:
         return self.host_paths is True or (
@@ -95,6 +115,7 @@ def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
     if affinity is not None and affinity not in SESSION_AFFINITIES:
         raise InvalidInput(f"{where}.session_affinity: expected ClientIP or None, not {affinity!r}")
     return Knobs(
+        node=_node(own.get("node"), service),
         controller=str(controller).lower() if controller is not None else None,
         schedule=schedule,
         backoff_limit=backoff,
@@ -104,6 +125,18 @@ def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
         volumes=_volumes(top.get("volumes"), "x-ushadow.volumes"),
         session_affinity=affinity,
     )
+
+
+def _node(value: Any, service: str) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not text or not is_label_value(text):
+        raise InvalidInput(
+            f"x-ushadow node of {service} must be a label value such as real, not {value!r}",
+            hint="write x-ushadow: {node: real} to run it on the local cluster's real node",
+        )
+    return text
 
 
 def _resources(value: Any, where: str) -> dict[str, str]:

@@ -7,8 +7,8 @@
 - An anonymous volume is an ``emptyDir``; ``tmpfs`` a memory ``emptyDir`` with its size limit.
 - A bind mount: a readable file is mounted from ``<service>-files``, a Docker-host path is refused,
   anything else is an ``emptyDir`` (``core.manifests.bindmounts`` has the rules).
-- Claim size and access mode: ``CompileOptions.volume_sizes``, then ``x-ushadow`` ``volumes``, else
-  ReadWriteOnce of the default size (a warning names it). A shared ReadWriteOnce claim puts
+- Claim size, access mode and storage class: ``core.manifests.claims`` (``x-ushadow`` ``volumes``,
+  the volume's ``driver_opts``, else ReadWriteOnce of the default size, named in a warning). A shared ReadWriteOnce claim puts
   ``volume.ushadow.io/<claim>`` on the pods, for a pod affinity (``core.manifests.scheduling``).
 - A datastore's named volume is mounted at its ``data`` subfolder (``PGDATA=.../pgdata`` for
   postgres): a fresh volume's root may hold ``lost+found``, which initdb and mysqld refuse.
@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -29,7 +28,7 @@ from typing import Any, Literal
 
 from core.compose.model import ComposeProject, FileRef, ServiceSpec, TopLevelResource, Volume
 from core.conventions import VOLUME_LABEL
-from core.errors import InvalidInput
+from core.manifests import claims
 from core.manifests.bindmounts import (
     docker_only_reason,
     empty_reason,
@@ -38,11 +37,10 @@ from core.manifests.bindmounts import (
     is_sensitive_file,
     refuse,
 )
-from core.manifests.knobs import Knobs, VolumeKnobs
+from core.manifests.knobs import Knobs
 from core.naming import config_key, dns_label, label_value, qualified_name
 
 Manifest = dict[str, Any]
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 
 
 @dataclass
@@ -141,13 +139,18 @@ class VolumePlan:
         self.objects: list[Manifest] = []  # Secrets/ConfigMaps from inline compose secrets/configs
         self.provided: list[tuple[str, str]] = []  # (Secret, key) of file- or variable-backed secrets
         self._mounted: set[str] = set()
+        self._claims: dict[str, str] = {}
 
     @property
     def uses_claims(self) -> bool:
         return any("persistentVolumeClaim" in v for v in self.volumes)
 
-    def add_service(self, spec: ServiceSpec, kind: str) -> None:
-        claims: dict[str, str] = {}  # compose volume -> pod volume / template name
+    def add_service(self, spec: ServiceSpec, kind: str, *, rider: bool = False) -> list[Manifest]:
+        """Add ``spec``'s volumes; returns its container's mounts (``self.mounts`` holds the last
+        service's). A ``rider`` (a container of another service's pod, ``core.manifests.sidecars``)
+        is added first: its files join the pod's ``<service>-files`` objects made by the host's call."""
+        self.mounts, self._mounted = [], set()
+        claims = self._claims  # compose volume -> pod volume / template name, shared by the pod
         shared = shared_volumes(self.project)
         for vol in spec.volumes:
             leaf = PurePath(vol.target).name or "root"
@@ -175,7 +178,9 @@ class VolumePlan:
             self._file_ref("secret", ref)
         for ref in spec.configs:
             self._file_ref("config", ref)
-        self._file_objects(spec)
+        if not rider:
+            self._file_objects(spec)
+        return self.mounts
 
     def _data_dir(self, vol: Volume) -> str | None:
         """The subfolder a datastore keeps its data in (see the module docstring)."""
@@ -286,13 +291,10 @@ class VolumePlan:
                 f"volume {source} is external: a PersistentVolumeClaim {claim!r} must exist"
             )
             return self._add_volume(source, {"persistentVolumeClaim": {"claimName": claim}})
-        mode = self.knobs.volumes.get(source, VolumeKnobs()).access_mode or "ReadWriteOnce"
-        claim_spec: Manifest = {
-            "accessModes": [mode],
-            "resources": {"requests": {"storage": self._size(source)}},
-        }
-        if self.settings.storage_class:
-            claim_spec["storageClassName"] = self.settings.storage_class
+        claim_spec = claims.claim_spec(
+            source, declared, knobs=self.knobs, settings=self.settings, warnings=self.report.warnings
+        )
+        mode = claim_spec["accessModes"][0]
         if kind == "StatefulSet" and not shared:
             name = self._free_name(source)
             # labelled as everything of ours, so that its claims are found (and deleted on request)
@@ -317,20 +319,6 @@ class VolumePlan:
             {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": claim_spec}
         )
         return self._add_volume(source, {"persistentVolumeClaim": {"claimName": claim}})
-
-    def _size(self, source: str) -> str:
-        size = self.settings.sizes.get(source) or self.knobs.volumes.get(source, VolumeKnobs()).size
-        if size is None:
-            size = self.settings.size
-            self.report.warnings.append(
-                f"volume {source}: no size given, the claim asks for the default {size} "
-                f"(set x-ushadow volumes: {{{source}: {{size: 20Gi}}}})"
-            )
-        if not _QUANTITY.match(size):
-            raise InvalidInput(
-                f"volume size {size!r} for {source} is not a Kubernetes quantity", hint="e.g. 10Gi"
-            )
-        return size
 
     def _holds_secret(self, config: str) -> bool:
         uses = self.project.secret_uses if self.project is not None else []

@@ -17,7 +17,6 @@ from typing import Any
 
 from core.compose.model import ComposeProject, ServiceSpec
 from core.conventions import ENV_HASH_ANNOTATION, SERVICE_ID_ANNOTATION
-from core.errors import InvalidInput
 from core.manifests.compilations import CompileOptions, kube_name
 from core.manifests.controllers import Choice, job_body, job_object
 from core.manifests.podspecs import host_aliases
@@ -74,23 +73,16 @@ def pod_spec(
 NODE_KEY = "ushadow.io/node"
 
 
-def place_on_node(pod: Manifest, project: ComposeProject | None, service: str) -> None:
-    """``x-ushadow: {node: real}`` on a service: a nodeSelector and a toleration for nodes labelled and
-    tainted ``ushadow.io/node=<value>`` (the local cluster's real node is ``real``)."""
-    meta = project.service_meta.get(service) if project else None
-    node = (meta.model_extra or {}).get("node") if meta is not None else None
+def place_on_node(pod: Manifest, node: str | None) -> None:
+    """``x-ushadow: {node: real}`` on a service (``core.manifests.knobs``): a nodeSelector and a
+    toleration for nodes labelled and tainted ``ushadow.io/node=<value>`` (the local cluster's real
+    node is ``real``)."""
     if node is None:
         return
-    value = str(node)
-    if not isinstance(node, str | int) or not is_label_value(value) or not value:
-        raise InvalidInput(
-            f"x-ushadow node of {service} must be a label value such as real, not {node!r}",
-            hint="write x-ushadow: {node: real} to run it on the local cluster's real node",
-        )
-    pod["nodeSelector"] = {**pod.get("nodeSelector", {}), NODE_KEY: value}
+    pod["nodeSelector"] = {**pod.get("nodeSelector", {}), NODE_KEY: node}
     pod["tolerations"] = [
         *pod.get("tolerations", []),
-        {"key": NODE_KEY, "operator": "Equal", "value": value, "effect": "NoSchedule"},
+        {"key": NODE_KEY, "operator": "Equal", "value": node, "effect": "NoSchedule"},
     ]
 
 
@@ -145,7 +137,8 @@ def init_containers(
 def network_notes(spec: ServiceSpec, report: Report, *, policies: bool = True) -> None:
     if spec.network_mode and spec.network_mode.startswith("service:"):
         report.warnings.append(
-            f"network_mode {spec.network_mode}: not supported yet, this service gets its own pod and network "
+            f"network_mode {spec.network_mode}: {spec.network_mode.removeprefix('service:')} is not a service "
+            "of this file, so this service gets its own pod and network "
             f"(reach {spec.network_mode.removeprefix('service:')} by its name, not localhost)"
         )
     if len(spec.networks) > 1 and not policies:

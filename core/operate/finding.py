@@ -1,8 +1,9 @@
 """Finding the workload a day-2 command means. Calls out.
 
-A ``service`` is the Kubernetes name of a Deployment or StatefulSet, or a registry service id
-(``<file-stem>:<service>``), found through the ``ushadow.io/service-id`` annotation of our
-workloads (those labelled ``app.kubernetes.io/managed-by=ushadow``).
+A ``service`` is the Kubernetes name of a Deployment, StatefulSet, Job or CronJob, or a registry
+service id (``<file-stem>:<service>``), found through the ``ushadow.io/service-id`` annotation of
+our workloads (those labelled ``app.kubernetes.io/managed-by=ushadow``). The Jobs a CronJob starts
+are its runs, not workloads of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.deploy.reconciling import read
 from core.errors import InvalidInput, NotFound
 from core.manifests.compilations import kube_name
 
-WORKLOADS = ("Deployment", "StatefulSet")
+WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
 OURS = f"{MANAGED_BY}={MANAGER_VALUE}"
 
 
@@ -54,11 +55,12 @@ def list_labelled(kube: Kube, kind: str, namespace: str, selector: str) -> list[
 
 
 def our_workloads(kube: Kube, namespace: str) -> list[Workload]:
-    """Every Deployment and StatefulSet we deployed to ``namespace``, by name."""
+    """Every Deployment, StatefulSet, Job and CronJob we deployed to ``namespace``, by name."""
     found = [
         Workload(kind, str(obj["metadata"]["name"]), namespace, {**obj, "kind": kind})
         for kind in WORKLOADS
         for obj in list_labelled(kube, kind, namespace, OURS)
+        if not _run_of_cronjob(obj)
     ]
     return sorted(found, key=lambda w: w.name)
 
@@ -87,10 +89,15 @@ def find_workload(kube: Kube, namespace: str, service: str) -> Workload:
         if obj is not None:
             return Workload(kind, service, namespace, {**obj, "kind": kind})
     raise NotFound(
-        f"no Deployment or StatefulSet {service!r} in namespace {namespace}",
+        f"no Deployment, StatefulSet, Job or CronJob {service!r} in namespace {namespace}",
         hint=_known(our_workloads(kube, namespace))
         or "`ushadow-ops status CLUSTER -n NS` lists what is deployed",
     )
+
+
+def _run_of_cronjob(obj: dict[str, Any]) -> bool:
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or ()
+    return any(o.get("kind") == "CronJob" for o in owners)
 
 
 def _known(ours: list[Workload]) -> str | None:

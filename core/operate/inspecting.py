@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from core.clusters.kube import Kube, http_error
+from core.clusters.kube import Kube
+from core.deploy.jobstates import newest, owned_by
 from core.deploy.reconciling import require_namespace
 from core.deploy.rollouts import PodSummary, RolloutStatus, pod_summary, rollout_status
-from core.deploy.watching import list_pods, selector_text
+from core.deploy.watching import list_pods, read_log, selector_text
 from core.errors import InvalidInput, NotFound
-from core.operate.finding import Workload, find_workload, our_workloads
+from core.operate.finding import Workload, find_workload, list_labelled, our_workloads
 
 # -- status -----------------------------------------------------------------------------------
 
@@ -39,6 +39,7 @@ class WorkloadStatus:
             "rolled_out": r.done,
             "images": sorted({i for p in self.pods for i in p.images}),
             "pods": [p.to_json() for p in self.pods],
+            **({"job": r.job.to_json()} if r.job is not None else {}),
         }
 
 
@@ -84,11 +85,12 @@ def logs(
     pod: str | None = None,
     timestamps: bool = False,
 ) -> list[PodLog]:
-    """The last ``tail`` lines of each pod of the workload (or of one ``pod``)."""
+    """The last ``tail`` lines of each pod of the workload (or of one ``pod``); of a Job, its newest
+    pod's; of a CronJob, the newest pod of its newest Job."""
     if tail is not None and tail < 0:
         raise InvalidInput("--tail must be 0 or more lines")
     w = find_workload(kube, namespace, service)
-    pods = list_pods(kube, namespace, selector_text(w.obj))
+    pods = _pods_of(kube, w)
     if pod is not None:
         pods = [p for p in pods if p["metadata"]["name"] == pod]
         if not pods:
@@ -116,29 +118,30 @@ def logs(
             query["previous"] = "true"
         if timestamps:
             query["timestamps"] = "true"
-        text = kube.call(
-            f"reading the log of pod {name}",
-            _read_log,
-            kube,
-            f"/api/v1/namespaces/{namespace}/pods/{name}/log",
-            query,
-        )
+        text = read_log(kube, f"/api/v1/namespaces/{namespace}/pods/{name}/log", query)
         out.append(PodLog(name, chosen, previous, text))
     return out
+
+
+def _pods_of(kube: Kube, w: Workload) -> list[dict[str, Any]]:
+    """The pods whose logs ``logs`` reads (see there)."""
+    if w.kind == "CronJob":
+        jobs = owned_by(list_labelled(kube, "Job", w.namespace, ""), w.obj)
+        job = newest(jobs)
+        if job is None:
+            raise NotFound(
+                f"CronJob {w.name} has not run yet: no Job, so no log",
+                hint=f"its schedule is {(w.obj.get('spec') or {}).get('schedule')!r}",
+            )
+        pods = list_pods(kube, w.namespace, selector_text(job))
+    else:
+        pods = list_pods(kube, w.namespace, selector_text(w.obj))
+    if w.kind in ("Job", "CronJob"):
+        last = newest(pods)
+        return [dict(last)] if last is not None else []
+    return pods
 
 
 def _restarted(pod: dict[str, Any], container: str) -> bool:
     statuses = (pod.get("status") or {}).get("containerStatuses") or ()
     return any(c.get("name") == container and (c.get("restartCount") or 0) > 0 for c in statuses)
-
-
-def _read_log(kube: Kube, path: str, query: dict[str, str]) -> str:
-    """Plain text from the log endpoint (not JSON), with the client's timeout."""
-    _m, url, headers, _b, _p = kube.api.param_serialize(
-        "GET", f"{path}?{urlencode(query)}", header_params={"Accept": "*/*"}, auth_settings=["BearerToken"]
-    )
-    response = kube.api.call_api("GET", url, header_params=headers, _request_timeout=kube.timeout)
-    data = response.read()
-    if response.status >= 400:
-        raise http_error(response.status, data, server=kube.server, what=f"reading {path}")
-    return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)

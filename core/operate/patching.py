@@ -19,7 +19,7 @@ RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 def restart(kube: Kube, namespace: str, service: str, *, now: datetime | None = None) -> Workload:
     """``kubectl rollout restart``: a new pod-template annotation, so every pod is replaced."""
-    w = find_workload(kube, namespace, service)
+    w = _running(find_workload(kube, namespace, service), "restart")
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     obj = send(
@@ -34,11 +34,21 @@ def restart(kube: Kube, namespace: str, service: str, *, now: datetime | None = 
     return Workload(w.kind, w.name, namespace, {**obj, "kind": w.kind})
 
 
+def _running(w: Workload, verb: str) -> Workload:
+    """``w``, unless it is a Job or CronJob, which runs to completion and has no replicas to ``verb``."""
+    if w.kind in ("Job", "CronJob"):
+        raise InvalidInput(
+            f"{w.kind} {w.name} runs to completion: there is nothing to {verb}",
+            hint="deploy it again to run it again (`ushadow-ops deploy`), or undeploy it",
+        )
+    return w
+
+
 def scale(kube: Kube, namespace: str, service: str, replicas: int) -> tuple[Workload, int]:
     """Set the replica count through the scale subresource; returns the workload and the old count."""
     if replicas < 0:
         raise InvalidInput(f"replicas must be 0 or more, not {replicas}")
-    w = find_workload(kube, namespace, service)
+    w = _running(find_workload(kube, namespace, service), "scale")
     before = int((w.obj.get("spec") or {}).get("replicas") or 0)
     send(
         kube,

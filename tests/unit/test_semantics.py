@@ -659,6 +659,8 @@ def test_services_reach_each_other_only_over_networks_they_share() -> None:
     assert "NetworkPolicy" not in [o["kind"] for o in build(lone, p, network_policies=False).objects]
 
 
-def test_network_mode_of_another_service_is_a_warning() -> None:
+def test_network_mode_of_a_service_the_file_lacks_is_a_warning() -> None:
     c = build(svc(network_mode="service:vpn"))
-    assert warned(c, "network_mode service:vpn: not supported yet")
+    assert warned(
+        c, "network_mode service:vpn: vpn is not a service of this file, so this service gets its own pod"
+    )
