@@ -35,9 +35,21 @@ test: install
 
 ## The conformance suite (conformance/): the compose loader, registry, catalog and compiler against an
 ## external compose corpus, e.g. `make conformance CORPUS=../shared/corpus`. Needs nothing else of `make test`.
-conformance: corpus-given install
+## It also installs checkov (a second judge, PyPI, pinned; own virtualenv: its pins clash with ours)
+## and builds kompose v1.38.0 from the Go module proxy's source (to compare with), once each.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(VENV)/checkov/bin/checkov
+
+conformance: corpus-given install $(CHECKOV)
 	$(BIN)/ushadow-ops local-cluster build
+	$(BIN)/python -c 'from conformance.judges import kompose_binary; print("kompose:", kompose_binary())'
 	USHADOW_CORPUS="$(abspath $(CORPUS))" $(BIN)/pytest conformance
+
+$(CHECKOV): Makefile
+	@echo "installing checkov $(CHECKOV_VERSION) into $(VENV)/checkov (first run: a few minutes; log: $(VENV)/checkov-install.log)"
+	@test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	@$(VENV)/checkov/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)' > $(VENV)/checkov-install.log 2>&1 || { cat $(VENV)/checkov-install.log; exit 1; }
+	@touch $(CHECKOV)
 
 corpus-given:
 	@if [ -z "$(CORPUS)" ]; then \

@@ -23,6 +23,7 @@ MODULES = [
     "bench_pages",
     "bench_load",
     "bench_retention",
+    "bench_kompose",
 ]
 
 

@@ -27,8 +27,9 @@ def cpu_quantity(cores: float) -> str:
 
 
 def resources(res: Resources, report: Report, defaults: Mapping[str, str] | None = None) -> Manifest:
-    """limits (``deploy.resources.limits``, GPUs) and requests (``reservations``); ``defaults``
-    (``x-ushadow`` ``resources``) are the requests of a resource compose gives neither for."""
+    """limits (``deploy.resources.limits``, GPUs) and requests (``reservations``; a limit without
+    one is also the request, as the API server would default it); ``defaults`` (``x-ushadow``
+    ``resources``) are the requests of a resource compose gives neither for."""
     limits: dict[str, str] = {}
     requests: dict[str, str] = {}
     given = {"cpu": res.cpu_limit or res.cpu_request, "memory": res.memory_limit or res.memory_request}
@@ -60,6 +61,9 @@ def resources(res: Resources, report: Report, defaults: Mapping[str, str] | None
             requests["memory"] = limits["memory"]
         else:
             requests["memory"] = memory_quantity(res.memory_request)
+    for name in ("cpu", "memory"):  # what the API server does with a limit alone, said out loud
+        if name in limits and name not in requests:
+            requests[name] = limits[name]
     if res.gpus:
         driver = (res.gpu_driver or "nvidia").lower()
         resource = GPU_RESOURCES.get(driver)

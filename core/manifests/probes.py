@@ -20,7 +20,9 @@ The rules (``core.manifests.compiler`` lists them with the others):
 - ``start_period`` becomes a **startupProbe** (the readiness check every ``start_interval``,
   allowed to fail for the whole start period) rather than ``initialDelaySeconds``.
 - ``NONE``/``disable`` gives no probes; no healthcheck but TCP ports gives a ``tcpSocket``
-  readiness probe on the first TCP port and no liveness.
+  readiness probe on the first TCP port, and a ``tcpSocket`` liveness probe of it with the
+  ten-minute failure window (there is no startup probe to cover a slow start): a process that
+  stops listening for that long is restarted, one that starts slowly is not.
 """
 
 from __future__ import annotations
@@ -156,6 +158,10 @@ def probes(
             report.notes.append("healthcheck has no test (the image's own HEALTHCHECK is unknown here)")
     if hc is None or command is None or plain is None:
         ready = {"readinessProbe": {"tcpSocket": {"port": tcp[0]}, **TCP_PROBE}} if tcp else {}
+        if liveness and override is None and tcp:  # patient: no startup probe covers a slow start
+            window = math.ceil(LIVENESS_WINDOW / TCP_PROBE["periodSeconds"])
+            patient: Manifest = {"tcpSocket": {"port": tcp[0]}, **TCP_PROBE, "failureThreshold": window}
+            return {**ready, "livenessProbe": patient}
         return {**ready, **_only_override(override, tcp, liveness, report)}
     period = _seconds(hc.interval, HC_INTERVAL)
     http = http_get(plain, refs)

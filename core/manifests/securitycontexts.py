@@ -8,6 +8,11 @@ The rules (``core.manifests.compiler`` lists them with the others):
   the image: a warning, not set. ``group_add`` (numeric) -> the pod's ``supplementalGroups``.
 - ``read_only`` -> ``readOnlyRootFilesystem``; ``cap_add``/``cap_drop`` -> ``capabilities``
   (``CAP_`` prefix removed); ``privileged`` -> ``privileged``.
+- ``NET_RAW`` is dropped unless the service asks for it or for network administration
+  (``cap_add: NET_RAW``/``NET_ADMIN``, ``privileged``): Docker grants it by default, but it only
+  serves raw sockets (``ping``, packet capture) and lets a process forge packets on the pod network.
+- The pod's securityContext always holds ``seccompProfile: RuntimeDefault`` (a container's own
+  setting, ``Unconfined`` for ``security_opt: seccomp:unconfined``, wins over it).
 - ``seccompProfile: RuntimeDefault`` and ``allowPrivilegeEscalation: false`` by default, as
   Docker's own default seccomp profile and ``no-new-privileges`` would be; not when the service asks
   for privilege (``privileged``, ``cap_add: SYS_ADMIN``, ``security_opt: no-new-privileges:false``).
@@ -102,6 +107,8 @@ def security_context(spec: ServiceSpec, report: Report) -> Manifest:
         ctx["runAsNonRoot"] = True
         if all(c == "NET_BIND_SERVICE" for c in add) and "ALL" not in drop:
             drop = ["ALL"]  # the others are in ALL
+    if not ({"ALL", "NET_RAW"} & set(drop) or {"NET_RAW", "NET_ADMIN", "ALL"} & set(add) or spec.privileged):
+        drop = [*drop, "NET_RAW"]
     if spec.privileged:
         ctx["privileged"] = True
     if not asks_privilege:
@@ -139,8 +146,9 @@ def _baseline_warnings(ctx: Manifest, add: list[str], report: Report) -> None:
 
 
 def pod_security_context(spec: ServiceSpec, report: Report) -> Manifest:
-    """The pod's securityContext: ``supplementalGroups`` from ``group_add``, ``fsGroup`` from the gid."""
-    ctx: Manifest = {}
+    """The pod's securityContext: ``seccompProfile``, ``supplementalGroups`` from ``group_add``,
+    ``fsGroup`` from the gid."""
+    ctx: Manifest = {"seccompProfile": {"type": "RuntimeDefault"}}
     groups: list[int] = []
     for group in spec.group_add:
         if str(group).isdigit():

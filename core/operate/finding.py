@@ -89,7 +89,7 @@ def find_workload(kube: Kube, namespace: str, service: str) -> Workload:
         if obj is not None:
             return Workload(kind, service, namespace, {**obj, "kind": kind})
     raise NotFound(
-        f"no Deployment, StatefulSet, Job or CronJob {service!r} in namespace {namespace}",
+        f"no Deployment or StatefulSet {service!r} (nor a Job or CronJob of that name) in namespace {namespace}",
         hint=_known(our_workloads(kube, namespace))
         or "`ushadow-ops status CLUSTER -n NS` lists what is deployed",
     )

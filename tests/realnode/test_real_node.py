@@ -277,29 +277,79 @@ def test_a_one_shot_service_runs_to_completion(
         "command": ["sh", "-c", "echo migrated"],
     }
     write_compose(registry, "once", {"services": {"migrate": service}})
-    doc = deploy(capsys, cluster, registry, "once:migrate")
+    # `deploy --wait` follows the Job until it completes (a Job has no readiness to wait for).
+    doc = deploy(capsys, cluster, registry, "once:migrate", "--wait")
     assert "Job" in {r["kind"] for r in doc["resources"]}
+    assert doc["status"] == "ready" and "job migrate: complete, 1/1 completions" in doc["message"]
     batch = client.BatchV1Api(kube_api)
-    job = eventually(
-        lambda: next(
-            (
-                j
-                for j in batch.list_namespaced_job(namespace, _request_timeout=10).items
-                if j.status.succeeded
-            ),
-            None,
-        ),
-        "the Job to succeed",
-        timeout=120,
-    )
+    job = batch.read_namespaced_job("migrate", namespace, _request_timeout=10)
     assert job.status.succeeded == 1
-    # The log of the process that ran (read from the API: `ushadow-ops logs` finds Deployments and
-    # StatefulSets, not Jobs, on main today).
     core = client.CoreV1Api(kube_api)
-    selector = f"job-name={job.metadata.name}"
-    (pod,) = core.list_namespaced_pod(namespace, label_selector=selector, _request_timeout=10).items
+    (pod,) = core.list_namespaced_pod(namespace, label_selector="job-name=migrate", _request_timeout=10).items
     assert pod.spec.node_name == "ushadow-real-node" and pod.status.phase == "Succeeded"
-    assert core.read_namespaced_pod_log(pod.metadata.name, namespace, _request_timeout=10) == "migrated\n"
+    # `status` shows its completions; `logs` reads the log of the process that ran.
+    code, status, err = run(capsys, "status", cluster, "once:migrate")
+    assert code == 0, err
+    (row,) = status["workloads"]
+    assert row["job"]["succeeded"] == 1 and row["job"]["complete"] is True
+    code, logs, err = run(capsys, "logs", cluster, "once:migrate")
+    assert code == 0, err
+    assert [r["text"] for r in logs] == ["migrated\n"]
+
+
+def test_a_sidecar_reaches_its_host_on_localhost(
+    capsys: pytest.CaptureFixture[str],
+    cluster: str,
+    registry: Path,
+    kube_api: client.ApiClient,
+    namespace: str,
+) -> None:
+    """``network_mode: service:web``: the rider is a second container of web's pod and reaches web's
+    server on localhost; deployed alone it is refused with what to do."""
+    doc = {
+        "services": {
+            "web": {
+                "image": BUSYBOX_IMAGE,
+                "x-ushadow": ON_REAL_NODE,
+                "command": ["httpd", "-f", "-p", "8080", "-h", "/etc/site"],
+                "ports": ["8080"],
+                "configs": [{"source": "page", "target": "/etc/site/index.html"}],
+            },
+            "rider": {
+                "image": BUSYBOX_IMAGE,
+                "network_mode": "service:web",
+                "command": ["sleep", "3600"],
+            },
+        },
+        "configs": {"page": {"content": PAGE}},
+    }
+    write_compose(registry, "pair", doc)
+    code, _doc, err = run(capsys, "deploy", cluster, "pair:rider", "--registry", str(registry))
+    assert code == 6 and "runs in the pod of web" in err and "deploy pair:web" in err
+    out = deploy(capsys, cluster, registry, "pair:web", "--wait", "--timeout", "150")
+    assert out["status"] == "ready"
+    assert any(
+        "rider (network_mode: service:web) run as containers of this pod" in w for w in out["warnings"]
+    )
+    pod = the_pod(kube_api, namespace, "web")
+    assert [c.name for c in pod.spec.containers] == ["web", "rider"]
+    code = main(
+        [
+            "exec",
+            cluster,
+            "pair:web",
+            "--container",
+            "rider",
+            "--",
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            "http://localhost:8080/",
+        ]
+    )
+    out_text, err = capsys.readouterr()
+    assert (code, out_text) == (0, PAGE), err
 
 
 def _chains(saved: str) -> list[str]:

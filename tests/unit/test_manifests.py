@@ -469,7 +469,13 @@ def test_disabled_healthcheck_gives_no_probes(hc: Healthcheck) -> None:
 def test_no_healthcheck_but_a_tcp_port_gives_a_tcp_readiness_probe() -> None:
     c = build(svc(ports=[Port(target=53, protocol="udp"), Port(target=8080), Port(target=9090)]))
     assert container(c)["readinessProbe"]["tcpSocket"] == {"port": 8080}
-    assert "livenessProbe" not in container(c)
+    # liveness: the same port, patient (ten minutes) since no startup probe covers a slow start
+    assert container(c)["livenessProbe"] == {
+        "tcpSocket": {"port": 8080},
+        "periodSeconds": 10,
+        "timeoutSeconds": 1,
+        "failureThreshold": 60,
+    }
 
 
 def test_udp_only_gives_no_probe() -> None:
@@ -531,8 +537,8 @@ def test_amd_gpu() -> None:
             {"runAsUser": 1000, "runAsGroup": 2000, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
             False,
         ),
-        ("root", {"runAsUser": 0}, False),
-        ("appuser", {}, True),
+        ("root", {"runAsUser": 0, "capabilities": {"drop": ["NET_RAW"]}}, False),
+        ("appuser", {"capabilities": {"drop": ["NET_RAW"]}}, True),
         ("1000:staff", {"runAsUser": 1000, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}, True),
     ],
 )

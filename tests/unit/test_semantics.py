@@ -303,12 +303,13 @@ def test_x_ushadow_liveness_overrides(override: Any, expected: dict[str, Any] | 
 
 
 DEFAULTS = {"allowPrivilegeEscalation": False, "seccompProfile": {"type": "RuntimeDefault"}}
+NO_RAW = {"capabilities": {"drop": ["NET_RAW"]}}  # dropped unless asked for (see securitycontexts)
 
 
 @pytest.mark.parametrize(
     ("fields", "expected", "baseline_warning"),
     [
-        ({}, DEFAULTS, None),
+        ({}, {**DEFAULTS, **NO_RAW}, None),
         (
             {"read_only": True, "cap_drop": ["NET_RAW"]},
             {**DEFAULTS, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["NET_RAW"]}},
@@ -327,7 +328,7 @@ DEFAULTS = {"allowPrivilegeEscalation": False, "seccompProfile": {"type": "Runti
         ),
         (
             {"cap_add": ["NET_BIND_SERVICE"]},
-            {**DEFAULTS, "capabilities": {"add": ["NET_BIND_SERVICE"]}},
+            {**DEFAULTS, "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["NET_RAW"]}},
             None,
         ),
         (
@@ -337,7 +338,10 @@ DEFAULTS = {"allowPrivilegeEscalation": False, "seccompProfile": {"type": "Runti
         ),
         (
             {"cap_add": ["SYS_ADMIN"]},
-            {"seccompProfile": {"type": "RuntimeDefault"}, "capabilities": {"add": ["SYS_ADMIN"]}},
+            {
+                "seccompProfile": {"type": "RuntimeDefault"},
+                "capabilities": {"add": ["SYS_ADMIN"], "drop": ["NET_RAW"]},
+            },
             "SYS_ADMIN",
         ),
         (
@@ -345,23 +349,28 @@ DEFAULTS = {"allowPrivilegeEscalation": False, "seccompProfile": {"type": "Runti
             {"privileged": True, "seccompProfile": {"type": "RuntimeDefault"}},
             "privileged",
         ),
-        ({"security_opt": ["no-new-privileges:true"]}, DEFAULTS, None),
-        ({"security_opt": ["no-new-privileges=false"]}, {"seccompProfile": {"type": "RuntimeDefault"}}, None),
+        ({"security_opt": ["no-new-privileges:true"]}, {**DEFAULTS, **NO_RAW}, None),
+        (
+            {"security_opt": ["no-new-privileges=false"]},
+            {"seccompProfile": {"type": "RuntimeDefault"}, **NO_RAW},
+            None,
+        ),
         (
             {"security_opt": ["seccomp:unconfined"]},
-            {**DEFAULTS, "seccompProfile": {"type": "Unconfined"}},
+            {**DEFAULTS, **NO_RAW, "seccompProfile": {"type": "Unconfined"}},
             "seccomp:unconfined",
         ),
         (
             {"security_opt": ["apparmor=unconfined"]},
-            {**DEFAULTS, "appArmorProfile": {"type": "Unconfined"}},
+            {**DEFAULTS, **NO_RAW, "appArmorProfile": {"type": "Unconfined"}},
             "apparmor",
         ),
         (
             {"security_opt": ["label:type:container_t"]},
-            {**DEFAULTS, "seLinuxOptions": {"type": "container_t"}},
+            {**DEFAULTS, **NO_RAW, "seLinuxOptions": {"type": "container_t"}},
             None,
         ),
+        ({"cap_add": ["NET_RAW"]}, {**DEFAULTS, "capabilities": {"add": ["NET_RAW"]}}, "cap_add NET_RAW"),
     ],
 )
 def test_security_context_from_compose(
@@ -375,7 +384,11 @@ def test_security_context_from_compose(
 
 def test_group_add_and_the_group_of_user_are_pod_level() -> None:
     c = build(svc(user="1000:3000", group_add=["2000", "video"]))
-    assert pod(c)["securityContext"] == {"supplementalGroups": [2000], "fsGroup": 3000}
+    assert pod(c)["securityContext"] == {
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "supplementalGroups": [2000],
+        "fsGroup": 3000,
+    }
     assert warned(c, "group_add 'video'")
 
 
@@ -517,7 +530,10 @@ def test_placement_constraints_and_preferences() -> None:
 def test_resource_requests_default_from_x_ushadow_with_a_warning() -> None:
     spec = svc(resources=Resources(memory_limit=512 * 1024**2))
     c = build(spec, project_of(spec, ushadow={"resources": {"cpu": "100m", "memory": "128Mi"}}))
-    assert container(c)["resources"] == {"limits": {"memory": "512Mi"}, "requests": {"cpu": "100m"}}
+    assert container(c)["resources"] == {
+        "limits": {"memory": "512Mi"},
+        "requests": {"cpu": "100m", "memory": "512Mi"},  # the memory limit is its request too
+    }
     assert warned(c, "requests default to x-ushadow resources (cpu 100m)")
 
 

@@ -90,3 +90,14 @@ def test_the_loader_keeps_driver_opts(tmp_path: Path) -> None:
     )
     project = load_project(tmp_path / "c.yml")
     assert project.volumes["models"].driver_opts == {"size": "20Gi", "storage_class": "fast"}
+
+
+def test_a_limit_without_a_reservation_is_also_the_request() -> None:
+    from core.compose.model import Resources
+
+    c = build(svc(resources=Resources(cpu_limit=0.5, memory_limit=256 * 1024 * 1024, cpu_request=0.1)))
+    resources = find(c, "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources == {
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+        "requests": {"cpu": "100m", "memory": "256Mi"},  # as the API server would default it
+    }
