@@ -30,7 +30,8 @@ from bench.common import control_plane, row, timed
 from conformance.judges import WORKLOAD_KINDS, compile_corpus, file_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("USHADOW_CORPUS") or ROOT.parent / "shared" / "corpus") / "ushadow"
+_SHARED = next((p / "shared" / "corpus" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()), None)
+CORPUS = Path(os.environ.get("USHADOW_CORPUS") or _SHARED or ROOT.parent / "shared" / "corpus") / "ushadow"
 NAMESPACE = "judged"
 
 
@@ -89,6 +90,8 @@ def api_of(kubeconfig: Path) -> Iterator[client.ApiClient]:
 
 
 def main() -> None:
+    if not any(CORPUS.glob("*.y*ml")):
+        raise SystemExit(f"no compose files in {CORPUS}: set USHADOW_CORPUS to the corpus folder")
     kompose, how = build_kompose()
     if kompose is None:
         raise SystemExit(f"kompose: {how}")
