@@ -308,11 +308,10 @@ def test_a_sidecar_reaches_its_host_on_localhost(
     server on localhost; deployed alone it is refused with what to do."""
     doc = {
         "services": {
-            "web": {
+            "web": {  # no ports: its probes are not under test here, the rider's localhost is
                 "image": BUSYBOX_IMAGE,
                 "x-ushadow": ON_REAL_NODE,
                 "command": ["httpd", "-f", "-p", "8080", "-h", "/etc/site"],
-                "ports": ["8080"],
                 "configs": [{"source": "page", "target": "/etc/site/index.html"}],
             },
             "rider": {

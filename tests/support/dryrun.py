@@ -17,6 +17,7 @@ from kubernetes.client.exceptions import ApiException
 from core.compose.loading import load_project
 from core.errors import InvalidInput, NotConvertible
 from core.manifests.compiler import compile_service
+from core.manifests.sidecars import host_of
 
 
 def _creators(api: client.ApiClient) -> dict[str, Callable[..., Any]]:
@@ -60,7 +61,7 @@ def check_every_service_is_accepted_or_not_convertible(
     except InvalidInput as exc:  # the loader's verdict on the whole file (e.g. compose v1 format)
         assert exc.message.strip(), f"{path} failed to load without a reason"
         return
-    accepted = docker_only = 0
+    accepted = docker_only = riders = 0
     for name, spec in project.services.items():
         try:
             compiled = compile_service(spec, project=project, namespace=namespace)
@@ -69,6 +70,10 @@ def check_every_service_is_accepted_or_not_convertible(
             if "only makes sense on a Docker host" in exc.message:  # the Docker socket, a device
                 assert any(v.type == "bind" for v in spec.volumes)
                 docker_only += 1
+                continue
+            if "runs in the pod of" in exc.message:  # network_mode: service:X, a container of X's pod
+                assert host_of(spec) in project.services
+                riders += 1
                 continue
             assert spec.image is None, f"{name} has an image but was refused: {exc.message}"
             assert "image" in exc.message
@@ -79,4 +84,4 @@ def check_every_service_is_accepted_or_not_convertible(
             dry_run(kube_api, obj)
         accepted += 1
     no_image = sum(1 for s in project.services.values() if s.image is None)
-    assert accepted + docker_only + no_image == len(project.services)
+    assert accepted + docker_only + riders + no_image == len(project.services)
