@@ -5,7 +5,8 @@ Profiles as compose (``core.manifests.crossrefs.active``): a service with ``prof
 only when one of them is active (``--profile``, repeatable; ``*`` activates all); by default only
 services without a profile are. So the alternatives a file selects by profile (the speaker's cpu
 and gpu variants) never both deploy unless both are asked for; the others are reported as skipped
-with the profile that would enable them.
+with the profile that would enable them. A ``network_mode: service:X`` service is skipped too: it
+runs as a container of X's pod, deployed with X (``core.manifests.sidecars``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.deploy.plans import load_entry_list
 from core.deploy.watching import Progress
 from core.errors import ClusterError, UshadowError
 from core.manifests.crossrefs import active
+from core.manifests.sidecars import host_of
 from core.settings import Settings
 from core.store.store import Store
 
@@ -79,6 +81,7 @@ def deploy_group(
     say = progress or (lambda _m, _f: None)
     infra = [e for e in entries if e.infra] if group in ("infra", "all") else []
     apps = [e for e in entries if not e.infra] if group in ("app", "all") else []
+    homes = {(e.file, e.service) for e in entries if e.spec is not None}
     items: list[GroupItem] = []
     for phase, batch in (("infra", infra), ("app", apps)):
         if phase == "app" and group == "all":
@@ -88,6 +91,11 @@ def deploy_group(
             if infra and not dry_run:
                 _rescan(store, settings, cluster, namespace, actor)
         for entry in batch:
+            host = host_of(entry.spec) if entry.spec is not None else None
+            if host is not None and (entry.file, host) in homes:
+                why = f"runs in the pod of {host} (network_mode: service:{host}): deployed with it"
+                items.append(GroupItem(entry.service_id, entry.infra, "skipped", why))
+                continue
             if entry.spec is None or entry.error:
                 items.append(
                     GroupItem(entry.service_id, entry.infra, "skipped", entry.error or "cannot be read")

@@ -25,6 +25,9 @@ services:
     image: nginx:1.27
     profiles: [gpu]
     volumes: [models:/models]
+  api-sidecar:
+    image: busybox:1.37
+    network_mode: service:api
 volumes:
   models: {}
 """
@@ -69,6 +72,9 @@ def test_deploy_all_takes_the_active_profiles(
     )
     by_id = {i.service_id: i for i in items}
     assert {k for k, i in by_id.items() if i.status == "dry-run"} == deployed
+    assert by_id.pop("speaker:api-sidecar").message == (
+        "runs in the pod of api (network_mode: service:api): deployed with it"
+    )
     for sid in set(by_id) - deployed:
         assert by_id[sid].status == "skipped"
         assert "is not active (give --profile" in (by_id[sid].message or "")
