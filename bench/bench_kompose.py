@@ -53,9 +53,20 @@ def objects_in(folder: Path) -> list[dict[str, Any]]:
 
 
 def pod_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The Pod the workload's controller would make (a StatefulSet's claims added as it adds them)."""
     body = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
+    spec = dict(body["template"]["spec"])
+    claims = [
+        {
+            "name": t["metadata"]["name"],
+            "persistentVolumeClaim": {"claimName": f"{t['metadata']['name']}-x-0"},
+        }
+        for t in body.get("volumeClaimTemplates", [])
+    ]
+    if claims:
+        spec["volumes"] = [*spec.get("volumes", []), *claims]
     name = f"{obj['metadata']['name']}-judged"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": body["template"]["spec"]}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
 
 
 def judged(api: client.ApiClient, objects: list[dict[str, Any]]) -> tuple[int, int, int]:

@@ -161,3 +161,8 @@ def test_a_cronjob_is_deployed_shows_its_schedule_and_logs_its_newest_run(
         assert [w.workload.name for w in ops.status(namespace)] == ["nightly"]
         changes = ops.undeploy(namespace, "nightly")
     assert ("CronJob", "nightly") in {(c.kind, c.name) for c in changes if c.action == "deleted"}
+    eventually(  # its runs go with it (owned by it: the garbage collector removes them)
+        lambda: not batch.list_namespaced_job(namespace, _request_timeout=10).items,
+        "the CronJob's Jobs to go with it",
+        timeout=60,
+    )
