@@ -77,9 +77,13 @@ def judged(api: client.ApiClient, objects: list[dict[str, Any]]) -> tuple[int, i
         try:
             utils.create_from_dict(api, obj, namespace=NAMESPACE, dry_run="All", _request_timeout=15)
             accepted += 1
+            ok = True
         except utils.FailToCreateError:
-            pass
-        if obj["kind"] in WORKLOAD_KINDS and obj["kind"] != "Pod":
+            ok = False
+        if obj["kind"] == "Pod":  # kompose's restart: "no" services: the Pod is judged itself
+            workloads += 1
+            admitted += ok
+        elif obj["kind"] in WORKLOAD_KINDS:
             workloads += 1
             try:
                 client.CoreV1Api(api).create_namespaced_pod(
