@@ -102,7 +102,7 @@ from core.manifests.environments import EnvPlan
 from core.manifests.knobs import knobs_for
 from core.manifests.netpolicies import network_labels, network_policy
 from core.manifests.serviceports import governing_service, ports, services
-from core.manifests.sidecars import Riders, refuse_alone
+from core.manifests.sidecars import Riders, refuse_alone, riders_of
 from core.manifests.volumes import Report, VolumePlan, VolumeSettings
 from core.manifests.workloads import (
     init_containers,
@@ -354,10 +354,11 @@ class _Builder:
         )
 
     def _interpolated_secrets(self) -> list[str]:
-        """The secret values compose interpolated into this service or a config it mounts (such a
-        config is mounted from a Secret: see ``VolumePlan``)."""
-        values = list(self.spec.secret_variables.values())
-        mounted = {ref.source for ref in self.spec.configs}
+        """The secret values compose interpolated into this service (or a rider of its pod) or a
+        config it mounts (such a config is mounted from a Secret: see ``VolumePlan``)."""
+        riders = riders_of(self.project, self.spec.name)  # their containers are this pod's
+        values = [v for s in (self.spec, *riders) for v in s.secret_variables.values()]
+        mounted = {ref.source for s in (self.spec, *riders) for ref in s.configs}
         for use in self.project.secret_uses if self.project else []:
             if use.field == "configs" and use.key in mounted:
                 values.append(use.value)

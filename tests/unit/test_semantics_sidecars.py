@@ -91,3 +91,9 @@ def test_a_bundle_emits_one_workload_with_both_containers(tmp_path: Path) -> Non
     names = [c["name"] for c in workloads[0]["spec"]["template"]["spec"]["containers"]]
     assert names == ["client", "server"]
     assert "runs in the pod of client" in plan.skipped["net:server"]
+
+
+def test_a_riders_interpolated_secrets_are_the_hosts_to_hide() -> None:
+    rider = APP.model_copy(update={"secret_variables": {"API_TOKEN": "s3cr3t-t0ken-value"}})
+    c = build(VPN, project_of(VPN, rider))
+    assert "s3cr3t-t0ken-value" in c.interpolated_secrets
