@@ -65,7 +65,8 @@ class Compiled:
 
 
 def compile_corpus(folder: Path, out: Path, namespace: str = "ushadow") -> dict[str, Compiled]:
-    """Every convertible service of the compose files in ``folder``, one YAML file each; by file name."""
+    """Every convertible service of the compose files in ``folder``, one YAML file each (Secret
+    values masked, as ``render`` writes them); by file name."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Compiled] = {}
     for path in sorted(folder.glob("*.y*ml")):
@@ -79,7 +80,7 @@ def compile_corpus(folder: Path, out: Path, namespace: str = "ushadow") -> dict[
             except NotConvertible:
                 continue
             name = f"{path.stem}--{spec.name}.yaml"
-            (out / name).write_text(to_yaml(compiled.objects))
+            (out / name).write_text(to_yaml(compiled.redacted()))  # no secret value in a file
             written[name] = Compiled(project, spec, compiled.kind, compiled.name)
     return written
 
