@@ -9,6 +9,7 @@ so ``down`` can run after a crash, twice, or half-way through ``up``.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import shutil
@@ -18,9 +19,10 @@ from pathlib import Path
 
 from core.errors import LocalClusterError
 
-NODE_IP = "10.89.255.1"
+NODE_IP = "10.213.255.1"
 """The real node's address: an extra /32 on ``lo`` (the kubelet refuses a loopback node IP)."""
-POD_SUBNET = "10.89.0.0/24"
+POD_SUBNET = "10.213.0.0/24"
+"""Not 10.88/10.89: podman and CNI hand those out to their own bridges by default."""
 BRIDGE = "ushadow0"
 CNI_NETWORK = "ushadow-real"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -86,6 +88,34 @@ def install_packages(progress: Callable[[str], None] = lambda _m: None) -> list[
                 hint=f"install {' '.join(need)} yourself and retry",
             )
     return need
+
+
+def routed_elsewhere(routes: str) -> str | None:
+    """The device of a route in ``ip -4 -o route`` text that overlaps the pod subnet, not our bridge."""
+    ours = ipaddress.ip_network(POD_SUBNET)
+    for line in routes.splitlines():
+        words = line.split()
+        if not words or words[0] == "default" or "dev" not in words:
+            continue
+        try:
+            network = ipaddress.ip_network(words[0], strict=False)
+        except ValueError:
+            continue
+        device = words[words.index("dev") + 1] if words.index("dev") + 1 < len(words) else "?"
+        if device != BRIDGE and network.overlaps(ours):
+            return f"{words[0]} via {device}"
+    return None
+
+
+def check_pod_subnet() -> None:
+    """Refuse to start when another network (a container engine's bridge) already routes the pod subnet."""
+    clash = routed_elsewhere(_run(["ip", "-4", "-o", "route"]).stdout)
+    if clash:
+        raise LocalClusterError(
+            f"the real node's pod subnet {POD_SUBNET} is already routed ({clash}), so the kubelet could not "
+            "reach its pods",
+            hint="remove that network (for example `podman network rm`, or `ip link del` of the bridge) and retry",
+        )
 
 
 def add_address() -> None:

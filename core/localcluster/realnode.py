@@ -146,6 +146,7 @@ class RealNode:
             )
             if status not in (201, 409):
                 raise LocalClusterError(f"could not bind the node's role: HTTP {status} {body}")
+            hostnet.check_pod_subnet()
             hostnet.add_address()
             procs: dict[str, subprocess.Popen[bytes]] = {}
             progress("starting containerd")

@@ -13,7 +13,7 @@ import yaml
 
 from core.compose.loading import load_project
 from core.errors import InvalidInput
-from core.localcluster import images, realconfig
+from core.localcluster import hostnet, images, realconfig
 from core.manifests.compilations import CompileOptions
 from core.manifests.compiler import compile_service
 from core.settings import Settings
@@ -105,3 +105,25 @@ def test_the_setting_turns_the_real_node_on() -> None:
     assert Settings.load({"USHADOW_LOCAL_REAL_NODE": "0"}).local_real_node is False
     with pytest.raises(InvalidInput, match="USHADOW_LOCAL_REAL_NODE"):
         Settings.load({"USHADOW_LOCAL_REAL_NODE": "maybe"})
+
+
+def test_a_pod_subnet_routed_by_another_bridge_is_named() -> None:
+    routes = (
+        "default via 192.0.2.1 dev eth0\n"
+        "10.88.0.0/16 dev cni-podman0 proto kernel scope link src 10.88.0.1\n"
+        f"{hostnet.POD_SUBNET} dev cni-podman1 proto kernel scope link\n"
+    )
+    assert hostnet.routed_elsewhere(routes) == f"{hostnet.POD_SUBNET} via cni-podman1"
+    wider = "10.0.0.0/8 dev tun0 scope link\n"
+    assert hostnet.routed_elsewhere(wider) == "10.0.0.0/8 via tun0"
+
+
+def test_our_own_bridge_and_other_networks_are_not_a_clash() -> None:
+    routes = (
+        "default via 192.0.2.1 dev eth0\n"
+        "10.88.0.0/16 dev cni-podman0 proto kernel scope link src 10.88.0.1\n"
+        "10.89.0.0/24 dev cni-podman1 proto kernel scope link src 10.89.0.1 linkdown\n"
+        f"{hostnet.POD_SUBNET} dev {hostnet.BRIDGE} proto kernel scope link\n"
+        "192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2\n"
+    )
+    assert hostnet.routed_elsewhere(routes) is None
