@@ -31,6 +31,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "`PATH`) or absolute paths, matched by resolved real path (e.g. `aws:gke-gcloud-auth-plugin`)",
         "empty: every `exec`/`auth-provider` user is refused",
     ),
+    "USHADOW_SSH_ALLOWLIST": (
+        "`:`-separated `[user@]host[:port]` a Docker host's `ssh://` URL may name (runs the `ssh` program)",
+        "empty: every `ssh://` Docker host is refused",
+    ),
     "USHADOW_K8S_BIN_DIR": (
         "folder with ready-made `kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, `etcd`, `kwok`",
         "built once with Go into `~/.cache/ushadow-ops/bin/<version>/`",
@@ -97,6 +101,7 @@ class Settings:
     auth_allow: str = ""
     auth_readonly: str = ""
     public_url_set: bool = False
+    ssh_allowlist: frozenset[str] = field(default_factory=frozenset)
     """Whether USHADOW_PUBLIC_URL was given; if not, the dashboard links to the address it was reached at."""
     api_cors_origins: tuple[str, ...] = ()
     api_failure_limit: int = 20
@@ -158,6 +163,7 @@ class Settings:
             api_failure_limit=int(failures_raw),
             scan_retention=_get(env, "USHADOW_SCAN_RETENTION") or "",
             notify_url=_get(env, "USHADOW_NOTIFY_URL") or "",
+            ssh_allowlist=frozenset(h for h in (_get(env, "USHADOW_SSH_ALLOWLIST") or "").split(":") if h),
         )
 
 

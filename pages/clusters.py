@@ -19,6 +19,7 @@ from core.store.store import Store
 from core.store.summaries import ScanSummary
 from core.views.urlstate import cluster_scan_path
 from pages._live import live_section
+from pages._parts.hosts import hosts_section
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
 from pages._ui.errors import show_error
@@ -324,3 +325,5 @@ else:
 
 with st.expander("Add a cluster", expanded=not clusters, icon=":material/add_circle:"):
     add_form(settings, store)
+
+hosts_section(settings, store)

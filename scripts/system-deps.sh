@@ -2,7 +2,8 @@
 # System packages the test suite needs, installed from Debian when missing (CI runs as root):
 # PostgreSQL (the persistence tests run on it too), Chromium (browser tests), and what the local
 # cluster's real node runs on (tests/realnode/): containerd, runc, the CNI plugins, iptables,
-# busybox-static (its test image) and gcc + libc6-dev (the static pause binary).
+# busybox-static (its test image) and gcc + libc6-dev (the static pause binary); podman
+# (its Docker Engine API is the real engine of the Docker-host tests).
 set -euo pipefail
 command -v go >/dev/null || { echo "error: Go 1.26+ is required to build the local control plane" >&2; exit 1; }
 need=()
@@ -17,6 +18,7 @@ command -v iptables >/dev/null || need+=(iptables)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v gcc >/dev/null || need+=(gcc)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+command -v podman >/dev/null || need+=(podman)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "error: missing system packages: ${need[*]} (install them with apt-get, or run as root)" >&2

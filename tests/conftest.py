@@ -29,6 +29,15 @@ def postgres_admin_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real Docker Engine API (podman's service on its own socket and storage) for the session."""
+    from tests.support.dockerengine import docker_engine as engine
+
+    with engine(tmp_path_factory.mktemp("podman")) as started:
+        yield started
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each persistence test runs twice: on SQLite and on a real PostgreSQL server."""

@@ -34,7 +34,19 @@ from core.cli.base import Context, Parser, Result, common_parser
 from core.errors import UshadowError
 
 # The modules under core.cli that register subcommands (each keeps its top-level imports light).
-AREAS = ("local", "clusters", "scans", "compose", "deploying", "operate", "tokens", "remote", "fleet")
+AREAS = (
+    "local",
+    "clusters",
+    "hosts",
+    "scans",
+    "compose",
+    "deploying",
+    "operate",
+    "tokens",
+    "remote",
+    "fleet",
+    "hostops",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,6 +40,7 @@ def _ready(match: dict[str, Any]) -> str:
 
 def _print_scan(data: dict[str, Any]) -> None:
     where = "all namespaces" if data["all_namespaces"] else ", ".join(data["namespaces"])
+    where = where if data["namespaces"] or data["all_namespaces"] else "containers"
     took = f", {data['duration_ms']} ms" if data.get("duration_ms") is not None else ""
     print(
         f"scan {data['scan_id']} of {data.get('cluster') or data['cluster_id']} ({where}) at {data['scanned_at']}{took}"
@@ -96,6 +97,13 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
         raise InvalidInput("give either CLUSTER names or --all-clusters, not both")
     if not args.all_clusters and not args.clusters:  # a usage error: nothing heavy loaded for it
         raise InvalidInput("name a CLUSTER to scan, or give --all-clusters")
+    if len(args.clusters) == 1 and ctx.store.find_host(args.clusters[0]) is not None:
+        from core.scan.hostjobs import run_host_scan
+
+        if args.namespaces or args.all_namespaces:
+            raise InvalidInput("a Docker host has no namespaces: scan it without -n or --all-namespaces")
+        scanned = run_host_scan(ctx.store, ctx.settings, args.clusters[0])
+        return Result(_document(ctx, scanned, ctx.store.get_host(scanned.cluster_id).name), _print_scan)
     from core.scan.jobs import run_scan, run_scans
 
     if args.all_clusters:
@@ -155,16 +163,20 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.scan.hostjobs import target_names
     from core.views.urlstate import parse_scan_id
 
     result = ctx.store.get_scan(parse_scan_id(args.scan_id))
-    return Result(_document(ctx, result, ctx.store.get_cluster(result.cluster_id).name), _print_scan)
+    return Result(_document(ctx, result, target_names(ctx.store).get(result.cluster_id)), _print_scan)
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> Result:
     from core.views.urlstate import scan_link
 
     names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
+    from core.scan.hostjobs import target_names
+
+    names = target_names(ctx.store)
     rows = []
     for summary in ctx.store.list_scan_summaries(args.cluster, limit=args.limit):
         rows.append(
@@ -231,7 +243,7 @@ def register(sub: Any) -> None:
         "clusters",
         nargs="*",
         metavar="CLUSTER",
-        help="cluster id or name; several are scanned in parallel (at most USHADOW_SCAN_CONCURRENCY at once)",
+        help="cluster or Docker host id or name; several clusters are scanned in parallel (at most USHADOW_SCAN_CONCURRENCY at once)",
     )
     run.add_argument(
         "--all-clusters",

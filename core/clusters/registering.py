@@ -95,6 +95,11 @@ def add_cluster(
             f"{name!r} is the id of another cluster; a name may not be another cluster's id",
             hint="pick another name",
         )
+    if any(name in (h.name, h.host_id) for h in store.list_hosts()):
+        raise Conflict(
+            f"{name!r} already names a Docker host; names are unique across clusters and hosts",
+            hint="pick another name",
+        )
     health = check(credential, settings)
     if not health.ok and not save_unreachable:
         raise _as_error(health)

@@ -73,17 +73,14 @@ class ClusterRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(320), default=None)
 
-    scans: Mapped[list[ScanRow]] = relationship(
-        back_populates="cluster", cascade="all, delete-orphan", passive_deletes=True
-    )
-
 
 class ScanRow(Base):
     __tablename__ = "scans"
     __table_args__ = (Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    # a cluster's or a Docker host's id (no foreign key: removing either deletes its scans)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)
     namespaces: Mapped[list[Any]] = mapped_column(default=list)
     all_namespaces: Mapped[bool] = mapped_column(default=False)
     scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,7 +99,6 @@ class ScanRow(Base):
     same_as: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
-    cluster: Mapped[ClusterRow] = relationship(back_populates="scans")
     matches: Mapped[list[ScanMatchRow]] = relationship(
         back_populates="scan",
         cascade="all, delete-orphan",
@@ -185,3 +181,22 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class HostRow(Base):
+    """A Docker host (an engine API URL); the credential holds the URL and any TLS client material."""
+
+    __tablename__ = "docker_hosts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    credential: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="error")
+    version: Mapped[str | None] = mapped_column(String(64), default=None)
+    containers_running: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    last_checked: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(320), default=None)

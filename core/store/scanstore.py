@@ -52,6 +52,8 @@ class ScanStore(ScanPruning):
 
         def _cluster_row(self, session: Session, ref: str) -> ClusterRow: ...
 
+        def _target_id(self, session: Session, ref: str) -> str: ...
+
         @staticmethod
         def _audit(
             session: Session, actor: str | None, action: str, target: str, detail: dict[str, Any]
@@ -66,7 +68,7 @@ class ScanStore(ScanPruning):
         baseline)."""
         fingerprint = content_hash(result)
         with self._session() as session:
-            self._cluster_row(session, result.cluster_id)
+            self._target_id(session, result.cluster_id)
             same_as = self._same_as(session, result, fingerprint) if references else None
             row = ScanRow(
                 id=result.scan_id,
@@ -169,7 +171,7 @@ class ScanStore(ScanPruning):
         with self._session() as session:
             query = select(ScanRow).order_by(ScanRow.scanned_at.desc()).limit(limit)
             if cluster_ref is not None:
-                query = query.where(ScanRow.cluster_id == self._cluster_row(session, cluster_ref).id)
+                query = query.where(ScanRow.cluster_id == self._target_id(session, cluster_ref))
             return self._summaries(session, query)
 
     def list_scans(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanResult]:
@@ -224,7 +226,7 @@ class ScanStore(ScanPruning):
     def latest_scan_for(self, cluster_ref: str, namespace: str) -> ScanResult | None:
         """The newest scan of ``cluster_ref`` that covered ``namespace``."""
         with self._session() as session:
-            cluster_id = self._cluster_row(session, cluster_ref).id
+            cluster_id = self._target_id(session, cluster_ref)
             query = (
                 select(ScanRow)
                 .where(ScanRow.cluster_id == cluster_id)
@@ -245,7 +247,7 @@ class ScanStore(ScanPruning):
         if own is not None and own.matches:
             return own
         with self._session() as session:
-            cluster_id = self._cluster_row(session, cluster_ref).id
+            cluster_id = self._target_id(session, cluster_ref)
             query = (
                 select(ScanRow)
                 .where(ScanRow.cluster_id == cluster_id)

@@ -20,6 +20,7 @@ from core.naming import new_id
 from core.settings import Settings
 from core.store.crypto import Cipher
 from core.store.databases import make_engine, migrate
+from core.store.hosts import HostTable
 from core.store.models import AuditRow, ClusterRow, DeploymentRow, ScanMatchRow, ScanRow, utcnow
 from core.store.records import (
     AuditEvent,
@@ -33,8 +34,8 @@ from core.store.scanstore import ScanStore
 from core.store.tokens import TokenBook
 
 
-class Store(ScanStore):
-    """The database: clusters (with encrypted credentials), scans (``ScanStore``, see
+class Store(ScanStore, HostTable):
+    """The database: clusters and Docker hosts (with encrypted credentials), scans (``ScanStore``, see
     ``core.store.scanstore``), deployments, API tokens (``tokens``, see ``core.store.tokens``) and the
     audit trail."""
 
@@ -251,7 +252,7 @@ class Store(ScanStore):
     def deployed_namespaces(self, cluster_ref: str) -> list[str]:
         """Every namespace where something was deployed (not only dry-run) on this cluster, sorted."""
         with self._session() as session:
-            cluster_id = self._cluster_row(session, cluster_ref).id
+            cluster_id = self._target_id(session, cluster_ref)
             query = (
                 select(DeploymentRow.namespace)
                 .where(DeploymentRow.cluster_id == cluster_id, DeploymentRow.dry_run.is_(False))

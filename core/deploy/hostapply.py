@@ -1,0 +1,161 @@
+"""Applying a :class:`~core.deploy.hostdeploy.HostPlan` to a stored Docker host, and recording it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+
+from core.deploy.hostdeploy import (
+    PROJECT,
+    SERVICE,
+    HostPlan,
+    changed_fields,
+    create_kwargs,
+    plan_host_deploy,
+    wait_healthy,
+)
+from core.deploy.plans import load_entry
+from core.hosts.engines import engine
+from core.hosts.registering import stored_credential
+from core.settings import Settings
+from core.store.store import Store
+
+
+def latest_host_scan(store: Store, host_id: str) -> Any:
+    scans = store.list_scans(host_id, limit=1)
+    return scans[0] if scans else None
+
+
+def _ensure_network(
+    client: docker.DockerClient, plan: HostPlan, changes: list[dict[str, str]], dry: bool
+) -> None:
+    if client.networks.list(names=[plan.network]):
+        return
+    changes.append({"kind": "network", "name": plan.network, "action": "create"})
+    if not dry:
+        labels = {PROJECT: plan.project, "com.docker.compose.network": "default"}
+        client.networks.create(plan.network, labels=labels)
+
+
+def _ensure_volumes(
+    client: docker.DockerClient, plan: HostPlan, changes: list[dict[str, str]], dry: bool
+) -> None:
+    for volume in plan.volumes:
+        name = f"{plan.project}_{volume}"
+        try:
+            client.volumes.get(name)
+        except docker.errors.NotFound:
+            changes.append({"kind": "volume", "name": name, "action": "create"})
+            if not dry:
+                client.volumes.create(
+                    name, labels={PROJECT: plan.project, "com.docker.compose.volume": volume}
+                )
+
+
+def service_containers(client: docker.DockerClient, project: str, service: str) -> list[Any]:
+    filters = {"label": [f"{PROJECT}={project}", f"{SERVICE}={service}"]}
+    return sorted(client.containers.list(all=True, filters=filters), key=lambda c: c.name)
+
+
+def _apply(client: docker.DockerClient, plan: HostPlan, dry: bool) -> list[dict[str, str]]:
+    changes: list[dict[str, str]] = []
+    _ensure_network(client, plan, changes, dry)
+    _ensure_volumes(client, plan, changes, dry)
+    existing = {c.name: c for c in service_containers(client, plan.project, plan.service)}
+    for number in range(1, plan.replicas + 1):
+        name = plan.container_name(number)
+        old = existing.pop(name, None)
+        if old is not None:
+            changed = changed_fields(plan, old.labels)
+            if not changed:
+                changes.append({"kind": "container", "name": name, "action": "unchanged"})
+                if old.status != "running" and not dry:
+                    old.start()
+                continue
+            changes.append(
+                {
+                    "kind": "container",
+                    "name": name,
+                    "action": "recreate",
+                    "reason": "changed: " + ", ".join(changed),
+                }
+            )
+            if not dry:
+                old.remove(force=True)
+        else:
+            changes.append({"kind": "container", "name": name, "action": "create"})
+        if not dry:
+            container = client.containers.create(**create_kwargs(plan, number))
+            client.networks.get(plan.network).connect(container, aliases=[plan.service])
+            container.start()
+    for name, extra in existing.items():  # more replicas than asked: removed, as compose scales down
+        changes.append(
+            {"kind": "container", "name": name, "action": "remove", "reason": "above the replica count"}
+        )
+        if not dry:
+            extra.remove(force=True)
+    return changes
+
+
+def deploy_to_host(
+    store: Store,
+    settings: Settings,
+    host_ref: str,
+    service_id: str,
+    *,
+    dirs: list[Path],
+    typed: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    wait: bool = False,
+    timeout: float = 120,
+    replicas: int | None = None,
+) -> dict[str, Any]:
+    host = store.get_host(host_ref)
+    entry = load_entry(dirs, service_id)
+    scan = latest_host_scan(store, host.host_id)
+    plan = plan_host_deploy(entry, scan=scan, typed=typed)
+    if replicas is not None:
+        plan = replace(plan, replica_count=replicas)
+    health: dict[str, str] = {}
+    with engine(
+        stored_credential(store, host.host_id), settings, timeout=max(settings.request_timeout, 60)
+    ) as client:
+        changes = _apply(client, plan, dry_run)
+        if wait and not dry_run:
+            for number in range(1, plan.replicas + 1):
+                name = plan.container_name(number)
+                health[name] = wait_healthy(lambda n=name: client.api.inspect_container(n), name, timeout)
+    environment = [
+        {
+            "name": r.name,
+            "value": r.shown_value(),
+            "source": r.source,
+            "match": r.match.service if r.match is not None else None,
+            "note": r.note,
+        }
+        for r in plan.rows
+    ]
+    data = {
+        "host": host.name,
+        "host_id": host.host_id,
+        "service_id": service_id,
+        "project": plan.project,
+        "service": plan.service,
+        "scan_id": plan.scan_id,
+        "dry_run": dry_run,
+        "changes": changes,
+        "environment": environment,
+        "health": health,
+        "status": "unchanged" if all(c["action"] == "unchanged" for c in changes) else "applied",
+    }
+    if not dry_run:
+        store.audit(
+            "host.deploy",
+            host.name,
+            {k: data[k] for k in ("service_id", "project", "changes", "environment", "scan_id")},
+        )
+    return data

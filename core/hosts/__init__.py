@@ -1,0 +1,1 @@
+"""Docker hosts: a second kind of target beside clusters (a Docker Engine API, or podman's)."""
