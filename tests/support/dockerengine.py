@@ -5,7 +5,7 @@ network config dir and a ``containers.conf`` (pointed at by ``CONTAINERS_CONF``)
 ``default_ulimits = []``: this kind of VM refuses raising rlimits, which podman does by default.
 podman runs healthchecks from systemd timers, and this VM has no systemd: a ticker thread plays
 that part, running ``podman healthcheck run`` every second for each container that has one.
-There is no registry: the busybox test image is built locally (``tests.support.ociimages``) and
+There is no registry: the busybox test image is built locally (``core.localcluster.images``) and
 loaded through the API. At the end every container is removed and the service is stopped by its pid.
 
 ``python -m tests.support.dockerengine DIR`` starts one by hand (for trying the CLI) and prints
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import docker
 
-from tests.support.ociimages import BUSYBOX_IMAGE, busybox_archive
+from core.localcluster.images import BUSYBOX_IMAGE, busybox_archive
 
 CONF = """[containers]
 default_ulimits = []

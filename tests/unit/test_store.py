@@ -150,10 +150,7 @@ def test_database_settings(store: Store) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         else:
             assert store.engine.dialect.name == "postgresql"
-            assert (
-                conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-                == "0005_docker_hosts"
-            )
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0006"
 
 
 def test_bad_database_url_is_a_clear_error() -> None:
