@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+from docker.types import Mount
 
 from core.deploy.hostdeploy import (
     PROJECT,
@@ -18,10 +19,20 @@ from core.deploy.hostdeploy import (
     plan_host_deploy,
     wait_healthy,
 )
+from core.deploy.hostsecrets import (
+    KEEPER,
+    MOUNT,
+    SECRETS_OF,
+    env_archive,
+    keeper_name,
+    volume_name,
+    volume_options,
+)
 from core.deploy.plans import load_entry
 from core.hosts.engines import engine
 from core.hosts.registering import stored_credential
 from core.settings import Settings
+from core.store.crypto import Cipher
 from core.store.store import Store
 
 
@@ -56,6 +67,63 @@ def _ensure_volumes(
                 )
 
 
+def _ensure_secrets(
+    client: docker.DockerClient, plan: HostPlan, changes: list[dict[str, str]], dry: bool
+) -> None:
+    """The in-memory volume, its keeper, and the values written into it (see hostsecrets)."""
+    if not plan.secrets:
+        return
+    volume, keeper = volume_name(plan.project, plan.service), keeper_name(plan.project, plan.service)
+    labels = {SECRETS_OF: f"{plan.project}/{plan.service}"}
+    try:
+        client.volumes.get(volume)
+    except docker.errors.NotFound:
+        changes.append({"kind": "volume", "name": volume, "action": "create", "reason": "in memory"})
+        if not dry:
+            client.volumes.create(volume, driver="local", driver_opts=volume_options(), labels=labels)
+    try:
+        holder = client.containers.get(keeper)
+        if holder.attrs["Config"]["Image"] != plan.config["image"] or holder.status != "running":
+            holder.remove(force=True)
+            holder = None
+    except docker.errors.NotFound:
+        holder = None
+    if holder is None:
+        changes.append(
+            {"kind": "container", "name": keeper, "action": "create", "reason": "holds the secrets"}
+        )
+    if dry:
+        return
+    if holder is None:
+        holder = client.containers.run(
+            plan.config["image"],
+            ["-c", KEEPER],
+            entrypoint=["/bin/sh"],
+            name=keeper,
+            labels=labels,
+            detach=True,
+            restart_policy={"Name": "unless-stopped"},
+            mounts=[Mount(MOUNT, volume, type="volume")],
+        )
+    holder.put_archive(MOUNT, env_archive(plan.secrets))
+
+
+def remove_secrets(client: docker.DockerClient, project: str, service: str) -> list[dict[str, str]]:
+    """The keeper and its volume (undeploy): nothing there outlives the service."""
+    gone: list[dict[str, str]] = []
+    for kind, name, getter in (
+        ("container", keeper_name(project, service), client.containers.get),
+        ("volume", volume_name(project, service), client.volumes.get),
+    ):
+        try:
+            found = getter(name)
+        except docker.errors.NotFound:
+            continue
+        found.remove(force=True)
+        gone.append({"kind": kind, "name": name, "action": "removed"})
+    return gone
+
+
 def service_containers(client: docker.DockerClient, project: str, service: str) -> list[Any]:
     filters = {"label": [f"{PROJECT}={project}", f"{SERVICE}={service}"]}
     return sorted(client.containers.list(all=True, filters=filters), key=lambda c: c.name)
@@ -65,6 +133,8 @@ def _apply(client: docker.DockerClient, plan: HostPlan, dry: bool) -> list[dict[
     changes: list[dict[str, str]] = []
     _ensure_network(client, plan, changes, dry)
     _ensure_volumes(client, plan, changes, dry)
+    _ensure_secrets(client, plan, changes, dry)
+    image_config = client.images.get(plan.config["image"]).attrs.get("Config") or {} if plan.secrets else {}
     existing = {c.name: c for c in service_containers(client, plan.project, plan.service)}
     for number in range(1, plan.replicas + 1):
         name = plan.container_name(number)
@@ -89,7 +159,7 @@ def _apply(client: docker.DockerClient, plan: HostPlan, dry: bool) -> list[dict[
         else:
             changes.append({"kind": "container", "name": name, "action": "create"})
         if not dry:
-            container = client.containers.create(**create_kwargs(plan, number))
+            container = client.containers.create(**create_kwargs(plan, number, image_config))
             client.networks.get(plan.network).connect(container, aliases=[plan.service])
             container.start()
     for name, extra in existing.items():  # more replicas than asked: removed, as compose scales down
@@ -117,7 +187,7 @@ def deploy_to_host(
     host = store.get_host(host_ref)
     entry = load_entry(dirs, service_id)
     scan = latest_host_scan(store, host.host_id)
-    plan = plan_host_deploy(entry, scan=scan, typed=typed)
+    plan = plan_host_deploy(entry, scan=scan, typed=typed, digest=Cipher.from_settings(settings).digest)
     if replicas is not None:
         plan = replace(plan, replica_count=replicas)
     health: dict[str, str] = {}

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from core.compose.loading import load_project
 from core.compose.model import ServiceSpec
 from core.compose.registry import RegistryEntry
 from core.deploy.envwiring import EnvRow, environment_for, overrides, require_complete
+from core.deploy.hostsecrets import MOUNT, split_secrets, volume_name, wrapped
 from core.deploy.plans import form_rows
 from core.errors import InvalidInput, RolloutFailed
 from core.store.scans import ScanResult
@@ -57,6 +58,7 @@ class HostPlan:
     volumes: list[str] = field(default_factory=list)
     network: str = ""
     replica_count: int | None = None
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # never stored: see hostsecrets
 
     @property
     def replicas(self) -> int:
@@ -99,9 +101,17 @@ def _healthcheck(spec: ServiceSpec) -> dict[str, Any] | None:
 
 
 def plan_host_deploy(
-    entry: RegistryEntry, *, scan: ScanResult | None, typed: Mapping[str, str] | None = None
+    entry: RegistryEntry,
+    *,
+    scan: ScanResult | None,
+    typed: Mapping[str, str] | None = None,
+    digest: Callable[[bytes], str] | None = None,
 ) -> HostPlan:
-    """Wire the environment from the scan and build the containers' config (no engine call)."""
+    """Wire the environment from the scan and build the containers' config (no engine call).
+
+    The secret variables stay out of ``config`` (it is written into labels and the engine's
+    config): it holds their names and ``digest`` (a keyed hash) of their values, to see a change.
+    """
     assert entry.spec is not None
     rows = form_rows(entry, namespace="", scan=scan, typed=typed)
     require_complete(rows)
@@ -123,11 +133,16 @@ def plan_host_deploy(
             mounts.append({"tmpfs": v.target})
         else:
             raise InvalidInput(f"{entry.service_id}: {v.type} mounts are not deployed to Docker hosts yet")
+    plain, secrets = split_secrets(spec.environment)
+    if secrets and digest is None:
+        raise InvalidInput(f"{entry.service_id} has secret values and no key to digest them")
+    sealed = json.dumps(sorted(secrets.items())).encode()
     config: dict[str, Any] = {
         "image": spec.image,
         "command": spec.command,
         "entrypoint": spec.entrypoint,
-        "environment": {k: v for k, v in sorted(spec.environment.items()) if v is not None},
+        "environment": dict(sorted(plain.items())),
+        "secrets": {"names": sorted(secrets), "digest": digest(sealed)} if secrets and digest else None,
         "ports": [
             {"target": p.target, "published": p.published, "host_ip": p.host_ip, "protocol": p.protocol}
             for p in spec.ports
@@ -150,11 +165,15 @@ def plan_host_deploy(
         config,
         volumes,
         f"{project}_default",
+        secrets=secrets,
     )
 
 
-def create_kwargs(plan: HostPlan, number: int) -> dict[str, Any]:
-    """Arguments of ``containers.create`` for container ``number``."""
+def create_kwargs(
+    plan: HostPlan, number: int, image_config: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Arguments of ``containers.create`` for container ``number`` (``image_config``: the image's
+    ``Config``, for the secrets wrapper to run what the image would)."""
     from docker.types import Healthcheck, Mount
 
     c = plan.config
@@ -175,6 +194,10 @@ def create_kwargs(plan: HostPlan, number: int) -> dict[str, Any]:
         else Mount(m["tmpfs"], None, type="tmpfs")
         for m in c["mounts"]
     ]
+    entrypoint, command = c["entrypoint"], c["command"]
+    if plan.secrets:
+        mounts.append(Mount(MOUNT, volume_name(plan.project, plan.service), type="volume", read_only=True))
+        entrypoint, command = wrapped(entrypoint, command, image_config or {})
     ports = {
         f"{p['target']}/{p['protocol']}": (p["host_ip"] or "0.0.0.0", int(p["published"]))
         for p in c["ports"]
@@ -183,8 +206,8 @@ def create_kwargs(plan: HostPlan, number: int) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "image": c["image"],
         "name": plan.container_name(number),
-        "command": c["command"],
-        "entrypoint": c["entrypoint"],
+        "command": command,
+        "entrypoint": entrypoint,
         "environment": c["environment"],
         "labels": labels,
         "mounts": mounts,
@@ -232,7 +255,7 @@ def wait_healthy(get_attrs: Any, name: str, timeout: float) -> str:
     while True:
         attrs = get_attrs()
         state = attrs.get("State") or {}
-        health = (state.get("Health") or {}).get("Status")
+        health = (state.get("Health") or {}).get("Status") or None  # podman: "" without one
         if health == "healthy" or (health is None and state.get("Running")):
             return health or "running"
         if health == "unhealthy" or state.get("Status") in ("exited", "dead"):

@@ -11,8 +11,9 @@ from typing import Any
 
 import docker
 
-from core.deploy.hostapply import deploy_to_host
+from core.deploy.hostapply import deploy_to_host, remove_secrets
 from core.deploy.hostdeploy import PROJECT, SERVICE, SERVICE_ID
+from core.deploy.hostsecrets import MOUNT
 from core.errors import InvalidInput, NotFound
 from core.hosts.engines import engine
 from core.hosts.registering import stored_credential
@@ -50,7 +51,7 @@ def _row(container: Any) -> dict[str, Any]:
         "service_id": container.labels.get(SERVICE_ID),
         "image": (container.attrs.get("Config") or {}).get("Image"),
         "state": state.get("Status"),
-        "health": (state.get("Health") or {}).get("Status"),
+        "health": (state.get("Health") or {}).get("Status") or None,
     }
 
 
@@ -99,7 +100,12 @@ def undeploy(
         found = _deployed(client, service)
         project = found[0].labels.get(PROJECT)
         volumes = sorted(
-            {m["Name"] for c in found for m in c.attrs.get("Mounts") or [] if m.get("Type") == "volume"}
+            {
+                m["Name"]
+                for c in found
+                for m in c.attrs.get("Mounts") or []
+                if m.get("Type") == "volume" and m.get("Destination") != MOUNT
+            }
         )
         networks = sorted(
             {n for c in found for n in (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}}
@@ -107,6 +113,8 @@ def undeploy(
         for c in found:
             c.remove(force=True)
             changes.append({"kind": "container", "name": c.name, "action": "removed"})
+        for project_service in sorted({(c.labels.get(PROJECT), c.labels.get(SERVICE)) for c in found}):
+            changes += remove_secrets(client, str(project_service[0]), str(project_service[1]))
         for name in volumes:
             if delete_volumes:
                 client.volumes.get(name).remove()

@@ -84,6 +84,13 @@ class Cipher:
             return cls(_from_passphrase(settings.secret_key))
         return cls(_key_file(settings.data_dir))
 
+    def digest(self, data: bytes) -> str:
+        """A keyed digest (HMAC-SHA256): says whether a secret changed without a guessable hash of it."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+
     def encrypt(self, plaintext: bytes) -> bytes:
         return self._fernet.encrypt(plaintext)
 
