@@ -185,6 +185,7 @@ def _undeploy(args: argparse.Namespace, ctx: Context) -> Result:
 
 def _deployments(args: argparse.Namespace, ctx: Context) -> Result:
     names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
+    names.update({h.host_id: h.name for h in ctx.store.list_hosts()})  # a host's: namespace = project
     rows = [
         {**d.to_json(), "cluster": names.get(d.cluster_id)}
         for d in ctx.store.list_deployments(args.cluster, limit=args.limit, manifests=False)
@@ -239,7 +240,9 @@ def register(sub: Any) -> None:
     )
 
     deployments = add_command(sub, "deployments", _deployments, "list recorded deployments, newest first")
-    deployments.add_argument("cluster", metavar="CLUSTER", nargs="?", help="only this cluster's")
+    deployments.add_argument(
+        "cluster", metavar="CLUSTER", nargs="?", help="only this cluster's or Docker host's"
+    )
     deployments.add_argument("--limit", type=int, default=100, help="at most this many (100)")
     deployments.add_argument(
         "--dry-runs", action="store_true", help="list dry runs too (left out by default)"

@@ -29,8 +29,11 @@ from core.deploy.hostsecrets import (
     volume_options,
 )
 from core.deploy.plans import load_entry
+from core.errors import UshadowError
 from core.hosts.engines import engine
 from core.hosts.registering import stored_credential
+from core.manifests.yamldocs import to_yaml
+from core.secrets.masking import distinctive, scrub_error
 from core.settings import Settings
 from core.store.crypto import Cipher
 from core.store.store import Store
@@ -183,7 +186,9 @@ def deploy_to_host(
     wait: bool = False,
     timeout: float = 120,
     replicas: int | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
+    """Deploy ``service_id`` to a stored Docker host and record it (a failure too, then raised)."""
     host = store.get_host(host_ref)
     entry = load_entry(dirs, service_id)
     scan = latest_host_scan(store, host.host_id)
@@ -191,14 +196,22 @@ def deploy_to_host(
     if replicas is not None:
         plan = replace(plan, replica_count=replicas)
     health: dict[str, str] = {}
-    with engine(
-        stored_credential(store, host.host_id), settings, timeout=max(settings.request_timeout, 60)
-    ) as client:
-        changes = _apply(client, plan, dry_run)
-        if wait and not dry_run:
-            for number in range(1, plan.replicas + 1):
-                name = plan.container_name(number)
-                health[name] = wait_healthy(lambda n=name: client.api.inspect_container(n), name, timeout)
+    hidden = {v for v in plan.secrets.values() if distinctive(v)}
+    hidden |= {r.value for r in plan.rows if r.sensitive and r.value and distinctive(r.value)}
+    changes: list[dict[str, str]] = []
+    try:
+        with engine(
+            stored_credential(store, host.host_id), settings, timeout=max(settings.request_timeout, 60)
+        ) as client:
+            changes = _apply(client, plan, dry_run)
+            if wait and not dry_run:
+                for number in range(1, plan.replicas + 1):
+                    name = plan.container_name(number)
+                    health[name] = wait_healthy(lambda n=name: client.api.inspect_container(n), name, timeout)
+    except UshadowError as exc:
+        scrub_error(exc, hidden)  # an engine's message may quote what it was sent
+        _record(store, plan, host.host_id, changes, "failed", exc.message, dry_run, actor)
+        raise
     environment = [
         {
             "name": r.name,
@@ -222,10 +235,43 @@ def deploy_to_host(
         "health": health,
         "status": "unchanged" if all(c["action"] == "unchanged" for c in changes) else "applied",
     }
-    if not dry_run:
-        store.audit(
-            "host.deploy",
-            host.name,
-            {k: data[k] for k in ("service_id", "project", "changes", "environment", "scan_id")},
-        )
+    recorded = (
+        "dry-run"
+        if dry_run
+        else data["status"]
+        if data["status"] == "unchanged"
+        else "ready"
+        if wait
+        else "applied"
+    )
+    data["deployment_id"] = _record(store, plan, host.host_id, changes, recorded, None, dry_run, actor)
     return data
+
+
+def _record(
+    store: Store,
+    plan: HostPlan,
+    host_id: str,
+    changes: list[dict[str, str]],
+    status: str,
+    message: str | None,
+    dry_run: bool,
+    actor: str | None,
+) -> str:
+    """The deployments table's record: the compose project as the namespace, the containers'
+    config (no secret value is in it: see hostsecrets) as the manifests."""
+    record = store.record_deployment(
+        cluster_id=host_id,
+        namespace=plan.project,
+        service_id=plan.entry.service_id,
+        name=plan.service,
+        manifests=to_yaml(
+            [{"kind": "ComposeService", "name": plan.service, "replicas": plan.replicas, **plan.config}]
+        ),
+        resources=changes,
+        status=status,
+        message=message,
+        dry_run=dry_run,
+        actor=actor,
+    )
+    return record.deployment_id

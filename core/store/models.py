@@ -142,7 +142,8 @@ class DeploymentRow(Base):
     __tablename__ = "deployments"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    # a cluster's or a Docker host's id (for a host, ``namespace`` holds the compose project)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)
     namespace: Mapped[str] = mapped_column(String(63))
     service_id: Mapped[str] = mapped_column(String(512))
     name: Mapped[str] = mapped_column(String(63))

@@ -222,7 +222,7 @@ class Store(ScanStore, HostTable):
             created_by=actor,
         )
         with self._session() as session:
-            self._cluster_row(session, cluster_id)
+            self._target_id(session, cluster_id)
             session.add(row)
             self._audit(
                 session, actor, "deploy", f"{namespace}/{name}", {"service_id": service_id, "status": status}
@@ -246,7 +246,7 @@ class Store(ScanStore, HostTable):
             if not manifests:
                 query = query.options(defer(DeploymentRow.manifests))
             if cluster_ref is not None:
-                query = query.where(DeploymentRow.cluster_id == self._cluster_row(session, cluster_ref).id)
+                query = query.where(DeploymentRow.cluster_id == self._target_id(session, cluster_ref))
             return [deployment_from_row(r, manifests=manifests) for r in session.scalars(query).all()]
 
     def deployed_namespaces(self, cluster_ref: str) -> list[str]:

@@ -61,6 +61,10 @@ def test_secret_value_reaches_the_process_and_no_file_on_disk(
         assert f"API_TOKEN={MARKER}" in out.split("\0"), "a restart keeps the value (the keeper holds it)"
         assert _files_holding(docker_engine.base, MARKER.encode()) == []
         assert _files_holding(settings.data_dir, MARKER.encode()) == []
+        records = run_json(capsys, "deployments", "vault-host")
+        assert [(r["cluster"], r["namespace"], r["name"], r["status"]) for r in records] == [
+            ("vault-host", "vaulted", "app", "ready")
+        ]
         again = run_json(capsys, "deploy", "vault-host", "vault:app", "--env", f"API_TOKEN={MARKER}")
         assert again["status"] == "unchanged"
         changed = run_json(capsys, "deploy", "vault-host", "vault:app", "--env", "API_TOKEN=another-one-77")

@@ -1,7 +1,7 @@
 """Docker hosts, the second kind of target beside clusters; their scans share the scans table.
 
-A scan's ``cluster_id`` now holds a cluster's or a host's id, so its foreign key to ``clusters`` is
-dropped (each target's removal deletes its scans itself). On SQLite that rebuilds ``scans``; its
+A scan's and a deployment's ``cluster_id`` now hold a cluster's or a host's id, so their foreign
+keys to ``clusters`` are dropped (each target's removal deletes its scans itself). On SQLite that rebuilds ``scans``; its
 matches' foreign key (ON DELETE CASCADE) is taken off for the rebuild and put back, since
 dropping the old ``scans`` table would otherwise delete every match with it.
 
@@ -19,6 +19,7 @@ depends_on = None
 
 MATCHES_FK = "fk_scan_matches_scan_id_scans"
 SCANS_FK = "fk_scans_cluster_id_clusters"
+DEPLOYMENTS_FK = "fk_deployments_cluster_id_clusters"
 
 
 def upgrade() -> None:
@@ -48,9 +49,14 @@ def upgrade() -> None:
     if sqlite:
         with op.batch_alter_table("scan_matches") as batch:
             batch.create_foreign_key(MATCHES_FK, "scans", ["scan_id"], ["id"], ondelete="CASCADE")
+    with op.batch_alter_table("deployments") as batch:
+        batch.drop_constraint(DEPLOYMENTS_FK, type_="foreignkey")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM deployments WHERE cluster_id NOT IN (SELECT id FROM clusters)")
+    with op.batch_alter_table("deployments") as batch:
+        batch.create_foreign_key(DEPLOYMENTS_FK, "clusters", ["cluster_id"], ["id"], ondelete="CASCADE")
     op.execute("DELETE FROM scans WHERE cluster_id NOT IN (SELECT id FROM clusters)")
     with op.batch_alter_table("scans") as batch:
         batch.create_foreign_key(SCANS_FK, "clusters", ["cluster_id"], ["id"], ondelete="CASCADE")
