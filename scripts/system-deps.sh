@@ -3,7 +3,9 @@
 # PostgreSQL (the persistence tests run on it too), Chromium (browser tests), and what the local
 # cluster's real node runs on (tests/realnode/): containerd, runc, the CNI plugins, iptables,
 # busybox-static (its test image) and gcc + libc6-dev (the static pause binary); podman
-# (its Docker Engine API is the real engine of the Docker-host tests).
+# (its Docker Engine API is the real engine of the Docker-host tests), the CNI dnsname plugin
+# (container names resolve on podman's networks, as Docker's embedded DNS does) and
+# docker-compose (the tests check that `docker-compose ps` recognises a host deploy).
 set -euo pipefail
 command -v go >/dev/null || { echo "error: Go 1.26+ is required to build the local control plane" >&2; exit 1; }
 need=()
@@ -19,6 +21,8 @@ command -v iptables >/dev/null || need+=(iptables)
 command -v gcc >/dev/null || need+=(gcc)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 command -v podman >/dev/null || need+=(podman)
+[ -x /usr/lib/cni/dnsname ] || need+=(golang-github-containernetworking-plugin-dnsname)
+command -v docker-compose >/dev/null || need+=(docker-compose)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "error: missing system packages: ${need[*]} (install them with apt-get, or run as root)" >&2

@@ -163,7 +163,11 @@ def _apply(client: docker.DockerClient, plan: HostPlan, dry: bool) -> list[dict[
             changes.append({"kind": "container", "name": name, "action": "create"})
         if not dry:
             container = client.containers.create(**create_kwargs(plan, number, image_config))
-            client.networks.get(plan.network).connect(container, aliases=[plan.service])
+            container.reload()
+            joined = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+            for network in plan.infra_networks:  # so the scan's container-name:port endpoints resolve
+                if network not in joined:
+                    client.networks.get(network).connect(container, aliases=[plan.service])
             container.start()
     for name, extra in existing.items():  # more replicas than asked: removed, as compose scales down
         changes.append(

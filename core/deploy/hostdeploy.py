@@ -57,6 +57,7 @@ class HostPlan:
     config: dict[str, Any] = field(default_factory=dict)
     volumes: list[str] = field(default_factory=list)
     network: str = ""
+    infra_networks: list[str] = field(default_factory=list)  # where the wired infrastructure lives
     replica_count: int | None = None
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # never stored: see hostsecrets
 
@@ -133,6 +134,10 @@ def plan_host_deploy(
             mounts.append({"tmpfs": v.target})
         else:
             raise InvalidInput(f"{entry.service_id}: {v.type} mounts are not deployed to Docker hosts yet")
+    infra_networks = sorted(
+        {n for r in rows if r.match is not None for n in r.match.extra.get("networks") or {}}
+        - {f"{project}_default"}
+    )
     plain, secrets = split_secrets(spec.environment)
     if secrets and digest is None:
         raise InvalidInput(f"{entry.service_id} has secret values and no key to digest them")
@@ -150,6 +155,7 @@ def plan_host_deploy(
         ],
         "mounts": mounts,
         "healthcheck": _healthcheck(spec),
+        "networks": infra_networks,
         "labels": dict(sorted(spec.labels.items())),
         "restart": spec.restart,
         "user": spec.user,
@@ -165,6 +171,7 @@ def plan_host_deploy(
         config,
         volumes,
         f"{project}_default",
+        infra_networks,
         secrets=secrets,
     )
 
@@ -174,7 +181,7 @@ def create_kwargs(
 ) -> dict[str, Any]:
     """Arguments of ``containers.create`` for container ``number`` (``image_config``: the image's
     ``Config``, for the secrets wrapper to run what the image would)."""
-    from docker.types import Healthcheck, Mount
+    from docker.types import EndpointConfig, Healthcheck, Mount
 
     c = plan.config
     labels = {
@@ -216,6 +223,8 @@ def create_kwargs(
         "working_dir": c["working_dir"],
         "hostname": None,
         "detach": True,
+        "network": plan.network,  # as compose: on the project's network only, the service its alias
+        "networking_config": {plan.network: EndpointConfig("1.41", aliases=[plan.service])},
     }
     if c["healthcheck"]:
         kwargs["healthcheck"] = Healthcheck(**c["healthcheck"])
