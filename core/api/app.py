@@ -19,14 +19,16 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from core.api import models as m
 from core.api import original, v1
+from core.api import v1hosts as h
 from core.api.endpoints import Endpoint, Json, Query, State, answer
 from core.api.openapi import openapi_document
 from core.api.problems import plain_error
+from core.api.v1hosts import host_or
 from core.settings import Settings
 from core.store.store import Store
 
 NS = Query("namespace", str, "namespace (default: the cluster's)")
-CLUSTER_Q = Query("cluster", str, "only this cluster's (id or name)")
+CLUSTER_Q = Query("cluster", str, "only this cluster's or Docker host's (id or name)")
 LIMIT = Query("limit", int, "at most this many (100)", 1, 1000)
 V1, OLD = "/api/v1", "/api/kubernetes"
 WORKLOAD = V1 + "/clusters/{cluster}/workloads/{service}"
@@ -38,32 +40,33 @@ def _waits(body: Any) -> float:
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", V1 + "/clusters", v1.list_clusters, "List clusters", "clusters"),
-    Endpoint("GET", V1 + "/clusters/{cluster}", v1.show_cluster, "Show a cluster", "clusters"),
-    Endpoint("POST", V1 + "/clusters/{cluster}/check", v1.check_cluster, "Check a cluster's connection", "clusters"),
+    Endpoint("GET", V1 + "/hosts", h.list_hosts, "List Docker hosts", "clusters"),
+    Endpoint("GET", V1 + "/clusters/{cluster}", host_or(v1.show_cluster, h.show), "Show a cluster or Docker host", "clusters"),
+    Endpoint("POST", V1 + "/clusters/{cluster}/check", host_or(v1.check_cluster, h.check), "Check a cluster's or Docker host's connection", "clusters"),
     Endpoint("GET", V1 + "/services", v1.list_services, "List registry services", "services",
              queries=(Query("infra", bool, "only infrastructure services"),)),
-    Endpoint("POST", V1 + "/scans", v1.run_scan, "Scan one or several clusters", "scans", body=m.ScanRequest,
+    Endpoint("POST", V1 + "/scans", host_or(v1.run_scan, h.scan), "Scan one or several clusters, or a Docker host", "scans", body=m.ScanRequest,
              time_limit=lambda _b: 300.0),
     Endpoint("GET", V1 + "/scans", v1.list_scans, "List stored scans", "scans", queries=(CLUSTER_Q, LIMIT)),
     Endpoint("GET", V1 + "/scans/{scan_id}", v1.show_scan, "Show a stored scan (as `scans show --json`)", "scans"),
-    Endpoint("POST", V1 + "/clusters/{cluster}/envmap", v1.envmap, "Write a service's ConfigMap and Secret",
+    Endpoint("POST", V1 + "/clusters/{cluster}/envmap", host_or(v1.envmap, h.envmap), "Write a service's ConfigMap and Secret",
              "deploy", body=m.EnvmapRequest, change=True),
-    Endpoint("POST", V1 + "/clusters/{cluster}/deployments", v1.deploy, "Deploy a registry service", "deploy",
+    Endpoint("POST", V1 + "/clusters/{cluster}/deployments", host_or(v1.deploy, h.deploy), "Deploy a registry service", "deploy",
              body=m.DeployRequest, change=True, time_limit=_waits),
     Endpoint("GET", V1 + "/deployments", v1.list_deployments, "List recorded deployments", "deploy",
              queries=(CLUSTER_Q, LIMIT)),
-    Endpoint("GET", V1 + "/clusters/{cluster}/workloads", v1.workloads, "Workloads of a namespace", "day-2",
+    Endpoint("GET", V1 + "/clusters/{cluster}/workloads", host_or(v1.workloads, h.workloads), "Workloads of a namespace (containers of a host)", "day-2",
              queries=(NS,)),
-    Endpoint("GET", WORKLOAD, v1.workloads, "A workload's status and pods", "day-2", queries=(NS,)),
-    Endpoint("GET", WORKLOAD + "/logs", v1.logs, "A workload's pods' logs", "day-2",
+    Endpoint("GET", WORKLOAD, host_or(v1.workloads, h.workloads), "A workload's status and pods", "day-2", queries=(NS,)),
+    Endpoint("GET", WORKLOAD + "/logs", host_or(v1.logs, h.logs), "A workload's pods' logs", "day-2",
              queries=(NS, Query("tail", int, "the last N lines (100)", 1, 100_000))),
-    Endpoint("POST", WORKLOAD + "/restart", v1.restart, "Restart a workload", "day-2", body=m.ActionRequest,
+    Endpoint("POST", WORKLOAD + "/restart", host_or(v1.restart, h.restart), "Restart a workload", "day-2", body=m.ActionRequest,
              change=True, time_limit=_waits),
-    Endpoint("POST", WORKLOAD + "/scale", v1.scale, "Scale a workload", "day-2", body=m.ScaleRequest,
+    Endpoint("POST", WORKLOAD + "/scale", host_or(v1.scale, h.scale), "Scale a workload", "day-2", body=m.ScaleRequest,
              change=True, time_limit=_waits),
-    Endpoint("POST", WORKLOAD + "/undeploy", v1.undeploy, "Undeploy a workload", "day-2",
+    Endpoint("POST", WORKLOAD + "/undeploy", host_or(v1.undeploy, h.undeploy), "Undeploy a workload", "day-2",
              body=m.UndeployRequest, change=True),
-    Endpoint("POST", WORKLOAD + "/exec", v1.exec_command, "Run a command in a pod of a workload", "day-2",
+    Endpoint("POST", WORKLOAD + "/exec", host_or(v1.exec_command, h.exec_command), "Run a command in a pod of a workload", "day-2",
              body=m.ExecRequest, change=True, time_limit=lambda b: float(b.timeout) + 30.0),
     Endpoint("GET", OLD + "/services/available", original.services_available, "All registry services",
              "original", response=m.OriginalServices),

@@ -136,7 +136,20 @@ def scale(
     """As compose scales: containers ``-1`` .. ``-N``, from the recorded service id."""
     if replicas < 0:
         raise InvalidInput("replicas must be 0 or more")
-    with host_engine(store, settings, ref) as (_, client):
-        found = _deployed(client, service)
-    service_id = found[0].labels.get(SERVICE_ID) or service
+    with host_engine(store, settings, ref) as (host, client):
+        found = client.containers.list(all=True, filters={"label": [SERVICE_ID]})
+        found = [c for c in found if service in (c.labels.get(SERVICE), c.labels.get(SERVICE_ID))]
+    if found:
+        service_id = found[0].labels.get(SERVICE_ID) or service
+    else:  # scaled to 0 earlier: the service id is in the records
+        records = [
+            d
+            for d in store.list_deployments(host.host_id, manifests=False)
+            if not d.dry_run and service in (d.name, d.service_id)
+        ]
+        if not records:
+            raise NotFound(
+                f"no deployed service {service!r} on this host", hint="`ushadow-ops status HOST` lists them"
+            )
+        service_id = records[0].service_id
     return deploy_to_host(store, settings, ref, service_id, dirs=dirs, replicas=replicas)
