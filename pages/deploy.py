@@ -24,6 +24,9 @@ from core.store.scans import ScanResult
 from core.store.store import Store
 from core.views.services import plain_text
 from core.views.urlstate import SERVICE
+from pages._parts.envform import environment_form
+from pages._parts.hostdeploy import host_deploy_section
+from pages._parts.hostpick import wants_host
 from pages._ui.auth import actor_for
 from pages._ui.errors import show_error
 from pages._ui.inputs import env_box
@@ -34,14 +37,6 @@ from pages._ui.text import code, md
 from pages._ui.urls import link_to, read_param, write_params
 
 PAGE = "deploy"
-
-SOURCE_TEXT = {
-    "default": "compose default",
-    "scan": "found by the scan",
-    "typed": "typed here",
-    "missing": "required: fill it in",
-    "unset": "not set",
-}
 
 
 def pick_service(entries: list[RegistryEntry]) -> RegistryEntry:
@@ -75,37 +70,6 @@ def describe_scan(scan: ScanResult | None, cluster: Cluster, namespace: str) -> 
         return
     found = ", ".join(sorted({m.infra_type for m in scan.matches})) or "nothing"
     st.caption(f"Wired to the scan of {scan.scanned_at:%Y-%m-%d %H:%M} UTC (found: {md(found)}).")
-
-
-def environment_form(
-    entry: RegistryEntry, scan: ScanResult | None, namespace: str, key: str
-) -> dict[str, str]:
-    """One input per variable, prefilled; returns what was typed (values that differ from the prefill)."""
-    prefill = form_rows(entry, namespace=namespace, scan=scan)
-    typed: dict[str, str] = {}
-    if not prefill:
-        st.caption("This service asks for no variables.")
-    columns = st.columns(2)
-    for index, row in enumerate(prefill):
-        start = row.value or ""
-        label = f"{row.name} *" if row.required else row.name
-        value = columns[index % 2].text_input(
-            label,
-            value=start,
-            key=f"deploy_env_{key}_{row.name}",
-            type="password" if row.sensitive else "default",
-            help=f"{SOURCE_TEXT[row.source]}" + (f": {row.note}" if row.note else ""),
-        )
-        if value != start:
-            typed[row.name] = value
-    extra, _problems = env_box(
-        "More environment (KEY=VALUE per line)",
-        key=f"deploy_env_{key}_extra",
-        name="More environment",
-        height=80,
-        help="added to the container's environment",
-    )
-    return typed | extra
 
 
 def rows_table(rows: list[EnvRow]) -> pd.DataFrame:
@@ -301,6 +265,9 @@ st.title("Deploy")
 st.caption("Put a compose service on a cluster, wired to the infrastructure a scan found there.")
 settings = get_settings()
 store = get_store()
+if wants_host(store, PAGE):  # the target first: a cluster/namespace, or a Docker host
+    host_deploy_section(settings, store, PAGE)
+    st.stop()
 clusters = require_clusters(store)
 
 left, middle = st.columns(2)

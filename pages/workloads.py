@@ -21,6 +21,8 @@ from pages._drift_column import COLUMNS as DRIFT_COLUMNS
 from pages._drift_column import with_drift
 from pages._fleet_tabs import drift_tab, events_tab, history_tab, yaml_tab
 from pages._live import live_section
+from pages._parts.hostpick import wants_host
+from pages._parts.hostworkloads import host_workloads_section
 from pages._run_command import run_command_tab
 from pages._ui.auth import actor_for
 from pages._ui.confirm import asked_to_confirm, close_confirmation, name_confirmed
@@ -285,6 +287,9 @@ st.caption("What ushadow deployed, and looking after it: logs, restart, scale, u
 settings = get_settings()
 store = get_store()
 show_flashes(FLASH)
+if wants_host(store, PAGE):  # a Docker host's containers instead of a cluster's workloads
+    host_workloads_section(settings, store, PAGE)
+    st.stop()
 clusters = require_clusters(store)
 
 left, right = st.columns(2)

@@ -24,18 +24,12 @@ from core.views.services import port_text
 from core.views.urlstate import parse_scan_id, scan_link
 
 
-def target_names(call: Call) -> dict[str, str]:
-    from core.scan.hostjobs import target_names as names  # the docker SDK loads only when needed
-
-    return names(call.store)
-
-
 def scan_json(call: Call, result: ScanResult) -> dict[str, Any]:
     """The document ``ushadow-ops scans show --json`` prints."""
     return scan_document(
         result,
         link=scan_link(call.link_base, result.scan_id),
-        cluster_name=target_names(call).get(result.cluster_id, result.cluster_id),
+        cluster_name=call.store.target_names().get(result.cluster_id, result.cluster_id),
         changes=changes_since_previous(call.store, result),
     )
 
@@ -132,7 +126,7 @@ def run_scan(call: Call) -> Any:
 
 
 def list_scans(call: Call) -> Any:
-    names = target_names(call)
+    names = call.store.target_names()
     return [
         {
             "scan_id": r.scan_id,
@@ -199,7 +193,7 @@ def deploy(call: Call) -> Any:
 
 
 def list_deployments(call: Call) -> Any:
-    names = target_names(call)
+    names = call.store.target_names()
     return [
         {**d.to_json(), "cluster": names.get(d.cluster_id)}
         for d in call.store.list_deployments(call.query.get("cluster"), limit=call.query.get("limit") or 100)

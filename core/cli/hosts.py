@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
-from core.clusters.registering import parse_labels
 from core.errors import InvalidInput
-from core.hosts import registering as ops
-from core.hosts.engines import MAX_PEM
-from core.untrusted import clip
 
 COLUMNS = ("name", "status", "url", "version", "containers_running", "last_checked", "error")
 
 
 def _read_pem(source: str | None) -> str | None:
+    from core.hosts.engines import MAX_PEM
+    from core.untrusted import clip
+
     if source is None:
         return None
     path = Path(source).expanduser()
@@ -34,6 +33,9 @@ def _table(data: Any) -> None:
 
 
 def _add(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.clusters.registering import parse_labels
+    from core.hosts import registering as ops
+
     host, _ = ops.add_host(
         ctx.store,
         ctx.settings,
@@ -63,11 +65,15 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _check(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.hosts import registering as ops
+
     host = ops.check_host(ctx.store, ctx.settings, args.host)
     return Result(host.to_json(), _table, exit_code=0 if host.status == "connected" else 9)
 
 
 def _remove(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.hosts import registering as ops
+
     host = ops.remove_host(ctx.store, args.host)
     data = {"removed": host.host_id, "name": host.name}
     return Result(data, lambda d: print(f"removed Docker host {d['name']} and its credential"))

@@ -184,8 +184,7 @@ def _undeploy(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _deployments(args: argparse.Namespace, ctx: Context) -> Result:
-    names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
-    names.update({h.host_id: h.name for h in ctx.store.list_hosts()})  # a host's: namespace = project
+    names = ctx.store.target_names()  # a host's records: namespace = compose project
     rows = [
         {**d.to_json(), "cluster": names.get(d.cluster_id)}
         for d in ctx.store.list_deployments(args.cluster, limit=args.limit, manifests=False)

@@ -163,20 +163,18 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> Result:
-    from core.scan.hostjobs import target_names
     from core.views.urlstate import parse_scan_id
 
     result = ctx.store.get_scan(parse_scan_id(args.scan_id))
-    return Result(_document(ctx, result, target_names(ctx.store).get(result.cluster_id)), _print_scan)
+    return Result(_document(ctx, result, ctx.store.target_names().get(result.cluster_id)), _print_scan)
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> Result:
     from core.views.urlstate import scan_link
 
     names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
-    from core.scan.hostjobs import target_names
 
-    names = target_names(ctx.store)
+    names = ctx.store.target_names()
     rows = []
     for summary in ctx.store.list_scan_summaries(args.cluster, limit=args.limit):
         rows.append(

@@ -18,10 +18,3 @@ def run_host_scan(store: Store, settings: Settings, ref: str, *, actor: str | No
     if actor is not None:
         result = result.model_copy(update={"created_by": actor})
     return store.save_scan(result)
-
-
-def target_names(store: Store) -> dict[str, str]:
-    """Every target's name by id: clusters and Docker hosts."""
-    names = {c.cluster_id: c.name for c in store.list_clusters()}
-    names.update({h.host_id: h.name for h in store.list_hosts()})
-    return names

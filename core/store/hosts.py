@@ -143,6 +143,13 @@ class HostTable:
         with self._session() as session:
             return host_from_row(self._host_row(session, ref))
 
+    def target_names(self) -> dict[str, str]:
+        """Every target's name by id: clusters and Docker hosts (names are unique across both)."""
+        with self._session() as session:
+            rows = [*session.execute(select(ClusterRow.id, ClusterRow.name)).all()]
+            rows += session.execute(select(HostRow.id, HostRow.name)).all()
+            return {str(i): str(n) for i, n in rows}
+
     def list_hosts(self) -> list[Host]:
         with self._session() as session:
             return [host_from_row(r) for r in session.scalars(select(HostRow).order_by(HostRow.name))]
