@@ -80,7 +80,10 @@ def _deploy(
         return
     data = ended.value or {}
     st.success(md(f"{data['service_id']} -> compose project {data['project']}: {data['status']}"))
-    changes = pd.DataFrame(data["changes"], columns=["kind", "name", "action", "reason"]).fillna("")
+    changes = pd.DataFrame(
+        [{**c, "reason": c.get("reason", "")} for c in data["changes"]],
+        columns=["kind", "name", "action", "reason"],
+    )
     st.dataframe(changes, hide_index=True, width="stretch", key="deploy_host_changes")
     for name, health in data["health"].items():
         st.caption(md(f"{name}: {health}"))

@@ -52,7 +52,9 @@ def _run(what: str, action: Any) -> Any:
 
 
 def _changes(changes: list[dict[str, str]], key: str) -> None:
-    table = pd.DataFrame(changes, columns=["kind", "name", "action", "reason"]).fillna("")
+    table = pd.DataFrame(
+        [{**c, "reason": c.get("reason", "")} for c in changes], columns=["kind", "name", "action", "reason"]
+    )
     st.dataframe(table, hide_index=True, width="stretch", key=key)
 
 
