@@ -26,6 +26,7 @@ from core.deploy.envwiring import EnvRow, environment_for, overrides, require_co
 from core.deploy.hostsecrets import MOUNT, split_secrets, volume_name, wrapped
 from core.deploy.plans import form_rows
 from core.errors import InvalidInput, RolloutFailed
+from core.secrets.masking import distinctive
 from core.store.scans import ScanResult
 
 PROJECT, SERVICE = "com.docker.compose.project", "com.docker.compose.service"
@@ -141,6 +142,7 @@ def plan_host_deploy(
     plain, secrets = split_secrets(spec.environment)
     if secrets and digest is None:
         raise InvalidInput(f"{entry.service_id} has secret values and no key to digest them")
+    _refuse_written_secrets(entry.service_id, spec, secrets)
     sealed = json.dumps(sorted(secrets.items())).encode()
     config: dict[str, Any] = {
         "image": spec.image,
@@ -174,6 +176,28 @@ def plan_host_deploy(
         infra_networks,
         secrets=secrets,
     )
+
+
+def _refuse_written_secrets(service_id: str, spec: ServiceSpec, secrets: Mapping[str, str]) -> None:
+    """A secret value written into the command, entrypoint, healthcheck or labels would be stored in
+    the container's config in plain text: refused, saying how to read it from the environment."""
+    hc = spec.healthcheck
+    fields = {
+        "command": spec.command or [],
+        "entrypoint": spec.entrypoint or [],
+        "healthcheck": list(hc.test or []) if hc is not None else [],
+        "labels": [f"{k}={v}" for k, v in spec.labels.items()],
+    }
+    for name, value in sorted(secrets.items()):
+        if not distinctive(value):
+            continue
+        for where, parts in fields.items():
+            if any(value in part for part in parts):
+                raise InvalidInput(
+                    f"{service_id}: the value of secret variable {name} is written into its {where}; "
+                    "on a Docker host that is stored in the container's config in plain text",
+                    hint=f"read it from the environment instead (in a shell command: $${name})",
+                )
 
 
 def create_kwargs(
