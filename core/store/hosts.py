@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, NotFound
 from core.naming import new_id
-from core.store.models import AuditRow, ClusterRow, DeploymentRow, HostRow, ScanMatchRow, ScanRow, utcnow
+from core.store.models import (
+    AuditRow,
+    ClusterRow,
+    DeploymentRow,
+    HostRow,
+    PrunedScanRow,
+    ScanMatchRow,
+    ScanRow,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from core.store.crypto import Cipher
@@ -176,6 +185,7 @@ class HostTable:
             host = host_from_row(row)
             session.execute(delete(ScanMatchRow).where(ScanMatchRow.scan.has(ScanRow.cluster_id == row.id)))
             session.execute(delete(ScanRow).where(ScanRow.cluster_id == row.id))
+            session.execute(delete(PrunedScanRow).where(PrunedScanRow.cluster_id == row.id))
             session.execute(delete(DeploymentRow).where(DeploymentRow.cluster_id == row.id))
             session.delete(row)
             session.add(AuditRow(actor=actor or "local", action="host.remove", target=host.name, detail={}))

@@ -132,7 +132,7 @@ class PrunedScanRow(Base):
     __tablename__ = "pruned_scans"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)  # a cluster's or a Docker host's
     scanned_at: Mapped[datetime] = mapped_column()
     pruned_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     kept_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the scan kept in its place

@@ -21,7 +21,15 @@ from core.settings import Settings
 from core.store.crypto import Cipher
 from core.store.databases import make_engine, migrate
 from core.store.hosts import HostTable
-from core.store.models import AuditRow, ClusterRow, DeploymentRow, ScanMatchRow, ScanRow, utcnow
+from core.store.models import (
+    AuditRow,
+    ClusterRow,
+    DeploymentRow,
+    PrunedScanRow,
+    ScanMatchRow,
+    ScanRow,
+    utcnow,
+)
 from core.store.records import (
     AuditEvent,
     Cluster,
@@ -171,6 +179,7 @@ class Store(ScanStore, HostTable):
             cluster = cluster_from_row(row)
             session.execute(delete(ScanMatchRow).where(ScanMatchRow.scan.has(ScanRow.cluster_id == row.id)))
             session.execute(delete(ScanRow).where(ScanRow.cluster_id == row.id))
+            session.execute(delete(PrunedScanRow).where(PrunedScanRow.cluster_id == row.id))
             session.execute(delete(DeploymentRow).where(DeploymentRow.cluster_id == row.id))
             # what the trail said about it (its server and context on add, its scans, changes made
             # through it) goes too; the removal itself is recorded, by name only
