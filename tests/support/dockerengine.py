@@ -14,6 +14,8 @@ its ``unix://`` URL; stop it with ``kill <pid>`` (the pid is in ``DIR/podman.pid
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import shutil
 import signal
@@ -42,7 +44,9 @@ tmp_dir = "{base}/tmp"
 
 [network]
 network_config_dir = "{base}/networks"
+default_subnet_pools = [{{"base" = "{subnets}", "size" = 24}}]
 """
+SUBNETS = "10.231.0.0/16"  # the networks the tests create: their bridges are found (and removed) by it
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def start(base: Path) -> Engine:
     for sub in ("root", "run", "tmp", "networks"):
         (base / sub).mkdir(exist_ok=True)
     conf = base / "containers.conf"
-    conf.write_text(CONF.format(base=base))
+    conf.write_text(CONF.format(base=base, subnets=SUBNETS))
     socket = base / "docker.sock"
     log = (base / "podman.log").open("ab")
     engine = Engine(f"unix://{socket}", socket, 0, base, threading.Event())
@@ -174,6 +178,30 @@ def stop(engine: Engine) -> None:
     with suppress(ChildProcessError):
         os.waitpid(engine.pid, 0)
     _stop_leftovers(engine.base)
+    remove_bridges()
+
+
+def remove_bridges() -> None:
+    """Our networks' bridges (podman leaves a CNI network's bridge behind when the network goes):
+    those with an address in :data:`SUBNETS`, which only this engine allocates from, once no
+    container port is left on them."""
+    listed = subprocess.run(["ip", "-j", "addr", "show", "type", "bridge"], capture_output=True,
+                            text=True, timeout=30, check=False)  # fmt: skip
+    try:
+        links = json.loads(listed.stdout or "[]")
+    except ValueError:
+        return
+    ours = ipaddress.ip_network(SUBNETS)
+    for link in links:
+        addresses = [a.get("local", "") for a in link.get("addr_info") or [] if a.get("family") == "inet"]
+        if not any(ipaddress.ip_address(a) in ours for a in addresses if a):
+            continue
+        ports = subprocess.run(["ip", "-br", "link", "show", "master", link["ifname"]], capture_output=True,
+                               text=True, timeout=30, check=False)  # fmt: skip
+        if ports.returncode == 0 and not ports.stdout.strip():
+            subprocess.run(
+                ["ip", "link", "delete", link["ifname"]], capture_output=True, timeout=30, check=False
+            )
 
 
 def _stop_leftovers(base: Path) -> None:
