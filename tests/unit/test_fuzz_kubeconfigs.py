@@ -1,7 +1,8 @@
 """Property-based fuzzing of the kubeconfig parser and resolver (hypothesis).
 
 For any input, only the project's own errors escape, every message is bounded, and each input
-finishes well within a CPU-time budget (measured here, generously, by the harness itself).
+finishes well within a CPU-time budget and a memory budget (its peak of Python allocations,
+measured with ``tracemalloc``), both generous and checked by the harness itself.
 ``make test`` runs a bounded number of examples; ``USHADOW_FUZZ_EXAMPLES=3000`` runs a longer
 campaign, and ``USHADOW_FUZZ_REPORT=FILE`` appends each test's counts to FILE as JSON lines.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import time
+import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,10 +24,12 @@ from hypothesis import strategies as st
 
 from core.clusters.kubeconfigs import Credential, parse_kubeconfig, resolve
 from core.errors import UshadowError
+from tests.support.fuzzing import bomb
 from tests.support.kubeconfig_factory import b64, dump, kubeconfig
 
 EXAMPLES = int(os.environ.get("USHADOW_FUZZ_EXAMPLES", "120"))
 BUDGET_SECONDS = 10.0  # CPU seconds, generous: a clean input takes milliseconds
+BUDGET_MB = 64.0  # peak Python allocations of one input: a clean one takes well under 1 MB
 ALLOW = frozenset({"sh"})
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -62,9 +66,8 @@ PATHS = [
 COUNTS: Counter[str] = Counter()
 
 
-def _exercise(text: str | bytes) -> None:
-    """Parse and resolve every context; only ``UshadowError`` may escape, within the budget."""
-    started = time.thread_time()  # CPU time: a busy shared machine must not look like a slow input
+def _parse_and_resolve(text: str | bytes) -> None:
+    """Parse and resolve every context; only ``UshadowError`` may escape."""
     try:
         kc = parse_kubeconfig(text)
         for name in [None, *kc.context_names()[:3]]:
@@ -79,11 +82,29 @@ def _exercise(text: str | bytes) -> None:
     except UshadowError as exc:
         assert len(exc.message) < 2000, exc.message[:200]
         COUNTS["clean error"] += 1
+
+
+def budgeted(work: Callable[[], object]) -> None:
+    """Run ``work`` within the CPU-time and memory budgets (an ``AssertionError`` past either)."""
+    started = time.thread_time()  # CPU time: a busy shared machine must not look like a slow input
+    tracemalloc.start()
+    try:
+        work()
+    finally:
+        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
     elapsed = time.thread_time() - started
     if elapsed > BUDGET_SECONDS:
         COUNTS["over budget"] += 1
     assert elapsed < BUDGET_SECONDS, f"one input took {elapsed:.1f}s"
+    if peak_mb > BUDGET_MB:
+        COUNTS["over memory"] += 1
+    assert peak_mb < BUDGET_MB, f"one input took {peak_mb:.0f} MB at its peak"
     COUNTS["inputs"] += 1
+
+
+def _exercise(text: str | bytes) -> None:
+    budgeted(lambda: _parse_and_resolve(text))
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +171,15 @@ def test_spliced_text(at: int, token: str, repeat: int) -> None:
     )
     at = at % (len(base) + 1)
     _exercise(base[:at] + token * repeat + base[at:])
+
+
+@FUZZ
+@given(bomb())
+def test_alias_bombs_are_refused_within_the_memory_budget(text: str) -> None:
+    kubeconfig_text = "apiVersion: v1\nkind: Config\n" + text.replace("kind: *", "current-context: *")
+    _exercise(kubeconfig_text)
+
+
+def test_the_memory_budget_catches_an_input_that_takes_too_much() -> None:
+    with pytest.raises(AssertionError, match="MB at its peak"):
+        budgeted(lambda: bytearray(int(BUDGET_MB * 2) * 2**20))
