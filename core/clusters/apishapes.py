@@ -62,3 +62,31 @@ class Status(_Open):
 
     kind: str
     message: str | None = None
+
+
+class AppliedMeta(ObjectMeta):
+    name: str
+    resource_version: str | None = Field(None, alias="resourceVersion")
+
+
+class AppliedObject(_Open):
+    """The answer to a write of one object (apply, patch): the object, named, with its data."""
+
+    kind: str
+    metadata: AppliedMeta
+    data: dict[str, str] | None = None
+    binary_data: dict[str, str] | None = Field(None, alias="binaryData")
+
+
+class AccessReviewStatus(_Open):
+    allowed: bool = Field(False, strict=True)
+
+
+class AccessReview(_Open):
+    """The answer to a ``SelfSubjectAccessReview``: no ``status`` means not allowed."""
+
+    status: AccessReviewStatus | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.status and self.status.allowed)

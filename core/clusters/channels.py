@@ -16,7 +16,8 @@ from urllib.parse import urlencode, urlparse
 
 import websocket
 
-from core.clusters.kube import Kube, http_error, transport_error
+from core.clusters.apierrors import http_error, transport_error
+from core.clusters.kube import Kube
 from core.errors import ClusterError
 
 CHANNEL_PROTOCOL = "v4.channel.k8s.io"
@@ -25,28 +26,24 @@ _EXIT = re.compile(r"exit (?:status|code)[: ]+(\d+)")
 
 
 def _sslopt(kube: Kube) -> dict[str, Any]:
-    cfg = kube.api.configuration
-    if not cfg.verify_ssl:
+    tls = kube.tls
+    if not tls.verify:
         opts: dict[str, Any] = {"cert_reqs": ssl.CERT_NONE}
     else:
         opts = {"cert_reqs": ssl.CERT_REQUIRED}
-        if cfg.ssl_ca_cert:
-            opts["ca_certs"] = cfg.ssl_ca_cert
-    if cfg.cert_file and cfg.key_file:
-        opts["certfile"], opts["keyfile"] = cfg.cert_file, cfg.key_file
-    if cfg.tls_server_name:
-        opts["server_hostname"] = cfg.tls_server_name
+        if tls.ca_file:
+            opts["ca_certs"] = tls.ca_file
+    if tls.cert_file and tls.key_file:
+        opts["certfile"], opts["keyfile"] = tls.cert_file, tls.key_file
+    if tls.server_name:
+        opts["server_hostname"] = tls.server_name
     return opts
 
 
 def _headers(kube: Kube) -> list[str]:
-    cfg = kube.api.configuration
     headers = [f"Sec-WebSocket-Protocol: {CHANNEL_PROTOCOL}"]
-    auth = (cfg.api_key or {}).get("authorization")
-    if auth:
-        headers.append(f"Authorization: {auth}")
-    for key, value in kube.api.default_headers.items():
-        if key.lower().startswith("impersonate-"):
+    for key, value in kube.headers.items():
+        if key.lower() == "authorization" or key.lower().startswith("impersonate-"):
             headers.append(f"{key}: {value}")
     return headers
 
@@ -58,7 +55,7 @@ def connect(kube: Kube, path: str, query: list[tuple[str, str]], *, what: str) -
         "wss://" + url[len("https://") :] if url.startswith("https://") else "ws://" + url.split("://", 1)[1]
     )
     extra: dict[str, Any] = {}
-    proxy = kube.api.configuration.proxy
+    proxy = kube.proxy_url
     if proxy:
         parsed = urlparse(proxy)
         extra = {"http_proxy_host": parsed.hostname, "http_proxy_port": parsed.port, "proxy_type": "http"}

@@ -15,7 +15,8 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +116,23 @@ class ExecConfig(BaseModel):
 
 @dataclass(frozen=True)
 class ExecResult:
-    token: str | None = None
-    client_cert: bytes | None = None
-    client_key: bytes | None = None
+    token: str | None = field(default=None, repr=False)
+    client_cert: bytes | None = field(default=None, repr=False)
+    client_key: bytes | None = field(default=None, repr=False)
+    expires: datetime | None = None  # ``status.expirationTimestamp``; None: no expiry given
+
+
+def _expiry(status: dict[str, Any], command: str) -> datetime | None:
+    stamp = status.get("expirationTimestamp")
+    if stamp is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Unauthorized(
+            f"the exec credential plugin {command} printed an expirationTimestamp that is not a time"
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def resolve_command(command: str) -> Path | None:
@@ -232,6 +247,7 @@ def run_exec_plugin(
         status = json.loads(proc.stdout)["status"]
         token = status.get("token")
         cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
+        expires = _expiry(status, command)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise Unauthorized(f"the exec credential plugin {command} did not print an ExecCredential") from exc
     if (
@@ -248,4 +264,5 @@ def run_exec_plugin(
         token=token or None,
         client_cert=cert.encode() if cert else None,
         client_key=key.encode() if key else None,
+        expires=expires,
     )

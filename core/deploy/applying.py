@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from core.clusters.apishapes import AppliedObject
 from core.clusters.kube import Kube
 from core.conventions import FIELD_MANAGER
 from core.deploy.changes import Change, changed_paths
@@ -66,9 +67,11 @@ def apply_object(
     if dry_run:
         query["dryRun"] = "All"
     where = f" in {meta['namespace']}" if meta.get("namespace") else ""
-    after: dict[str, Any] = kube.request_json(
+    after = kube.send(
         "PATCH",
         path,
+        kind=kind,
+        shape=AppliedObject,
         query=query,
         body=json.dumps(obj),
         content_type=APPLY_PATCH,
@@ -105,8 +108,8 @@ def delete(
     """Delete one object; False when it was already gone."""
     body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
     try:
-        kube.request_json(
-            "DELETE", object_path(kind, name, namespace), body=body, what=f"deleting {kind} {name}"
+        kube.send(
+            "DELETE", object_path(kind, name, namespace), kind=None, body=body, what=f"deleting {kind} {name}"
         )
     except NotFound:
         return False

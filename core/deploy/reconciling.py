@@ -20,6 +20,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.clusters.apishapes import AccessReview, APIObject, AppliedObject
 from core.clusters.kube import Kube
 from core.clusters.registering import validate_namespace
 from core.conventions import FIELD_MANAGER, SERVICE_ID_ANNOTATION
@@ -37,14 +38,24 @@ def send(
     method: str,
     path: str,
     *,
+    kind: str | None,
+    shape: type[APIObject] | type[AppliedObject] = APIObject,
     body: Any = None,
     content_type: str = "application/json",
     query: Mapping[str, str] | None = None,
     what: str,
-) -> Any:
-    """One request with a JSON body (an object or a JSON-patch list), returning parsed JSON."""
-    return kube.request_json(
-        method, path, query=dict(query) if query else None, body=body, content_type=content_type, what=what
+) -> dict[str, Any]:
+    """One write with a JSON body (an object or a JSON-patch list); its answer, checked to be an
+    object of ``kind`` (see ``Kube.send``)."""
+    return kube.send(
+        method,
+        path,
+        kind=kind,
+        shape=shape,
+        query=dict(query) if query else None,
+        body=body,
+        content_type=content_type,
+        what=what,
     )
 
 
@@ -89,6 +100,7 @@ def check_access(kube: Kube, namespace: str, wanted: Sequence[tuple[str, str, st
                 kube,
                 "POST",
                 "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                kind="SelfSubjectAccessReview",
                 body=review,
                 what="checking permissions",
             )
@@ -97,7 +109,7 @@ def check_access(kube: Kube, namespace: str, wanted: Sequence[tuple[str, str, st
         except (ClusterError, InvalidInput, NotFound) as exc:
             log.debug("cannot check permissions: %s", exc)
             return
-        if not (answer.get("status") or {}).get("allowed"):
+        if not kube.validated(answer, AccessReview, "checking permissions").allowed:
             denied.append(f"{verb} {resource}{'.' + group if group else ''}")
     if denied:
         raise Forbidden(
@@ -116,6 +128,11 @@ def drop_stray_keys(kube: Kube, obj: Mapping[str, Any], after: Mapping[str, Any]
     if not stray:
         return []
     meta = after["metadata"]
+    if not meta.get("resourceVersion"):
+        raise ClusterError(
+            f"{kube.server} answered the apply of {obj['kind']} {meta['name']} without a resourceVersion",
+            hint="is the server URL a Kubernetes API server?",
+        )
     ops: list[dict[str, Any]] = [
         {"op": "test", "path": "/metadata/resourceVersion", "value": meta["resourceVersion"]}
     ]
@@ -126,6 +143,8 @@ def drop_stray_keys(kube: Kube, obj: Mapping[str, Any], after: Mapping[str, Any]
         kube,
         "PATCH",
         object_path(str(obj["kind"]), meta["name"], meta.get("namespace")),
+        kind=str(obj["kind"]),
+        shape=AppliedObject,
         body=ops,
         content_type="application/json-patch+json",
         query={"fieldManager": FIELD_MANAGER},

@@ -13,9 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
-from core.clusters.kube import Kube, http_error
+from core.clusters.kube import Kube
 from core.deploy.applying import object_path
 from core.deploy.jobstates import exit_detail, newest
 from core.deploy.rollouts import (
@@ -149,19 +148,8 @@ def job_failure_detail(kube: Kube, job: Mapping[str, Any], namespace: str) -> st
 
 
 def read_log(kube: Kube, path: str, query: dict[str, str]) -> str:
-    """Plain text from a pod's log endpoint (not JSON), with the client's timeout."""
-    return str(kube.call(f"reading {path}", _read_log, kube, path, query))
-
-
-def _read_log(kube: Kube, path: str, query: dict[str, str]) -> str:
-    _m, url, headers, _b, _p = kube.api.param_serialize(
-        "GET", f"{path}?{urlencode(query)}", header_params={"Accept": "*/*"}, auth_settings=["BearerToken"]
-    )
-    response = kube.api.call_api("GET", url, header_params=headers, _request_timeout=kube.timeout)
-    data = response.read()
-    if response.status >= 400:
-        raise http_error(response.status, data, server=kube.server, what=f"reading {path}")
-    return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
+    """Plain text from a pod's log endpoint (not JSON), within the client's deadline."""
+    return kube.get_text(path, query, what=f"reading {path}")
 
 
 def _hint(problems: list[PodProblem]) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from core.clusters.apishapes import AppliedObject
 from core.clusters.kube import Kube
 from core.conventions import ENV_HASH_ANNOTATION, FIELD_MANAGER
 from core.deploy.applying import object_path
@@ -117,15 +118,16 @@ def _mask(path: str, value: Any, *, secret: bool) -> Any:
 
 def _dry_run(kube: Kube, obj: Mapping[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
-    result: dict[str, Any] = kube.request_json(
+    return kube.send(
         "PATCH",
         object_path(str(obj["kind"]), meta["name"], meta.get("namespace")),
+        kind=str(obj["kind"]),
+        shape=AppliedObject,
         query={"fieldManager": FIELD_MANAGER, "force": "true", "dryRun": "All"},
         body=json.dumps(obj),
         content_type="application/apply-patch+yaml",
         what=f"checking {obj['kind']} {meta['name']} for drift (dry run)",
     )
-    return result
 
 
 def env_digest(kube: Kube, objects: Sequence[Mapping[str, Any]], namespace: str) -> str | None:

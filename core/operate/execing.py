@@ -11,8 +11,9 @@ from typing import Any
 
 import websocket
 
+from core.clusters.apierrors import transport_error
 from core.clusters.channels import ERROR, STDERR, STDOUT, connect, exit_status
-from core.clusters.kube import Kube, transport_error
+from core.clusters.kube import Kube
 from core.deploy.watching import list_pods, selector_text
 from core.errors import ClusterError, InvalidInput, NotFound
 from core.operate.finding import find_workload

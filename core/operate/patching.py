@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from core.clusters.apishapes import AppliedObject
 from core.clusters.kube import Kube
 from core.conventions import OPS_MANAGER
 from core.deploy.reconciling import send
@@ -26,6 +27,8 @@ def restart(kube: Kube, namespace: str, service: str, *, now: datetime | None = 
         kube,
         "PATCH",
         w.path,
+        kind=w.kind,
+        shape=AppliedObject,
         body=patch,
         content_type="application/strategic-merge-patch+json",
         query={"fieldManager": OPS_MANAGER},
@@ -54,6 +57,7 @@ def scale(kube: Kube, namespace: str, service: str, replicas: int) -> tuple[Work
         kube,
         "PATCH",
         f"{w.path}/scale",
+        kind="Scale",
         body={"spec": {"replicas": replicas}},
         content_type="application/merge-patch+json",
         query={"fieldManager": OPS_MANAGER},

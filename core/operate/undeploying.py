@@ -92,6 +92,7 @@ def undeploy(kube: Kube, namespace: str, service: str, *, delete_volumes: bool =
                 kube,
                 "DELETE",
                 object_path(kind, obj_name, namespace),
+                kind=None,  # the object, or a Status
                 body={"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"},
                 what=f"deleting {kind} {obj_name} in {namespace}",
             )

@@ -19,6 +19,7 @@ import pytest
 
 from core.cli import AREAS
 from tests.support import kubeconfig_factory, paths
+from tests.support.fakeapi import Answer, fake_api
 
 HEAVY = frozenset(
     {"kubernetes", "sqlalchemy", "pandas", "alembic", "numpy", "urllib3", "cryptography", "yaml", "pydantic"}
@@ -142,5 +143,18 @@ def test_store_commands_load_the_database_only(tmp_path: Path) -> None:
 
     code, heavy = loaded(tmp_path, "scan", "dead", "--json")
     assert code != 0  # unreachable
-    assert heavy & {"pandas", "alembic", "numpy"} == set()
+    assert heavy & {"pandas", "alembic", "numpy", "kubernetes"} == set()
     assert {"sqlalchemy", "urllib3"} <= heavy
+
+
+def test_scan_and_check_talk_raw_json_without_the_kubernetes_client(tmp_path: Path) -> None:
+    """A scan and a check that reach an API server (a fake one on 127.0.0.1) load urllib3 and
+    pydantic for the requests, and never the official client's models (issue 16)."""
+    with fake_api({"*": Answer('{"kind": "List", "items": [], "metadata": {}}')}) as api:
+        code, heavy = loaded(tmp_path, "clusters", "add", "fake", "--kubeconfig", "-", stdin=api.kubeconfig())
+        assert code == 0
+        for argv in (["scan", "fake", "-n", "apps", "--json"], ["clusters", "check", "fake"]):
+            code, heavy = loaded(tmp_path, *argv)
+            assert code == 0, argv
+            assert "kubernetes" not in heavy, argv
+            assert {"urllib3", "pydantic"} <= heavy, argv

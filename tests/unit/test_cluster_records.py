@@ -132,7 +132,7 @@ def test_key_material_is_never_written_to_the_data_dir(tmp_path: Path) -> None:
     )
     with Kube(cred, timeout=1, workdir=workdir) as kube:
         assert _leftovers(workdir) == []
-        key_file = kube.api.configuration.key_file
+        key_file = kube.tls.key_file
         assert Path(key_file).read_bytes() == PEM_KEY  # readable by the process, from memory
         assert not str(key_file).startswith(str(tmp_path))
         assert _memfds() > 0
