@@ -85,6 +85,7 @@ class AccessReviewStatus(_Open):
 class AccessReview(_Open):
     """The answer to a ``SelfSubjectAccessReview``: no ``status`` means not allowed."""
 
+    kind: str | None = None
     status: AccessReviewStatus | None = None
 
     @property

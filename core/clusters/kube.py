@@ -242,15 +242,20 @@ class Kube:
         ``kind`` (any kind when None, as a DELETE answers the object or a ``Status``); a
         ``ClusterError`` naming what was wrong if not."""
         data = self.request_json(method, path, query=query, body=body, content_type=content_type, what=what)
-        answer = self.validated(data, shape, what)
-        if kind is not None and answer.kind != kind:
-            raise ClusterError(
-                f"{self.server} answered with {cut(repr(answer.kind), 60)} where a {kind} was expected "
-                f"while {what}",
-                hint="is the server URL a Kubernetes API server (not a proxy or a web page)?",
-            )
+        self.checked(data, shape, kind=kind, what=what)
         result: dict[str, Any] = data
         return result
+
+    def checked(self, data: Any, shape: type[Model], *, kind: str | None, what: str) -> Model:
+        """``validated``, and the answer's ``kind`` is ``kind`` (when given)."""
+        answer = self.validated(data, shape, what)
+        found = getattr(answer, "kind", None)
+        if kind is not None and found != kind:
+            raise ClusterError(
+                f"{self.server} answered with {cut(repr(found), 60)} where a {kind} was expected while {what}",
+                hint="is the server URL a Kubernetes API server (not a proxy or a web page)?",
+            )
+        return answer
 
     def get_json(self, path: str, query: dict[str, str] | None = None, *, what: str | None = None) -> Any:
         """A GET of one object: the answer must be a JSON object (with object metadata, if any)."""

@@ -96,11 +96,9 @@ def check_access(kube: Kube, namespace: str, wanted: Sequence[tuple[str, str, st
             },
         }
         try:
-            answer = send(
-                kube,
+            answer = kube.request_json(
                 "POST",
                 "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                kind="SelfSubjectAccessReview",
                 body=review,
                 what="checking permissions",
             )
@@ -109,7 +107,11 @@ def check_access(kube: Kube, namespace: str, wanted: Sequence[tuple[str, str, st
         except (ClusterError, InvalidInput, NotFound) as exc:
             log.debug("cannot check permissions: %s", exc)
             return
-        if not kube.validated(answer, AccessReview, "checking permissions").allowed:
+        # an answer of the wrong shape is not "cannot check": it stops here, before any change
+        access = kube.checked(
+            answer, AccessReview, kind="SelfSubjectAccessReview", what="checking permissions"
+        )
+        if not access.allowed:
             denied.append(f"{verb} {resource}{'.' + group if group else ''}")
     if denied:
         raise Forbidden(

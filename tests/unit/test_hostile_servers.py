@@ -17,7 +17,7 @@ from core.clusters.kubeconfigs import Credential
 from core.errors import ClusterError, Unreachable
 from core.settings import Settings
 from core.store.store import Store
-from tests.support.fakeapi import Answer, fake_api
+from tests.support.fakeapi import Answer, fake_api, trickling_tls
 
 
 def _cred(url: str) -> Credential:
@@ -105,3 +105,45 @@ def test_an_object_of_the_wrong_shape_is_a_cluster_error(body: str) -> None:
         pytest.raises(ClusterError, match="unexpected shape"),
     ):
         kube.get_json("/api/v1/namespaces/apps", what="reading namespace apps")
+
+
+def test_a_trickling_tls_handshake_is_cut_at_the_deadline(settings: Settings) -> None:
+    # the server announces a 16 kB handshake record and sends a byte of it every 0.02 s: a
+    # per-read timeout never fires; the request's one deadline (1 s) must end the handshake
+    quick = dataclasses.replace(settings, request_timeout=1.0)
+    with trickling_tls(every=0.02, limit=1000) as server:
+        health = check(_cred(server.url), quick)
+        sent = server.sent
+    assert health.status == "unreachable", health.error
+    assert "did not answer within 1s" in (health.error or "")
+    assert sent < 400  # about 50 bytes fit in the deadline; without it, the server's limit of 1000
+
+
+def test_a_proxy_that_trickles_its_tunnel_answer_is_cut_at_the_deadline(settings: Settings) -> None:
+    # connecting through a proxy (CONNECT, then TLS) is part of the request: one deadline for all
+    quick = dataclasses.replace(settings, request_timeout=1.0)
+    with trickling_tls(every=0.02, limit=1000, proxy=True) as proxy:
+        far = Credential(
+            context="main",
+            cluster_name="c1",
+            server="https://cluster.invalid:6443",
+            token="t",
+            proxy_url=proxy.url,
+        )
+        health = check(far, quick)
+        sent = proxy.sent
+    assert health.status == "unreachable", health.error
+    assert "did not answer within 1s" in (health.error or "")
+    assert sent < 400  # about 50 bytes fit in the deadline; without it, the proxy's limit of 1000
+
+
+def test_an_environment_proxy_is_used_unless_no_proxy_names_the_host(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_api() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        far = Credential(context="main", cluster_name="c1", server="http://cluster.invalid:6443", token="t")
+        assert check(far, settings).status == "connected"  # answered by the proxy
+        assert ("GET", "http://cluster.invalid:6443/version") in proxy.requests
+        monkeypatch.setenv("NO_PROXY", ".invalid")
+        assert check(far, settings).status == "unreachable"  # straight to a host that does not resolve
