@@ -39,6 +39,7 @@ class FakeAPI:
     port: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    tokens: set[str] | None = None  # when set, a request without one of these bearer tokens gets a 401
 
     @property
     def url(self) -> str:
@@ -77,7 +78,10 @@ def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
             if length:
                 self.rfile.read(length)
             api.requests.append((self.command, self.path))
-            answer = (
+            bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            refused = Answer('{"kind": "Status", "message": "Unauthorized"}', status=401)
+            answer = refused if api.tokens is not None and bearer not in api.tokens else None
+            answer = answer or (
                 api.routes.get(f"{self.command} {path}")
                 or api.routes.get(path)
                 or NORMAL.get(path)
