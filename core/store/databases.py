@@ -22,6 +22,8 @@ from core.errors import InvalidInput, UshadowError
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from core.store.crypto import Cipher
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -63,7 +65,7 @@ def make_engine(url: str) -> Engine:
 
 # The newest migration's revision (a test keeps it equal to Alembic's head): a database already
 # there is opened without loading Alembic at all, which every CLI command would pay for.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def alembic_config() -> Config:
@@ -119,17 +121,18 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (head by default), in one transaction where possible."""
+def migrate(engine: Engine, revision: str = "head", *, cipher: Cipher | None = None) -> None:
+    """Bring the schema to ``revision`` (head by default), in one transaction where possible.
+    ``cipher`` lets data migrations rewrite encrypted credentials (0007 does)."""
     if revision == "head" and at_head(engine):
         return
     with _sqlite_migration_lock(engine):
         if revision == "head" and at_head(engine):  # another process did it while we waited
             return
-        _upgrade(engine, revision)
+        _upgrade(engine, revision, cipher)
 
 
-def _upgrade(engine: Engine, revision: str) -> None:
+def _upgrade(engine: Engine, revision: str, cipher: Cipher | None) -> None:
     from alembic import command
 
     cfg = alembic_config()
@@ -138,4 +141,5 @@ def _upgrade(engine: Engine, revision: str) -> None:
             # Two processes starting at once must not race to create the same tables.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(74831)")
         cfg.attributes["connection"] = connection
+        cfg.attributes["cipher"] = cipher
         command.upgrade(cfg, revision)

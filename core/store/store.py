@@ -56,15 +56,16 @@ class Store(ScanStore, HostTable):
     @classmethod
     def open(cls, settings: Settings, *, run_migrations: bool = True) -> Store:
         engine = make_engine(settings.database_url)
+        cipher = Cipher.from_settings(settings)
         try:
             if run_migrations:
-                migrate(engine)
+                migrate(engine, cipher=cipher)
         except OperationalError as exc:
             raise UshadowError(
                 f"cannot open the database: {' '.join(str(exc.orig).split())}",
                 hint="check USHADOW_DATABASE_URL and that the database server is running",
             ) from exc
-        return cls(engine, Cipher.from_settings(settings))
+        return cls(engine, cipher)
 
     def close(self) -> None:
         self.engine.dispose()
