@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,7 @@ class Kube:
         self._allowlist = exec_allowlist
         self._typed: client.ApiClient | None = None
         self._refreshed = False
+        self._refresh_lock = threading.Lock()
         self._files: KeyFiles | None = None
         self._connect(self._with_plugin())
 
@@ -202,13 +204,17 @@ class Kube:
             payload = body if isinstance(body, (str, bytes)) else json.dumps(body)
         limit = timeout or self.timeout
         doing = what or f"{method} {path}"
+        used = self.headers
         status, data = self._exchange(method, url, payload, headers, limit, doing)
-        if status == 401 and self.stored.exec_spec and not self._refreshed:
-            self._refreshed = True  # the plugin's credential was refused: run it again, once
-            forget(self.stored)
-            self._disconnect()
-            self._connect(self._with_plugin())
-            status, data = self._exchange(method, url, payload, headers, limit, doing)
+        if status == 401 and self.stored.exec_spec:
+            with self._refresh_lock:  # the plugin's credential was refused: run it again, once
+                if not self._refreshed:
+                    self._refreshed = True
+                    forget(self.stored)
+                    self._disconnect()
+                    self._connect(self._with_plugin())
+            if self.headers is not used:  # (another thread may have renewed it meanwhile)
+                status, data = self._exchange(method, url, payload, headers, limit, doing)
         if status >= 300:
             raise http_error(status, data, server=self.server, what=doing)
         if len(data) > MAX_RESPONSE_BYTES:
