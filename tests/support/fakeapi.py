@@ -40,6 +40,7 @@ class FakeAPI:
     stop: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str]] = field(default_factory=list)
     tokens: set[str] | None = None  # when set, a request without one of these bearer tokens gets a 401
+    headers: list[dict[str, str]] = field(default_factory=list)  # each request's headers
 
     @property
     def url(self) -> str:
@@ -78,6 +79,7 @@ def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
             if length:
                 self.rfile.read(length)
             api.requests.append((self.command, self.path))
+            api.headers.append(dict(self.headers.items()))
             bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             refused = Answer('{"kind": "Status", "message": "Unauthorized"}', status=401)
             answer = refused if api.tokens is not None and bearer not in api.tokens else None

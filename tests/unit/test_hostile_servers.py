@@ -147,3 +147,24 @@ def test_an_environment_proxy_is_used_unless_no_proxy_names_the_host(
         assert ("GET", "http://cluster.invalid:6443/version") in proxy.requests
         monkeypatch.setenv("NO_PROXY", ".invalid")
         assert check(far, settings).status == "unreachable"  # straight to a host that does not resolve
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"token": "tok-1"}, "Bearer tok-1"),
+        ({"username": "ann", "password": "pw"}, "Basic YW5uOnB3"),
+    ],
+    ids=["token", "basic"],
+)
+def test_the_credential_and_impersonation_are_sent(
+    settings: Settings, fields: dict[str, str], expected: str
+) -> None:
+    with fake_api() as api:
+        cred = Credential(context="main", cluster_name="c1", server=api.url, impersonate="bob", **fields)
+        assert check(cred, settings).status == "connected"
+    assert api.headers
+    for sent in api.headers:
+        assert sent["Authorization"] == expected
+        assert sent["Impersonate-User"] == "bob"
+        assert sent["User-Agent"] == "ushadow-ops"
