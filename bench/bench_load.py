@@ -1,20 +1,21 @@
-"""The dashboard under load: a shareable link to a big scan, opened by many people at once.
+"""The dashboard under load: one page opened by many people at once, and the server's memory.
 
-A SQLite store holds 25 all-namespaces scans of one cluster, each shaped like a real scan of 10,000
-Services across ten namespaces (about 3,000 of them recognised as infrastructure, each with two
-endpoints and a connection string; consecutive scans differ by a few Services, so each has a
-real diff). The store is filled through ``Store.save_scan`` (with the diff, as ``run_scan`` does).
+Three pages, each on its own store and its own freshly started server (``streamlit run serve.py``):
 
-Each figure is measured on this tree and, as the peer in the same run, on the code before the
-speed work (``git archive`` of the commit given by ``BENCH_BEFORE``, default ``main``'s merge base),
-run from its own folder on its own store:
+- ``link``: a scan's shareable link (``/scan?scan=ID``) on a SQLite store of 25 all-namespaces scans,
+  each shaped like a real scan of 10,000 Services in ten namespaces (about 3,300 recognised, each
+  with two endpoints and a connection string; consecutive scans differ by a few Services, so each
+  has a real diff, stored with it through ``Store.save_scan`` as ``run_scan`` does);
+- ``clusters``: the Clusters page with 200 clusters (``bench_pages``' store: 1,000 scans);
+- ``workloads``: the Workloads page of a namespace holding 200 Deployments ushadow manages, on a
+  private local control plane (started here, stopped at the end).
 
-- the shareable link's page script (server side) under ``AppTest``: the first viewer after start,
-  and each later viewer (a new session each: what one more person opening the link costs);
-- ``streamlit run serve.py`` with that link opened in headless Chromium by 1 viewer, then by 10 at
-  once (each a new browser context, timed from navigation until the script finished and the
-  matches table is there);
-- the server's resident memory after 10, 25 and 50 views of the link, one after another.
+For each page: the page's script under ``AppTest`` (server side; the first viewer after start, then
+each later viewer in a new session), then in headless Chromium one viewer (median of 3) against 10
+at once (each its own browser context, so its own session; timed from navigation until the script
+has finished and the page's content is there), and the server's resident memory after 25 and after
+50 views. ``BENCH_SCALE`` shrinks the sizes and counts (see ``bench.common``); a viewer that does not
+see the page within ``BENCH_LOAD_BROWSER_TIMEOUT`` seconds is reported as such, not waited for.
 
 Prints markdown. Nothing here asserts a time.
 """
@@ -22,7 +23,6 @@ Prints markdown. Nothing here asserts a time.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import statistics
@@ -30,35 +30,58 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.common import control_plane, ms, row, scaled
+
 ROOT = Path(__file__).resolve().parent.parent
-SCANS = int(os.environ.get("BENCH_LOAD_SCANS", "25"))  # smaller only to try the benchmark out
-NAMESPACES, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY = 10, 1000, 3
-VIEWERS = int(os.environ.get("BENCH_LOAD_VIEWERS", "10"))
-VIEWS = (25, 50)  # memory is read after the concurrent viewers, then after this many views
-REPEAT = 7
-BROWSER_TIMEOUT_MS = int(os.environ.get("BENCH_LOAD_BROWSER_TIMEOUT", "300")) * 1000
+SCANS = scaled(25, 2)
+NAMESPACES, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY = 10, scaled(1000, 30), 3
+CLUSTERS = scaled(200, 5)
+DEPLOYMENTS = scaled(200, 5)
+VIEWERS = scaled(10, 3)
+VIEWS = (scaled(25, 8), scaled(50, 12))  # memory is read after this many views of the page in all
+REPEAT = scaled(7, 2)
+BROWSER_TIMEOUT_MS = int(float(os.environ.get("BENCH_LOAD_BROWSER_TIMEOUT", "300")) * 1000)
+WORKLOAD_NS = "bench-load"
 
 
-# -- run inside a tree (this one, or the code before) ---------------------------------------------
+@dataclass
+class Case:
+    """One page under load: its path, its store, and what shows that it rendered."""
+
+    name: str
+    label: str
+    path: str
+    params: dict[str, str]
+    data_dir: Path
+    ready_selector: str  # a CSS selector present once the page's content is there
+    check: Callable[[Any], bool]  # the AppTest run shows the content
+    setup_s: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
-def _fill(data_dir: str) -> str:
+# -- stores -----------------------------------------------------------------------------------------
+
+
+def fill_scans(data_dir: Path) -> str:
     """Fill a store with the scans; returns the newest scan's id (the shared link's)."""
     from datetime import UTC, datetime, timedelta
 
     from bench.bench_pages import settings_for
     from core.catalog import load_catalog
     from core.naming import new_id
+    from core.scan.reports import compute_changes
     from core.settings import Settings
     from core.store.scans import Match, ScanResult
     from core.store.store import Store
 
     catalog = load_catalog().default_ports()
     types = list(catalog)
-    store = Store.open(Settings.load(settings_for(Path(data_dir))))
+    store = Store.open(Settings.load(settings_for(data_dir)))
     try:
         cluster = store.add_cluster(
             name="big", context="c", server="https://10.0.0.1:6443", namespace="ushadow", labels={},
@@ -89,66 +112,117 @@ def _fill(data_dir: str) -> str:
                 scan_id=new_id(), cluster_id=cluster.cluster_id, namespaces=[], all_namespaces=True,
                 scanned_at=start + timedelta(hours=s), catalog=catalog, matches=matches, duration_ms=1458,
             )  # fmt: skip
-            try:
-                from core.scan.reports import compute_changes  # this tree: the diff is stored with the scan
-
-                store.save_scan(result, changes=compute_changes(store, result).to_json())
-            except ImportError:  # the code before kept no diff
-                store.save_scan(result)
+            store.save_scan(result, changes=compute_changes(store, result).to_json())
             last = result.scan_id
         return last
     finally:
         store.close()
 
 
-def _script_runs(data_dir: str, scan_id: str) -> dict[str, Any]:
-    """The link's page script under AppTest: the first viewer, then each later one (new sessions)."""
-    from bench.bench_pages import environment, settings_for
+def fill_clusters(data_dir: Path) -> None:
+    from bench.bench_pages import fill, settings_for
+    from core.settings import Settings
+    from core.store.store import Store
 
-    entry = Path.cwd() / "tests" / "support" / "dashboard_entry.py"
-    if not entry.exists():
-        entry = Path.cwd() / "tests" / "dashboard_entry.py"
+    store = Store.open(Settings.load(settings_for(data_dir)))
+    try:
+        fill(store, CLUSTERS)
+    finally:
+        store.close()
+
+
+def fill_workloads(data_dir: Path, kubeconfig: Path) -> None:
+    """Register the control plane and give it ``DEPLOYMENTS`` Deployments that ushadow manages."""
+    import json
+
+    from bench.bench_pages import settings_for
+    from core.clusters import registering
+    from core.conventions import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+    from core.settings import Settings
+    from core.store.store import Store
+
+    settings = Settings.load(settings_for(data_dir) | {"USHADOW_REQUEST_TIMEOUT": "60"})
+    store = Store.open(settings)
+    try:
+        registering.add_cluster(store, settings, name="bench", kubeconfig=kubeconfig.read_bytes())
+    finally:
+        store.close()
+    items: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": WORKLOAD_NS}}
+    ]
+    for i in range(DEPLOYMENTS):
+        labels = {"app.kubernetes.io/name": f"svc-{i:03d}"}
+        items.append({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": f"svc-{i:03d}", "namespace": WORKLOAD_NS,
+                         "labels": {**labels, MANAGED_BY_LABEL: MANAGED_BY_VALUE}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "main", "image": f"ghcr.io/acme/svc-{i}:1"}]}}},
+        })  # fmt: skip
+    kubectl = str(Path(sys.executable).with_name("kubectl"))
+    subprocess.run(
+        [kubectl, "--kubeconfig", str(kubeconfig), "--request-timeout", "120s", "apply", "--server-side", "-f", "-"],
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}), text=True,
+        capture_output=True, check=True, timeout=600,
+    )  # fmt: skip
+
+
+# -- the page's script, server side -------------------------------------------------------------------
+
+
+def script_runs(case: Case) -> dict[str, Any]:
+    """The page's script under AppTest: the first viewer, then each later one (new sessions)."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from bench.bench_pages import ENTRY, environment, settings_for
     from pages._ui.navigation import page_file
 
     def view() -> float:
-        at = AppTest.from_file(str(entry), default_timeout=300)
+        at = AppTest.from_file(str(ENTRY), default_timeout=BROWSER_TIMEOUT_MS / 1000)
         at.run()
-        at.query_params.update({"scan": scan_id})
+        at.query_params.update(case.params)
         started = time.perf_counter()
-        at.switch_page(page_file("scan")).run()
+        at.switch_page(page_file(case.name if case.name != "link" else "scan")).run()
         took = time.perf_counter() - started
-        if at.exception or not any("connection string" in d.value.columns for d in at.dataframe):
-            raise RuntimeError(f"the link did not show the scan: {at.exception}")
+        if at.exception or not case.check(at):
+            raise RuntimeError(f"the {case.label} did not render: {at.exception}")
         return took
 
-    with environment(settings_for(Path(data_dir))):
+    with environment(settings_for(case.data_dir)):
+        st.cache_resource.clear()  # settings, the store and shared views are per process: start cold
+        st.cache_data.clear()
         first = view()
         later = [view() for _ in range(REPEAT)]
+        st.cache_resource.clear()
     return {"first": first, "later": later}
 
 
-# -- the server in Chromium -----------------------------------------------------------------------
+# -- the server in Chromium ----------------------------------------------------------------------------
 
 
-def _serve(tree: Path, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     from bench.bench_pages import _wait_healthy, free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("USHADOW_")}
-    env |= {"USHADOW_DATA_DIR": str(data_dir), "USHADOW_PUBLIC_URL": url}
-    env |= {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONPATH": str(tree)}
+    env |= {"USHADOW_DATA_DIR": str(data_dir), "USHADOW_PUBLIC_URL": url, "USHADOW_REQUEST_TIMEOUT": "60"}
+    env |= {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     command = [str(Path(sys.executable).with_name("streamlit")), "run", "serve.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
-    _wait_healthy(url, proc)
+    try:
+        _wait_healthy(url, proc)
+    except BaseException:
+        stop(proc)
+        raise
     return proc, url
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -158,157 +232,153 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=15)
 
 
-async def _viewers(url: str, count: int, browser: Any) -> list[float]:
+async def viewers(url: str, count: int, browser: Any, selector: str) -> list[float | None]:
+    """``count`` viewers opening ``url`` at once: each one's seconds, or None if it never saw the page."""
     from bench.bench_pages import READY
 
-    async def one() -> float:
+    async def one() -> float | None:
         context = await browser.new_context(viewport={"width": 1400, "height": 900})
         try:
             page = await context.new_page()
             started = time.perf_counter()
             await page.goto(url, timeout=BROWSER_TIMEOUT_MS)
+            await page.wait_for_selector(selector, timeout=BROWSER_TIMEOUT_MS)
             await page.wait_for_function(READY, timeout=BROWSER_TIMEOUT_MS, polling=100)
-            await page.get_by_role("heading", name="Services recognised").wait_for(timeout=BROWSER_TIMEOUT_MS)
             return time.perf_counter() - started
+        except Exception as exc:  # a viewer that never sees the page is a figure, not an abort
+            print(f"a viewer of {url} gave up: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
+            return None
         finally:
             await context.close()
 
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
-async def _browse(tree: Path, data_dir: Path, scan_id: str, views: bool) -> dict[str, Any]:
+async def browse(case: Case) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from bench.bench_pages import CHROMIUM, CHROMIUM_ARGS, memory_kib
 
-    proc, base = _serve(tree, data_dir)
-    url = f"{base}/scan?scan={scan_id}"
+    proc, base = serve(case.data_dir)
+    query = "&".join(f"{k}={v}" for k, v in case.params.items())
+    url = f"{base}/{case.path}" + (f"?{query}" if query else "")
     figures: dict[str, Any] = {"start_kib": memory_kib(proc.pid)["VmRSS"]}
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
-                figures["first"] = (await _viewers(url, 1, browser))[0]  # fills the caches
-                figures["one"] = statistics.median([(await _viewers(url, 1, browser))[0] for _ in range(3)])
-                figures["many"] = await _viewers(url, VIEWERS, browser)
-                if views:
-                    done = 1 + 3 + VIEWERS
-                    rss = {done: memory_kib(proc.pid)}
-                    for target in VIEWS:
-                        while done < target:
-                            await _viewers(url, 1, browser)
-                            done += 1
-                        rss[target] = memory_kib(proc.pid)
-                    figures["rss"] = rss
+                figures["first"] = (await viewers(url, 1, browser, case.ready_selector))[0]
+                ones = [(await viewers(url, 1, browser, case.ready_selector))[0] for _ in range(3)]
+                figures["one"] = statistics.median([t for t in ones if t is not None] or [float("nan")])
+                figures["many"] = await viewers(url, VIEWERS, browser, case.ready_selector)
+                done, rss = 1 + 3 + VIEWERS, {}
+                for target in VIEWS:
+                    while done < target:
+                        await viewers(url, 1, browser, case.ready_selector)
+                        done += 1
+                    rss[max(done, target)] = memory_kib(proc.pid)
+                figures["rss"] = rss
             finally:
                 await browser.close()
     finally:
-        _stop(proc)
+        stop(proc)
     return figures
 
 
-# -- orchestration --------------------------------------------------------------------------------
+# -- orchestration -------------------------------------------------------------------------------------
 
 
-def _before_tree(tmp: Path) -> Path | None:
-    ref = os.environ.get("BENCH_BEFORE") or "d629675"  # main before the speed work (issue 16)
-    tree = tmp / "before"
-    tree.mkdir()
-    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=False)
-    if archive.returncode != 0:
-        return None
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree
-
-
-def _in_tree(tree: Path, *args: str) -> Any:
-    """Run this module's ``args`` command with ``tree``'s code first on the path; its JSON answer."""
-    env = {**os.environ, "PYTHONPATH": f"{tree}:{ROOT}"}
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
-        cwd=tree, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"{args[0]} in {tree} failed: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
+def measure(case: Case) -> None:
+    print(f"  {case.name}: script runs", file=sys.stderr, flush=True)
+    case.figures["runs"] = script_runs(case)
+    print(f"  {case.name}: Chromium", file=sys.stderr, flush=True)
+    try:
+        case.figures["browse"] = asyncio.run(browse(case))
+    except Exception as exc:  # keep the other pages' figures
+        case.figures["browse_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
 
 
 def main() -> None:
+    cases: list[Case] = []
     with tempfile.TemporaryDirectory(prefix="ushadow-bench-load-") as name:
         tmp = Path(name)
-        trees = {"now": ROOT}
-        before = _before_tree(tmp)
-        if before is not None:
-            trees["before"] = before
-        got: dict[str, dict[str, Any]] = {}
-        for label, tree in trees.items():
-            data_dir = tmp / f"data-{label}"
+        started = time.perf_counter()
+        scan_id = fill_scans(tmp / "link")
+        matches = len(range(0, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY)) * NAMESPACES
+        link = Case(
+            "link", "shareable link to a scan", "scan", {"scan": scan_id}, tmp / "link",
+            '[data-testid="stDataFrame"]',
+            lambda at: any("connection string" in d.value.columns for d in at.dataframe),
+        )  # fmt: skip
+        link.setup_s = time.perf_counter() - started
+        link.label = f"{SCANS} stored scans of {NAMESPACES * SERVICES_PER_NAMESPACE:,} Services (~{matches:,} matches each)"
+        measure(link)
+        cases.append(link)
+
+        started = time.perf_counter()
+        fill_clusters(tmp / "clusters")
+        clusters = Case(
+            "clusters", f"Clusters page, {CLUSTERS} clusters", "clusters", {}, tmp / "clusters",
+            '[data-testid="stMetricValue"]', lambda at: [t.value for t in at.title] == ["Clusters"],
+            setup_s=time.perf_counter() - started,
+        )  # fmt: skip
+        measure(clusters)
+        cases.append(clusters)
+
+        with control_plane() as state:
             started = time.perf_counter()
-            scan_id = _in_tree(tree, "fill", str(data_dir))
-            fill_s = time.perf_counter() - started
-            runs = _in_tree(tree, "script", str(data_dir), scan_id)
-            got[label] = {"fill": fill_s, "runs": runs}
-            try:
-                got[label]["browse"] = asyncio.run(_browse(tree, data_dir, scan_id, views=label == "now"))
-            except Exception as exc:  # a browser that never sees the page finish: keep the rest
-                got[label]["browse_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-    _print(got)
+            fill_workloads(tmp / "workloads", state.kubeconfig)
+            workloads = Case(
+                "workloads", f"Workloads page, {DEPLOYMENTS} Deployments in one namespace", "workloads",
+                {"cluster": "bench", "namespace": WORKLOAD_NS}, tmp / "workloads",
+                '[data-testid="stDataFrame"]', lambda at: len(at.dataframe) > 0,
+                setup_s=time.perf_counter() - started,
+            )  # fmt: skip
+            measure(workloads)
+            cases.append(workloads)
+    report(cases)
 
 
-def _print(got: dict[str, dict[str, Any]]) -> None:
-    now, before = got["now"], got.get("before")
-    matches = sum(1 for n in range(NAMESPACES) for i in range(0, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY))
-
-    def peer(key: str, fn: Any) -> str:
-        if before is None:
-            return "-"
-        if key == "browse" and "browse" not in before:
-            return f"not measured ({before.get('browse_error')})"
-        return str(fn(before))
-
-    what = f"{SCANS} stored scans of {NAMESPACES * SERVICES_PER_NAMESPACE:,} Services (~{matches:,} matches each)"
-    print("| benchmark | now | before the speed work (same run) | note |")
-    print("| --- | --- | --- | --- |")
-    first = lambda g: ms(g["runs"]["first"])  # noqa: E731
-    later = lambda g: ms(statistics.median(g["runs"]["later"]))  # noqa: E731
-    print(row(f"shareable link's page script (AppTest), first viewer after start; {what}", first(now),
-              peer("runs", first), "server side: the whole script run of the Scan page"))  # fmt: skip
-    print(row("the same, each further viewer (a new session)", later(now), peer("runs", later),
-              f"median of {REPEAT}"))  # fmt: skip
-    print(row("filling the store", f"{now['fill']:.0f} s", peer("fill", lambda g: f"{g['fill']:.0f} s"),
-              "`save_scan` per scan (now with its diff)"))  # fmt: skip
-    if "browse" not in now:
-        print(row("the link in Chromium", f"not measured ({now.get('browse_error')})", "-", "-"))
-        return
-    one = lambda g: ms(g["browse"]["one"])  # noqa: E731
-    print(row("the link in Chromium, one viewer", one(now), peer("browse", one),
-              "`streamlit run serve.py`; navigation until the script finished and the matches table is shown; median of 3"))  # fmt: skip
-
-    def many(g: dict[str, Any]) -> str:
-        times = g["browse"]["many"]
-        return f"median {ms(statistics.median(times))}, slowest {ms(max(times))} ({max(times) / g['browse']['one']:.1f}x one)"
-
-    print(row(f"the link in Chromium, {VIEWERS} viewers at once", many(now), peer("browse", many),
-              "each its own browser context (session); Chromium runs on the same 2 cores"))  # fmt: skip
-    rss = now["browse"]["rss"]
-    print(row(f"server memory (VmRSS) after {' / '.join(str(v) for v in rss)} views of the link",
-              " / ".join(f"{r['VmRSS'] / 1024:.0f} MiB" for r in rss.values()),
-              "-", f"right after start {now['browse']['start_kib'] / 1024:.0f} MiB; peak (VmHWM) "
-              f"{max(r['VmHWM'] for r in rss.values()) / 1024:.0f} MiB"))  # fmt: skip
+def seconds(value: float | None) -> str:
+    return "did not finish" if value is None or value != value else ms(value)
 
 
-def row(*cells: object) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
+def report(cases: list[Case]) -> None:
+    print("| page under load | ours | peer (same run) | ratio | note |")
+    print("| --- | --- | --- | --- | --- |")
+    for case in cases:
+        runs = case.figures["runs"]
+        later = statistics.median(runs["later"])
+        print(row(f"**{case.name}** ({case.label}): page script (AppTest), each further viewer (new session)",
+                  ms(later), f"first viewer after start: {ms(runs['first'])}", f"{later / runs['first']:.2f}x",
+                  f"median of {REPEAT}; store set up in {case.setup_s:.0f} s"))  # fmt: skip
+        if "browse" not in case.figures:
+            print(
+                row(
+                    f"{case.name} in Chromium",
+                    f"not measured ({case.figures.get('browse_error')})",
+                    "-",
+                    "-",
+                    "-",
+                )
+            )
+            continue
+        got = case.figures["browse"]
+        many = got["many"]
+        finished = [t for t in many if t is not None]
+        slowest = max(finished) if len(finished) == len(many) else None
+        one = got["one"]
+        ratio = f"{slowest / one:.1f}x" if slowest is not None and one == one else "-"
+        print(row(f"{case.name} in Chromium, {VIEWERS} viewers at once (slowest; median {seconds(statistics.median(finished) if finished else None)})",
+                  seconds(slowest), f"one viewer: {seconds(one)} (median of 3; the very first: {seconds(got['first'])})",
+                  ratio, f"{len(finished)} of {VIEWERS} saw the page; each its own browser context; Chromium on the same cores"))  # fmt: skip
+        rss = got["rss"]
+        counts = sorted(rss)
+        print(row(f"{case.name}: server memory (VmRSS) after {counts[-1]} views", f"{rss[counts[-1]]['VmRSS'] / 1024:.0f} MiB",
+                  f"after {counts[0]} views: {rss[counts[0]]['VmRSS'] / 1024:.0f} MiB",
+                  f"{rss[counts[-1]]['VmRSS'] / rss[counts[0]]['VmRSS']:.2f}x",
+                  f"right after start {got['start_kib'] / 1024:.0f} MiB; peak (VmHWM) {max(r['VmHWM'] for r in rss.values()) / 1024:.0f} MiB"))  # fmt: skip
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "fill":
-        print(json.dumps(_fill(sys.argv[2])))
-    elif len(sys.argv) > 1 and sys.argv[1] == "script":
-        print(json.dumps(_script_runs(sys.argv[2], sys.argv[3])))
-    else:
-        main()
+    main()

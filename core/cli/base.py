@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from core.settings import Settings
+    from core.store.listing import Lists
+    from core.store.records import Cluster
     from core.store.store import Store
+    from core.store.summaries import ScanSummary
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,6 +67,7 @@ class Context:
         self.args = args
         self._settings: Settings | None = None
         self._store: Store | None = None
+        self._lists: Lists | StoreLists | None = None
 
     @property
     def settings(self) -> Settings:
@@ -81,6 +85,15 @@ class Context:
             self._store = Store.open(self.settings)
         return self._store
 
+    def lists(self) -> Lists | StoreLists:
+        """Clusters and scan summaries to print: read with ``sqlite3`` alone from a SQLite store whose
+        schema has them (``core.store.listing``: no SQLAlchemy to import), else through the store."""
+        if self._lists is None:
+            from core.store.listing import open_lists
+
+            self._lists = open_lists(self.settings.database_url) or StoreLists(self.store)
+        return self._lists
+
     def progress(self, message: str) -> None:
         """A progress line for people; silent with ``--json`` (stdout stays one document)."""
         if not self.args.json:
@@ -88,8 +101,26 @@ class Context:
             sys.stderr.flush()
 
     def close(self) -> None:
+        if self._lists is not None:
+            self._lists.close()
         if self._store is not None:
             self._store.close()
+
+
+class StoreLists:
+    """The lists of :meth:`Context.lists` read through the store (a server database, a new file)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def clusters(self) -> list[Cluster]:
+        return self._store.list_clusters()
+
+    def scan_summaries(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanSummary]:
+        return self._store.list_scan_summaries(cluster_ref, limit=limit)
+
+    def close(self) -> None:
+        """Nothing: the store is the context's, closed with it."""
 
 
 def add_command(

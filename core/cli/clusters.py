@@ -84,7 +84,7 @@ def _checked_table(data: Any) -> None:
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> Result:
-    return Result([c.to_json() for c in ctx.store.list_clusters()], _table)
+    return Result([c.to_json() for c in ctx.lists().clusters()], _table)
 
 
 def _check(args: argparse.Namespace, ctx: Context) -> Result:

@@ -172,11 +172,10 @@ def _show(args: argparse.Namespace, ctx: Context) -> Result:
 def _list(args: argparse.Namespace, ctx: Context) -> Result:
     from core.views.urlstate import scan_link
 
-    names = {c.cluster_id: c.name for c in ctx.store.list_clusters()}
-
-    names = ctx.store.target_names()
+    lists = ctx.lists()
+    names = lists.target_names()
     rows = []
-    for summary in ctx.store.list_scan_summaries(args.cluster, limit=args.limit):
+    for summary in lists.scan_summaries(args.cluster, limit=args.limit):
         rows.append(
             {
                 "scan_id": summary.scan_id,
