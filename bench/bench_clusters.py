@@ -18,12 +18,12 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import control_plane, row
+from bench.common import control_plane, row, scaled
 from core.clusters import registering as ops
 from core.settings import Settings
 from core.store.store import Store
 
-TOTAL, DEAD, TIMEOUT = 50, 10, 2.0
+TOTAL, DEAD, TIMEOUT = scaled(50, 10), scaled(10, 2), 2.0
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 
 
@@ -98,7 +98,7 @@ def main() -> None:
     )
     print(
         row(
-            "re-check 10 clusters (2 silent) one after another",
+            f"re-check 10 clusters ({min(DEAD, 2)} silent) one after another",
             "-",
             f"kubectl loop: {peer_sequential_10:.2f} s",
             "what a sequential shell loop pays for dead clusters",

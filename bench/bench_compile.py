@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.common import row, timed
+from bench.common import row, scaled, timed
 from core.compose.loading import load_project, load_text
 from core.compose.model import ComposeProject
 from core.manifests.bundles import plan_bundle, refs_of
@@ -16,7 +16,13 @@ from core.manifests.compilations import merge_objects
 from core.manifests.compiler import compile_project
 from core.manifests.yamldocs import to_yaml
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+ROOT = Path(__file__).resolve().parent.parent
+# the shared corpus sits beside the checkout (``/work/shared`` for ``/work/main``, or further up for a worktree)
+CORPUS = next(
+    (p / "shared" / "corpus" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
+    ROOT.parent / "shared" / "corpus",
+)
+REPEAT = scaled(5, 2)
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 
@@ -85,17 +91,19 @@ def main() -> None:
             except Exception:  # a file the loader refuses (compose v1) is not the compiler's cost
                 continue
 
-    load_s, _ = timed(load_corpus)
-    compile_s, _ = timed(lambda: compile_all(projects))
+    load_s, _ = timed(load_corpus, REPEAT)
+    compile_s, _ = timed(lambda: compile_all(projects), REPEAT)
     objects = compile_all(projects)
     services = sum(len(p.services) for p in projects)
 
     text = generated()
     big: list[ComposeProject] = []
-    gen_load_s, _ = timed(lambda: big.append(load_text(text, path="/bench/generated.yml", strict=False)))
+    gen_load_s, _ = timed(
+        lambda: big.append(load_text(text, path="/bench/generated.yml", strict=False)), REPEAT
+    )
     gen_project = big[-1]
-    gen_compile_s, _ = timed(lambda: compile_all([gen_project]))
-    gen_bundle_s, _ = timed(lambda: plan_bundle(refs_of([gen_project]), namespace="bench"))
+    gen_compile_s, _ = timed(lambda: compile_all([gen_project]), REPEAT)
+    gen_bundle_s, _ = timed(lambda: plan_bundle(refs_of([gen_project]), namespace="bench"), REPEAT)
     gen_objects = compile_all([gen_project])
 
     print("| benchmark | load | compile (+ merge + YAML) | note |")

@@ -24,7 +24,7 @@ from typing import Any
 
 from kubernetes import client
 
-from bench.common import control_plane, row
+from bench.common import control_plane, row, scaled
 from core.clusters import registering as ops
 from core.clusters.kube import Kube, open_kube
 from core.scan.scanning import scan
@@ -33,7 +33,9 @@ from core.store.store import Store
 
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 CLI = str(Path(sys.executable).with_name("ushadow-ops"))
-REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
+REPEAT = int(os.environ.get("BENCH_REPEAT") or scaled(5, 2))
+ONE_NS, ALL_NS = scaled(2000, 100), scaled(10000, 500)  # Services
+ONE_NS_PODS, ALL_NS_PODS = scaled(200, 10), scaled(100, 10)
 THREADS = 16
 INFRA_NAMES = ("redis", "mongo", "postgres", "qdrant", "rabbitmq", "neo4j", "kafka", "minio")
 
@@ -134,7 +136,10 @@ def main() -> None:
         ops.add_cluster(store, settings, name="bench", kubeconfig=admin)
         store.close()
 
-        cases = [("one namespace", ["scan-0"], 2000, 200), ("all namespaces", None, 10000, 100)]
+        cases = [
+            ("one namespace", ["scan-0"], ONE_NS, ONE_NS_PODS),
+            ("all namespaces", None, ALL_NS, ALL_NS_PODS),
+        ]
         for label, namespaces, total, pods in cases:
             with open_kube(admin, settings) as kube:
                 started = time.perf_counter()

@@ -7,7 +7,7 @@ error is turned into one line on stderr and a non-zero exit code.
 
 Start-up is the cost people feel (ops staff run this in loops), so parsing stays cheap:
 
-- Every command parses the whole command line, so ``main`` imports every area module. An area
+- Parsing imports the area modules (see :data:`COMMAND_AREAS` for which). An area
   module's top level imports only the standard library's quick modules (``argparse``, ``sys``,
   ``typing``), ``core.cli.base`` and ``core.errors``: its ``register(sub)`` defines arguments and
   nothing else.
@@ -16,7 +16,10 @@ Start-up is the cost people feel (ops staff run this in loops), so parsing stays
   ``pandas`` or ``alembic`` for ``--help``, usage errors, ``services list``, ``render`` or
   ``bundle``; the database layer only when a handler touches ``ctx.store`` (opened on first use).
   Types a signature names come in under ``if TYPE_CHECKING:``.
-- A new area module follows the same two rules and is added to :data:`AREAS`.
+- A command line builds only the parser of the area its command is in (:data:`COMMAND_AREAS`);
+  help and anything unknown build every area's.
+- A new area module follows the same rules and is added to :data:`AREAS`, its commands to
+  :data:`COMMAND_AREAS`.
   ``tests/unit/test_cli_imports.py`` runs each command family in a subprocess and pins the heavy
   modules it loads, so a top-level import that slips in fails there.
 """
@@ -48,8 +51,40 @@ AREAS = (
     "hostops",
 )
 
+# The area that registers each command. A command line naming one of these builds that area's parser
+# alone (the other areas are neither imported nor built); any other (help, a typo, a command missing
+# here) builds them all, so this only ever saves time. tests/unit/test_cli_imports.py keeps it equal
+# to what the areas register.
+COMMAND_AREAS = {
+    "local-cluster": "local",
+    "clusters": "clusters",
+    "scan": "scans",
+    "scans": "scans",
+    "services": "compose",
+    "render": "compose",
+    "bundle": "compose",
+    **dict.fromkeys(("deploy", "deploy-all", "deploy-app", "deploy-infra", "envmap"), "deploying"),
+    **dict.fromkeys(("deployments", "logs", "restart", "scale", "status", "undeploy"), "operate"),
+    "tokens": "tokens",
+    "exec": "remote",
+    "port-forward": "remote",
+    **dict.fromkeys(("drift", "events", "fleet", "rollback"), "fleet"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def areas_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The areas whose parsers ``argv`` needs: the named command's alone, else all of them."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return AREAS
+        if arg.startswith("-"):  # --json or --debug before the command
+            continue
+        area = COMMAND_AREAS.get(arg)
+        return (area,) if area is not None else AREAS
+    return AREAS
+
+
+def build_parser(areas: Sequence[str] = AREAS) -> argparse.ArgumentParser:
     import importlib
 
     parser = Parser(
@@ -59,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for area in AREAS:
+    for area in areas:
         module = importlib.import_module(f"core.cli.{area}")
         module.register(sub)
     return parser
@@ -72,7 +107,7 @@ def _print_json(value: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     Parser.json_errors = "--json" in argv
-    parser = build_parser()
+    parser = build_parser(areas_for(argv))
     args = parser.parse_args(argv)
     ctx = Context(args)  # also gives args its --json/--debug defaults
     import logging  # after parsing: help and usage errors never pay for it

@@ -45,10 +45,17 @@ def registry_dirs(args: argparse.Namespace, ctx: Context) -> list[Path]:
     return dirs
 
 
-def open_registry(args: argparse.Namespace, ctx: Context, env: dict[str, str] | None = None) -> Registry:
+def open_registry(
+    args: argparse.Namespace,
+    ctx: Context,
+    env: dict[str, str] | None = None,
+    *,
+    service_id: str | None = None,
+) -> Registry:
+    """The registry; with ``service_id``, only as much of it as that service needs (see ``load_registry``)."""
     from core.compose.registry import load_registry
 
-    registry = load_registry(registry_dirs(args, ctx), env=env)
+    registry = load_registry(registry_dirs(args, ctx), env=env, service_id=service_id)
     for warning in registry.warnings:
         ctx.progress(f"warning: {warning}")
     return registry
@@ -125,7 +132,7 @@ def _render(args: argparse.Namespace, ctx: Context) -> Result:
     from core.manifests.yamldocs import to_yaml
 
     env = parse_env(args.env)
-    registry = open_registry(args, ctx, env)
+    registry = open_registry(args, ctx, env, service_id=args.service_id)
     entry = registry.get(args.service_id)
     project = registry.projects.get(entry.file)
     if entry.spec is None or project is None or entry.service not in project.services:

@@ -142,13 +142,36 @@ def load_registry(
     *,
     env: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
+    service_id: str | None = None,
 ) -> Registry:
-    """Every service of the compose files in ``dirs``; ``env`` are the settings for interpolation."""
+    """Every service of the compose files in ``dirs``; ``env`` are the settings for interpolation.
+
+    With ``service_id``, only the file that id names is read when it holds that service (``render``
+    of one service need not parse the whole registry); otherwise every file, so that a mistyped id
+    is answered with the closest ones as before.
+    """
     folders = [dirs] if isinstance(dirs, str | Path) else dirs
     files, warnings = compose_files([Path(d) for d in folders])
+    ids = _file_ids(files)
+    if service_id is not None and ":" in service_id:
+        prefix = service_id.rsplit(":", 1)[0]
+        named = [(path, stem) for path, stem in zip(files, ids, strict=True) if stem == prefix]
+        if named:
+            one = _load(named, warnings, env, environ)
+            if any(e.service_id == service_id for e in one.entries):
+                return one
+    return _load(list(zip(files, ids, strict=True)), warnings, env, environ)
+
+
+def _load(
+    files: list[tuple[Path, str]],
+    warnings: list[str],
+    env: Mapping[str, str] | None,
+    environ: Mapping[str, str] | None,
+) -> Registry:
     entries: list[RegistryEntry] = []
     projects: dict[str, ComposeProject] = {}
-    for path, stem in zip(files, _file_ids(files), strict=True):
+    for path, stem in files:
         try:
             project = load_project(path, env=env, environ=environ, strict=False)
         except InvalidInput as exc:

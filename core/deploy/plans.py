@@ -84,7 +84,7 @@ class DeployPlan:
 
 def load_entry(dirs: Sequence[Path], service_id: str) -> RegistryEntry:
     """A deployable registry entry (the process environment is not read: see ``plan_deploy``)."""
-    entry = load_registry(dirs, environ={}).get(service_id)
+    entry = load_registry(dirs, environ={}, service_id=service_id).get(service_id)
     if entry.spec is None or entry.error:
         raise InvalidInput(
             f"{service_id} cannot be deployed: {entry.error or 'it could not be read'}",

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import AREAS
+from core.cli import AREAS, COMMAND_AREAS, areas_for
+from core.cli.base import Parser
 from tests.support import kubeconfig_factory, paths
 from tests.support.fakeapi import Answer, fake_api
 
@@ -35,6 +36,8 @@ from core.cli import main
 def report():
     with open(os.environ["MODULES_OUT"], "w") as out:
         json.dump(sorted({name.split(".")[0] for name in sys.modules}), out)
+    with open(os.environ["MODULES_OUT"] + ".areas", "w") as out:
+        json.dump(sorted(n for n in sys.modules if n.startswith("core.cli.") and n != "core.cli.base"), out)
 
 atexit.register(report)
 sys.exit(main(sys.argv[1:]))
@@ -160,3 +163,38 @@ def test_scan_and_check_talk_raw_json_without_the_kubernetes_client(tmp_path: Pa
             assert code == 0, argv
             assert "kubernetes" not in heavy, argv
             assert {"urllib3", "pydantic"} <= heavy, argv
+
+
+def test_command_areas_is_what_each_area_registers() -> None:
+    import importlib
+
+    registered = {}
+    for area in AREAS:
+        sub = Parser(prog="ushadow-ops").add_subparsers(dest="command")
+        importlib.import_module(f"core.cli.{area}").register(sub)
+        registered |= dict.fromkeys(sub.choices, area)
+    assert registered == COMMAND_AREAS
+
+
+@pytest.mark.parametrize(
+    ("argv", "areas"),
+    [
+        (["render", "x:y"], ("compose",)),
+        (["--json", "clusters", "list"], ("clusters",)),
+        (["--help"], AREAS),
+        (["--debug", "-h", "scan"], AREAS),
+        (["no-such-command"], AREAS),
+        ([], AREAS),
+    ],
+)
+def test_a_command_builds_its_own_areas_parser(argv: list[str], areas: tuple[str, ...]) -> None:
+    assert areas_for(argv) == areas
+
+
+def test_a_command_imports_no_other_area(tmp_path: Path) -> None:
+    code, _ = loaded(tmp_path, "services", "list", "--json")
+    assert code == 0
+    areas = {f"core.cli.{a}" for a in AREAS}
+    assert set(json.loads((tmp_path / "modules.json.areas").read_text())) & areas == {"core.cli.compose"}
+    loaded(tmp_path, "--help")
+    assert set(json.loads((tmp_path / "modules.json.areas").read_text())) & areas == areas

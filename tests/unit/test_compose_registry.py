@@ -157,3 +157,16 @@ def test_a_realistic_registry() -> None:
     assert registry.get("speech-compose:speech-cpu").spec.environment["MODEL_NAME"] == "small"  # type: ignore[union-attr]
     own_db = registry.get("share-compose:mongodb")  # an app's own database is still recognised
     assert (own_db.infra, own_db.infra_type) == (True, "mongo")
+
+
+def test_one_service_reads_only_its_file(registry: Registry) -> None:
+    dirs = [REGISTRY / "apps", REGISTRY / "infra"]
+    one = load_registry(dirs, environ=ENVIRON, service_id="shop-compose:web")
+    assert list(one.projects) == [str(REGISTRY / "apps" / "shop-compose.yaml")]
+    assert one.get("shop-compose:web") == registry.get("shop-compose:web")
+    # an id that file does not hold, or no file has: the whole registry, for the closest ids
+    for wrong in ("shop-compose:webb", "shopcompose:web", "web"):
+        assert len(load_registry(dirs, environ=ENVIRON, service_id=wrong).projects) == len(registry.projects)
+    with pytest.raises(NotFound) as raised:
+        load_registry(dirs, environ=ENVIRON, service_id="shop-compose:webb").get("shop-compose:webb")
+    assert raised.value.hint is not None and "shop-compose:web" in raised.value.hint
