@@ -148,7 +148,7 @@ def render_times(data_dir: Path) -> dict[str, tuple[float, list[float]]]:
         st.cache_resource.clear()  # settings and the store are cached per process: start clean
         st.cache_data.clear()
         for page, title in (("clusters", "Clusters"), ("home", "ushadow ops")):
-            at = AppTest.from_file(str(ENTRY), default_timeout=120)
+            at = AppTest.from_file(str(ENTRY), default_timeout=300)
             at.run()
             at.switch_page(page_file(page)).run()
 
@@ -261,8 +261,8 @@ def serve_and_load(data_dir: Path, expect_rows: int) -> ServerFigures:
                 for i in range(BROWSER_REPEAT + 1):  # the first load is the one memory is read after
                     page = context.new_page()
                     started = time.perf_counter()
-                    page.goto(f"{url}/clusters")
-                    page.wait_for_function(READY, timeout=120_000)
+                    page.goto(f"{url}/clusters", timeout=300_000)
+                    page.wait_for_function(READY, timeout=300_000)
                     took = time.perf_counter() - started
                     check_clusters_shown(page, expect_rows)
                     if i == 0:
