@@ -42,7 +42,7 @@ SCANS = scaled(25, 2)
 NAMESPACES, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY = 10, scaled(1000, 30), 3
 CLUSTERS = scaled(200, 5)
 DEPLOYMENTS = scaled(200, 5)
-VIEWERS = scaled(10, 3)
+VIEWERS = int(os.environ.get("BENCH_LOAD_VIEWERS") or scaled(10, 3))
 VIEWS = (scaled(25, 8), scaled(50, 12))  # memory is read after this many views of the page in all
 REPEAT = scaled(7, 2)
 BATCH = 5  # views up to VIEWS are made this many at once
@@ -233,6 +233,24 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=15)
 
 
+async def _shown(page: Any) -> str:
+    """What a page that did not finish shows: its script state and the start of its text or exception."""
+    try:
+        return str(
+            await asyncio.wait_for(
+                page.evaluate(
+                    """() => { const a = document.querySelector('[data-testid="stApp"]');
+                    const e = document.querySelector('[data-testid="stException"]');
+                    return [a && a.dataset.testConnectionState, a && a.dataset.testScriptState,
+                            (e ? e.innerText : document.body.innerText).slice(0, 300)]; }"""
+                ),
+                timeout=30,
+            )
+        )
+    except Exception as exc:  # a page too busy to answer says so
+        return f"(no answer: {type(exc).__name__})"
+
+
 async def viewers(url: str, count: int, browser: Any, selector: str) -> list[float | None]:
     """``count`` viewers opening ``url`` at once: each one's seconds, or None if it never saw the page."""
     from bench.bench_pages import READY
@@ -249,7 +267,11 @@ async def viewers(url: str, count: int, browser: Any, selector: str) -> list[flo
             await page.wait_for_function(READY, timeout=BROWSER_TIMEOUT_MS, polling=100)
             return time.perf_counter() - started
         except Exception as exc:  # a viewer that never sees the page is a figure, not an abort
-            print(f"a viewer of {url} gave up: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
+            shown = await _shown(page)
+            print(
+                f"a viewer of {url} gave up: {type(exc).__name__}: {str(exc)[:160]}; it shows: {shown}",
+                file=sys.stderr,
+            )
             return None
         finally:
             await context.close()
@@ -270,10 +292,13 @@ async def browse(case: Case) -> dict[str, Any]:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
+                print(f"  {case.name}: the first viewer", file=sys.stderr, flush=True)
                 figures["first"] = (await viewers(url, 1, browser, case.ready_selector))[0]
                 ones = [(await viewers(url, 1, browser, case.ready_selector))[0] for _ in range(3)]
                 figures["one"] = statistics.median([t for t in ones if t is not None] or [float("nan")])
+                print(f"  {case.name}: {VIEWERS} viewers at once", file=sys.stderr, flush=True)
                 figures["many"] = await viewers(url, VIEWERS, browser, case.ready_selector)
+                print(f"  {case.name}: more views, then memory", file=sys.stderr, flush=True)
                 done, rss = 1 + 3 + VIEWERS, {}
                 for target in VIEWS:
                     while done < target:  # the further views a few at a time (the run stays short)
