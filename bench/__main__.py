@@ -17,6 +17,7 @@ everything it started); the markdown it prints replaces the section between the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
@@ -52,6 +53,11 @@ def compile_tree() -> None:
     )  # fmt: skip
 
 
+def _stop_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the module's group: its servers, browsers, control plane
+        os.killpg(pid, signal.SIGTERM)
+
+
 def run_module(name: str, env: dict[str, str]) -> tuple[int, str, float]:
     """Run one module in its own process group; (exit code, stdout, seconds). Its stderr (progress,
     errors) goes straight to ours."""
@@ -60,11 +66,18 @@ def run_module(name: str, env: dict[str, str]) -> tuple[int, str, float]:
         [sys.executable, "-m", f"bench.{name}"], cwd=ROOT, env=env, text=True,
         stdout=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
+
+    def forward(signum: int, _frame: object) -> None:  # stopping `make bench` stops the module too
+        _stop_group(proc.pid)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
     try:
         out, _ = proc.communicate(timeout=MODULE_TIMEOUT)
         code = proc.returncode
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)  # the module's group: its servers, browsers, control plane
+        _stop_group(proc.pid)
         try:
             out, _ = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
