@@ -12,11 +12,9 @@ Three pages, each on its own store and its own freshly started server (``streaml
 
 For each page: the page's script under ``AppTest`` (server side; the first viewer after start, then
 each later viewer in a new session), then in headless Chromium one viewer (median of 3) against 10
-at once (each a new tab, so its own session, in one browser profile: Streamlit's own scripts come
-from the browser's cache after the first viewer, as for people who opened the dashboard before; ten
-cold profiles at once spend minutes of the two cores compiling Streamlit's JavaScript, and now and
-then one never finishes loading a script chunk; timed from navigation until the script has finished
-and the page's content is in the page), and the server's resident memory after 25 and after
+at once (each its own browser context, so its own session and a cold cache: ten at once spend much
+of the two cores compiling Streamlit's JavaScript; timed from navigation until the script has
+finished and the page's content is in the page, painted or not), and the server's resident memory after 25 and after
 50 views (the views after the first 14 are made five at a time). ``BENCH_SCALE`` shrinks the sizes and counts (see ``bench.common``); a viewer that does not
 see the page within ``BENCH_LOAD_BROWSER_TIMEOUT`` seconds is reported as such, not waited for.
 
@@ -50,6 +48,7 @@ VIEWS = (scaled(25, 8), scaled(50, 12))  # memory is read after this many views 
 REPEAT = scaled(7, 2)
 BATCH = 5  # views up to VIEWS are made this many at once
 BROWSER_TIMEOUT_MS = int(float(os.environ.get("BENCH_LOAD_BROWSER_TIMEOUT", "300")) * 1000)
+FURTHER_TIMEOUT_MS = min(BROWSER_TIMEOUT_MS, 120_000)  # the views made for the memory figure only
 WORKLOAD_NS = "bench-load"
 
 
@@ -254,20 +253,23 @@ async def _shown(page: Any) -> str:
         return f"(no answer: {type(exc).__name__})"
 
 
-async def viewers(url: str, count: int, browser: Any, selector: str) -> list[float | None]:
-    """``count`` viewers opening ``url`` at once, each in a new tab of ``browser`` (a browser context):
-    each one's seconds, or None if it never saw the page."""
+async def viewers(
+    url: str, count: int, browser: Any, selector: str, timeout_ms: int = BROWSER_TIMEOUT_MS
+) -> list[float | None]:
+    """``count`` viewers opening ``url`` at once, each in its own browser context (a new session, a
+    cold cache): each one's seconds, or None if it never saw the page within ``timeout_ms``."""
     from bench.bench_pages import READY
 
     async def one() -> float | None:
-        page = await browser.new_page()  # a new tab: a new session; Streamlit's scripts come from the cache
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        page = await context.new_page()
         try:
             started = time.perf_counter()
-            await page.goto(url, timeout=BROWSER_TIMEOUT_MS)
+            await page.goto(url, timeout=timeout_ms)
             # in the page (attached), not necessarily painted: ten headless pages at once on two cores may
             # not lay a grid out for minutes, and serving it is what is measured
-            await page.wait_for_selector(selector, state="attached", timeout=BROWSER_TIMEOUT_MS)
-            await page.wait_for_function(READY, timeout=BROWSER_TIMEOUT_MS, polling=100)
+            await page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
+            await page.wait_for_function(READY, timeout=timeout_ms, polling=100)
             return time.perf_counter() - started
         except Exception as exc:  # a viewer that never sees the page is a figure, not an abort
             shown = await _shown(page)
@@ -277,7 +279,7 @@ async def viewers(url: str, count: int, browser: Any, selector: str) -> list[flo
             )
             return None
         finally:
-            await page.close()
+            await context.close()
 
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
@@ -293,8 +295,7 @@ async def browse(case: Case) -> dict[str, Any]:
     figures: dict[str, Any] = {"start_kib": memory_kib(proc.pid)["VmRSS"]}
     try:
         async with async_playwright() as pw:
-            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            browser = await chromium.new_context(viewport={"width": 1400, "height": 900})
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
                 print(f"  {case.name}: the first viewer", file=sys.stderr, flush=True)
                 figures["first"] = (await viewers(url, 1, browser, case.ready_selector))[0]
@@ -307,12 +308,12 @@ async def browse(case: Case) -> dict[str, Any]:
                 for target in VIEWS:
                     while done < target:  # the further views a few at a time (the run stays short)
                         batch = min(BATCH, target - done)
-                        await viewers(url, batch, browser, case.ready_selector)
+                        await viewers(url, batch, browser, case.ready_selector, FURTHER_TIMEOUT_MS)
                         done += batch
                     rss[max(done, target)] = memory_kib(proc.pid)
                 figures["rss"] = rss
             finally:
-                await chromium.close()
+                await browser.close()
     finally:
         stop(proc)
     return figures
@@ -404,7 +405,7 @@ def report(cases: list[Case]) -> None:
         ratio = f"{slowest / one:.1f}x" if slowest is not None and one == one else "-"
         print(row(f"{case.name} in Chromium, {VIEWERS} viewers at once (slowest; median {seconds(statistics.median(finished) if finished else None)})",
                   seconds(slowest), f"one viewer: {seconds(one)} (median of 3; the very first: {seconds(got['first'])})",
-                  ratio, f"{len(finished)} of {VIEWERS} saw the page; each a new tab (session) of one browser profile; Chromium on the same cores"))  # fmt: skip
+                  ratio, f"{len(finished)} of {VIEWERS} saw the page; each its own browser context (session); Chromium on the same cores"))  # fmt: skip
         rss = got["rss"]
         counts = sorted(rss)
         print(row(f"{case.name}: server memory (VmRSS) after {counts[-1]} views", f"{rss[counts[-1]]['VmRSS'] / 1024:.0f} MiB",
