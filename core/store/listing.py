@@ -4,8 +4,8 @@ cipher, no pydantic. Calls out (reads the database file); never writes.
 
 A ``clusters list`` in a shell loop would otherwise pay about half a second of imports to print a
 few hundred rows. This is the store's read side for that one case: :func:`open_lists` gives a
-:class:`Lists` only for a SQLite file whose schema has the summary columns already (migration
-:data:`SUMMARIES_REVISION` or a later one); for anything else (a server database, a new file, an
+:class:`Lists` only for a SQLite file whose schema has what they read already (migration
+:data:`NEEDED_REVISION` or a later one); for anything else (a server database, a new file, an
 older schema) it gives None and the caller opens :class:`core.store.store.Store`, which migrates.
 (A later migration that leaves these columns alone needs nothing here.) The records are the Store's
 own (:class:`~core.store.records.Cluster`, :class:`~core.store.summaries.ScanSummary`), the same
@@ -25,8 +25,9 @@ from core.errors import Conflict, NotFound
 from core.store.records import Cluster
 from core.store.summaries import ScanSummary
 
-# the migration that gave scans their summary columns (revisions are four digits, in order)
-SUMMARIES_REVISION = "0004"
+# the newest migration whose columns these lists read: 0004 gave scans their summary columns, 0005
+# ``same_as``, 0006 Docker hosts (scans belong to a cluster or a host). Revisions are four digits, in order.
+NEEDED_REVISION = "0006"
 
 CLUSTER_COLUMNS = (
     "id, name, context, server, namespace, labels, status, version, node_count, error, last_checked, "
@@ -34,7 +35,7 @@ CLUSTER_COLUMNS = (
 )
 SUMMARY_COLUMNS = (
     "id, cluster_id, namespaces, all_namespaces, scanned_at, found_types, match_count, error_count, "
-    "duration_ms, created_by"
+    "duration_ms, created_by, same_as"
 )
 
 
@@ -91,6 +92,19 @@ class Lists:
             for r in rows
         ]
 
+    def target_names(self) -> dict[str, str]:
+        """Every target's name by id: clusters and Docker hosts (as ``Store.target_names``)."""
+        rows = self._db.execute("SELECT id, name FROM clusters UNION ALL SELECT id, name FROM docker_hosts")
+        return {str(i): str(n) for i, n in rows.fetchall()}
+
+    def target_id(self, ref: str) -> str:
+        """The id of the Docker host or, failing that, the cluster ``ref`` names (as the Store does)."""
+        host = self._db.execute(
+            "SELECT id FROM docker_hosts WHERE id = ? UNION ALL SELECT id FROM docker_hosts WHERE name = ?",
+            (ref, ref),
+        ).fetchone()
+        return str(host[0]) if host is not None else self.cluster_id(ref)
+
     def cluster_id(self, ref: str) -> str:
         """The id of the cluster ``ref`` names (its id or its name), as the Store resolves it."""
         by_id = self._db.execute("SELECT id, name FROM clusters WHERE id = ?", (ref,)).fetchone()
@@ -108,11 +122,11 @@ class Lists:
         return str(found[0])
 
     def scan_summaries(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanSummary]:
-        """The newest scans (of one cluster, or all), newest first, as summaries."""
+        """The newest scans (of one cluster or Docker host, or all), newest first, as summaries."""
         where, params = "", [int(limit)]
         if cluster_ref is not None:
             where = "WHERE cluster_id = ? "
-            params = [self.cluster_id(cluster_ref), int(limit)]  # type: ignore[list-item]
+            params = [self.target_id(cluster_ref), int(limit)]  # type: ignore[list-item]
         rows = self._db.execute(
             f"SELECT {SUMMARY_COLUMNS} FROM scans {where}ORDER BY scanned_at DESC LIMIT ?", params
         ).fetchall()
@@ -150,7 +164,7 @@ def open_lists(database_url: str) -> Lists | None:
         connection.close()
         return None
     revisions = [str(r[0]) for r in found]
-    if len(revisions) != 1 or not (revisions[0].isdigit() and revisions[0] >= SUMMARIES_REVISION):
+    if len(revisions) != 1 or not (revisions[0].isdigit() and revisions[0] >= NEEDED_REVISION):
         connection.close()
         return None
     return Lists(connection)
