@@ -51,25 +51,29 @@ AREAS = (
     "hostops",
 )
 
-# The area that registers each command. A command line naming one of these builds that area's parser
-# alone (the other areas are neither imported nor built); any other (help, a typo, a command missing
-# here) builds them all, so this only ever saves time. tests/unit/test_cli_imports.py keeps it equal
-# to what the areas register.
-COMMAND_AREAS = {
-    "local-cluster": "local",
-    "clusters": "clusters",
-    "scan": "scans",
-    "scans": "scans",
-    "services": "compose",
-    "render": "compose",
-    "bundle": "compose",
-    **dict.fromkeys(("deploy", "deploy-all", "deploy-app", "deploy-infra", "envmap"), "deploying"),
-    **dict.fromkeys(("deployments", "logs", "restart", "scale", "status", "undeploy"), "operate"),
-    "tokens": "tokens",
-    "exec": "remote",
-    "port-forward": "remote",
-    **dict.fromkeys(("drift", "events", "fleet", "rollback"), "fleet"),
-}
+# The areas that register (or, as ``hostops`` does for Docker hosts, extend) each command. A command
+# line naming one of these builds those areas' parsers alone (the others are neither imported nor
+# built); any other (help, a typo, a command missing here) builds them all, so this only ever saves
+# time. tests/unit/test_cli_imports.py keeps it equal to what the areas register.
+_HOSTS_TOO = ("deploy", "status", "logs", "restart", "scale", "undeploy")
+COMMAND_AREAS: dict[str, tuple[str, ...]] = {
+    "local-cluster": ("local",),
+    "clusters": ("clusters",),
+    "hosts": ("hosts",),
+    "scan": ("scans",),
+    "scans": ("scans",),
+    "services": ("compose",),
+    "render": ("compose",),
+    "bundle": ("compose",),
+    **{c: ("deploying", "hostops") if c in _HOSTS_TOO else ("deploying",)
+       for c in ("deploy", "deploy-all", "deploy-app", "deploy-infra", "envmap")},
+    **{c: ("operate", "hostops") if c in _HOSTS_TOO else ("operate",)
+       for c in ("deployments", "logs", "restart", "scale", "status", "undeploy")},
+    "tokens": ("tokens",),
+    "exec": ("remote", "hostops"),
+    "port-forward": ("remote",),
+    **dict.fromkeys(("drift", "events", "fleet", "rollback"), ("fleet",)),
+}  # fmt: skip
 
 
 def areas_for(argv: Sequence[str]) -> tuple[str, ...]:
@@ -79,8 +83,7 @@ def areas_for(argv: Sequence[str]) -> tuple[str, ...]:
             return AREAS
         if arg.startswith("-"):  # --json or --debug before the command
             continue
-        area = COMMAND_AREAS.get(arg)
-        return (area,) if area is not None else AREAS
+        return COMMAND_AREAS.get(arg, AREAS)
     return AREAS
 
 

@@ -116,6 +116,9 @@ class StoreLists:
     def clusters(self) -> list[Cluster]:
         return self._store.list_clusters()
 
+    def target_names(self) -> dict[str, str]:
+        return self._store.target_names()
+
     def scan_summaries(self, cluster_ref: str | None = None, *, limit: int = 100) -> list[ScanSummary]:
         return self._store.list_scan_summaries(cluster_ref, limit=limit)
 

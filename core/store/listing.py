@@ -142,6 +142,7 @@ class Lists:
                 error_count=r[7],
                 duration_ms=r[8],
                 created_by=r[9],
+                same_as=r[10],
             )
             for r in rows
         ]

@@ -28,16 +28,21 @@ def _fill(store: Store) -> list[str]:
         )  # fmt: skip
         ids.append(cluster.cluster_id)
     store.update_cluster_status(ids[1], status="connected", version="v1.38.0", node_count=4, error=None)
+    host = store.add_host(
+        name="docker-1", url="tcp://10.0.0.9:2376", labels={}, credential=b"tcp://10.0.0.9:2376",
+        status="connected", version="27.1", containers_running=3, error=None,
+    )  # fmt: skip
+    ids.append(host.host_id)
     at = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
-    for s in range(5):
+    for s in range(7):  # the 5th and 6th: a Docker host's, the 6th the same as the 5th (a reference)
         matches = [
             Match(infra_type="redis", service=f"redis-{s}", namespace="apps", service_type="ClusterIP",
                   reason="image", ready_endpoints=1, endpoints=["10.0.0.9:6379"],
                   connection_string="redis://redis.apps:6379")
-        ][: s % 2]  # fmt: skip
+        ][: s % 2 if s < 5 else 0]  # fmt: skip
         store.save_scan(
             ScanResult(
-                scan_id=new_id(), cluster_id=ids[s % 3], namespaces=[] if s == 4 else ["apps", "db"],
+                scan_id=new_id(), cluster_id=ids[3] if s >= 5 else ids[s % 3], namespaces=[] if s == 4 else ["apps", "db"],
                 all_namespaces=s == 4, scanned_at=at + timedelta(minutes=s), catalog={"redis": 6379},
                 matches=matches, duration_ms=None if s == 2 else 40 + s, created_by="ops@example.com" if s else None,
                 errors=[NamespaceError(namespace="db", reason="forbidden")] if s == 3 else [],
@@ -64,7 +69,9 @@ def _check(store: Store, settings: Settings) -> None:
         assert lists.clusters() == store.list_clusters()
         assert lists.scan_summaries() == store.list_scan_summaries()
         assert lists.scan_summaries(limit=2) == store.list_scan_summaries(limit=2)
-        for ref in (ids[0], "alpha"):
+        assert lists.target_names() == store.target_names()
+        assert [s.same_as is not None for s in lists.scan_summaries("docker-1")] == [True, False]
+        for ref in (ids[0], "alpha", ids[3], "docker-1"):
             assert lists.scan_summaries(ref) == store.list_scan_summaries(ref)
         with pytest.raises(NotFound, match="no cluster with id or name 'nope'"):
             lists.scan_summaries("nope")
@@ -91,7 +98,7 @@ def test_what_the_lists_cannot_read_is_left_to_the_store(tmp_path: Path) -> None
     older = tmp_path / "older.db"
     engine = make_engine(f"sqlite:///{older}")
     try:
-        migrate(engine, "0003")  # before the summary columns
+        migrate(engine, "0005")  # before Docker hosts
         assert open_lists(f"sqlite:///{older}") is None
         migrate(engine)
         with engine.begin() as connection:
