@@ -56,12 +56,15 @@ def _claims(kube: Kube, namespace: str, name: str, workloads: list[Workload]) ->
 def undeploy(kube: Kube, namespace: str, service: str, *, delete_volumes: bool = False) -> list[Change]:
     """Delete what we created for a service; claims are ``kept`` unless ``delete_volumes``."""
     missing: NotFound | None = None
+    guess = kube_name(service.split(":", 1)[1]) if ":" in service else service
     try:
         name = find_workload(kube, namespace, service).name
     except NotFound as exc:
         # the workload may be gone already (undeployed with its volumes kept); its claims may not
-        missing = exc
-        name = kube_name(service.split(":", 1)[1]) if ":" in service else service
+        missing, name = exc, guess
+    except Forbidden:
+        # a credential that cannot even read the workload is told below everything it lacks
+        name = guess
     selector = f"{OURS},{INSTANCE}={name}"
     try:
         targets: list[tuple[str, dict[str, Any]]] = [
