@@ -6,6 +6,7 @@ table is checked against it by a test, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -167,12 +168,25 @@ class Settings:
         )
 
 
-NO_SIGN_IN_ACTOR = "local"  # the actor recorded when the dashboard or CLI runs without sign-in
+NO_SIGN_IN_ACTOR = "local"  # the actor recorded when the dashboard runs without sign-in
+CLI_ACTOR_PREFIX = "cli:"  # the command line records ``cli:<OS user>`` (it has no sign-in)
+
+
+def cli_actor() -> str:
+    """Who a command-line action is recorded as: ``cli:<the OS user running it>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER: still say it was the CLI
+        user = "unknown user"
+    return f"{CLI_ACTOR_PREFIX}{user}"
 
 
 def who(actor: str | None) -> str:
-    """The person a record names, written one way on every page: ``local`` (recorded without
-    sign-in) reads ``someone (no sign-in)``; a record naming no one reads ``unknown``."""
+    """The person a record names, written one way on every page and in the CLI: ``local`` (the
+    dashboard without sign-in) reads ``someone (no sign-in)``, ``cli:alice`` reads ``alice (command
+    line)``; a record naming no one reads ``unknown``."""
     if actor is None or not actor.strip():
         return "unknown"
+    if actor.startswith(CLI_ACTOR_PREFIX):
+        return f"{actor.removeprefix(CLI_ACTOR_PREFIX) or 'someone'} (command line)"
     return "someone (no sign-in)" if actor == NO_SIGN_IN_ACTOR else actor

@@ -46,10 +46,15 @@ def status_for(exc: UshadowError) -> int:
     return 500
 
 
+def error_body(kind: str, message: str, hint: str | None = None) -> dict[str, str]:
+    """The inside of an error document: ``hint`` only when there is one (never ``"hint": null``)."""
+    return {"type": kind, "message": message, **({"hint": hint} if hint else {})}
+
+
 def error_document(exc: UshadowError) -> dict[str, Any]:
-    return {"error": {"type": exc.title, "message": exc.message, "hint": exc.hint}}
+    return {"error": error_body(exc.title, exc.message, exc.hint)}
 
 
 def plain_error(status: int, kind: str, message: str, hint: str | None = None) -> dict[str, Any]:
     """An error document for something that is not a ``core`` error (a route that does not exist)."""
-    return {"error": {"type": kind, "message": message, "hint": hint}}
+    return {"error": error_body(kind, message, hint)}

@@ -16,6 +16,7 @@ from core.api.models import (
     ScanRequest,
     UndeployRequest,
 )
+from core.api.problems import error_body
 from core.compose.registry import RegistryEntry, load_registry
 from core.errors import InvalidInput
 from core.scan.reports import changes_since_previous, scan_document
@@ -120,8 +121,9 @@ def run_scan(call: Call) -> Any:
         if o.result is not None:
             docs.append(scan_json(call, o.result))
         else:
+            hint = getattr(o.error, "hint", None)
             docs.append({"cluster_id": o.cluster_ref, "cluster": names[o.cluster_ref],
-                         "error": str(o.error), "hint": getattr(o.error, "hint", None)})  # fmt: skip
+                         "error": str(o.error), **({"hint": hint} if hint else {})})  # fmt: skip
     return docs
 
 
@@ -188,7 +190,7 @@ def deploy(call: Call) -> Any:
     data = outcome.to_json()
     if outcome.error is not None:
         e = outcome.error
-        return Reply({**data, "error": {"type": e.title, "message": e.message, "hint": e.hint}}, status=409)
+        return Reply({**data, "error": error_body(e.title, e.message, e.hint)}, status=409)
     return data
 
 

@@ -131,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             line += f" ({exc.hint})"
         sys.stderr.write(line + "\n")
         if args.json:  # stdout stays exactly one JSON document, failures included
-            _print_json({"error": {"type": exc.title, "message": exc.message, "hint": exc.hint}})
+            hint = {"hint": exc.hint} if exc.hint else {}  # no "hint": null, as the API's documents
+            _print_json({"error": {"type": exc.title, "message": exc.message, **hint}})
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
@@ -143,7 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the full trace)\n"
         )
         if args.json:
-            _print_json({"error": {"type": type(exc).__name__, "message": str(exc), "hint": None}})
+            _print_json(
+                {
+                    "error": {
+                        "type": type(exc).__name__,
+                        "message": str(exc),
+                        "hint": "run again with --debug for the full trace",
+                    }
+                }
+            )
         return 1
     finally:
         ctx.close()

@@ -70,6 +70,13 @@ class Context:
         self._lists: Lists | StoreLists | None = None
 
     @property
+    def actor(self) -> str:
+        """Who this command's changes are recorded as: ``cli:<OS user>`` (core.settings.cli_actor)."""
+        from core.settings import cli_actor
+
+        return cli_actor()
+
+    @property
     def settings(self) -> Settings:
         if self._settings is None:
             from core.settings import Settings

@@ -30,13 +30,14 @@ def _envmap(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
     env = parse_env(args.env)
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         result = write_envmap(ops.kube, ops.namespace(args.namespace), args.name, env, dry_run=args.dry_run)
         if not args.dry_run:
             ops.store.audit(
                 "envmap",
                 f"{result.namespace}/{result.name}",
                 {"cluster": ops.cluster.name, "keys": sorted(env)},
+                actor=ctx.actor,
             )
     data = {"cluster": ops.cluster.name, "dry_run": args.dry_run, **result.to_json()}
 
@@ -96,6 +97,7 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> Result:
         timeout=args.timeout,
         registry_dirs=registry_dirs(args, ctx),
         progress=progress_printer(ctx),
+        actor=ctx.actor,
     )
     data = outcome.to_json()
     if outcome.error is not None:
@@ -128,6 +130,7 @@ def _deploy_group(group: str) -> Any:
             registry_dirs=registry_dirs(args, ctx),
             progress=progress_printer(ctx),
             profiles=args.profile,
+            actor=ctx.actor,
         )
         data = [i.to_json() for i in items]
         bad = [i for i in items if i.status == "failed"]

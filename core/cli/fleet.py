@@ -19,7 +19,7 @@ def _events(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.events import EVENT_COLUMNS, workload_events
     from core.operate.operating import Operator
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         ns = ops.where(args.namespace, args.service)
         with named(ops.cluster.name):
             w, events = workload_events(ops.kube, ns, args.service)
@@ -53,7 +53,7 @@ def _drift(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
     dirs = registry_dirs(args, ctx)
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         found = drift(ops, args.service, args.namespace, dirs)
     data = [s.to_json() for s in found]
 

@@ -33,7 +33,7 @@ POD_COLUMNS = ("pod", "phase", "ready", "restarts", "age", "node", "reason")
 def _status(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         found = ops.status(args.namespace, args.service)
         searched = [ops.namespace(args.namespace)] if args.namespace else ops.deployed_namespaces()
     where = sorted({w.workload.namespace for w in found}) or searched
@@ -99,7 +99,7 @@ def _job_row(w: dict[str, Any]) -> dict[str, Any]:
 def _logs(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         found = ops.logs(
             args.namespace,
             args.service,
@@ -124,7 +124,7 @@ def _logs(args: argparse.Namespace, ctx: Context) -> Result:
 def _restart(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         w = ops.restart(args.namespace, args.service)
         ctx.progress(f"restarting {w.kind} {w.name}")
         rollout = ops.wait(w, timeout=args.timeout, progress=progress_printer(ctx)) if args.wait else None
@@ -144,7 +144,7 @@ def _restart(args: argparse.Namespace, ctx: Context) -> Result:
 def _scale(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         w, before = ops.scale(args.namespace, args.service, args.replicas)
         rollout = ops.wait(w, timeout=args.timeout, progress=progress_printer(ctx)) if args.wait else None
     data = {
@@ -164,7 +164,7 @@ def _scale(args: argparse.Namespace, ctx: Context) -> Result:
 def _undeploy(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         namespace = ops.where(args.namespace, args.service, missing_ok=True)
         changes = ops.undeploy(namespace, args.service, delete_volumes=args.delete_volumes)
     data = {
@@ -184,6 +184,8 @@ def _undeploy(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _deployments(args: argparse.Namespace, ctx: Context) -> Result:
+    from core.settings import who
+
     names = ctx.store.target_names()  # a host's records: namespace = compose project
     rows = [
         {**d.to_json(), "cluster": names.get(d.cluster_id)}
@@ -193,7 +195,15 @@ def _deployments(args: argparse.Namespace, ctx: Context) -> Result:
 
     def human(data: list[dict[str, Any]]) -> None:
         print_table(
-            [{**r, "resources": len(r["resources"]), "dry_run": "yes" if r["dry_run"] else ""} for r in data],
+            [
+                {
+                    **r,
+                    "resources": len(r["resources"]),
+                    "dry_run": "yes" if r["dry_run"] else "",
+                    "created_by": who(r["created_by"]),
+                }
+                for r in data
+            ],
             ("created_at", "cluster", "namespace", "service_id", "name", "status", "dry_run", "created_by"),
         )
 

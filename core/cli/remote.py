@@ -29,7 +29,7 @@ def _exec(args: argparse.Namespace, ctx: Context) -> Result:
         target.write(data)
         target.flush()
 
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         result = ops.exec(
             args.namespace,
             args.service,
@@ -49,7 +49,7 @@ def _port_forward(args: argparse.Namespace, ctx: Context) -> Result:
     from core.operate.operating import Operator
 
     pairs = parse_ports(args.ports)
-    with Operator(ctx.store, ctx.settings, args.cluster) as ops:
+    with Operator(ctx.store, ctx.settings, args.cluster, actor=ctx.actor) as ops:
         namespace = ops.where(args.namespace, args.service)
         pod = pick_pod(ops.kube, namespace, args.service, pod=args.pod)["metadata"]["name"]
         forwarder = Forwarder(ops.kube, namespace, pod, pairs, address=args.address)

@@ -125,6 +125,7 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
             all_namespaces=args.all_namespaces,
             progress=progress,
             warn=_warn,
+            actor=ctx.actor,
         )
         return Result(_document(ctx, result, ctx.store.get_cluster(result.cluster_id).name), _print_scan)
     if args.namespaces:
@@ -139,6 +140,7 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
         all_namespaces=args.all_namespaces,
         on_done=lambda o: ctx.progress(f"{o.cluster_ref}: {'done' if o.result else o.error}"),
         warn=_warn,
+        actor=ctx.actor,
     )
     names = {c.cluster_id: c.name for c in clusters}
     docs: list[dict[str, Any]] = []
@@ -146,9 +148,9 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
         if outcome.result is not None:
             docs.append(_document(ctx, outcome.result, names[outcome.cluster_ref]))
         else:
-            error = outcome.error
+            error, hint = outcome.error, getattr(outcome.error, "hint", None)
             docs.append({"cluster_id": outcome.cluster_ref, "cluster": names[outcome.cluster_ref],
-                         "error": str(error), "hint": getattr(error, "hint", None)})  # fmt: skip
+                         "error": str(error), **({"hint": hint} if hint else {})})  # fmt: skip
 
     def human(data: list[dict[str, Any]]) -> None:
         for doc in data:

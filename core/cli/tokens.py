@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import Any
 
 from core.cli.base import Context, Result, add_command, print_table
@@ -18,16 +17,9 @@ COLUMNS = ("name", "role", "state", "prefix", "created_at", "expires_at", "last_
 ROLE_CHOICES = ("viewer", "operator")
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def _create(args: argparse.Namespace, ctx: Context) -> Result:
     token, secret = ctx.store.tokens.create(
-        args.name, role=args.role, expires_in_days=args.expires_in, actor=_actor()
+        args.name, role=args.role, expires_in_days=args.expires_in, actor=ctx.actor
     )
     data = {
         "name": token.name,
@@ -52,7 +44,7 @@ def _list(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _revoke(args: argparse.Namespace, ctx: Context) -> Result:
-    token = ctx.store.tokens.revoke(args.name, actor=_actor())
+    token = ctx.store.tokens.revoke(args.name, actor=ctx.actor)
     return Result(token.to_json(), lambda d: print(f"revoked token {d['name']} (at {d['revoked_at']})"))
 
 

@@ -43,7 +43,10 @@ def _command(value: str | list[str] | None, key: str, warnings: list[str]) -> li
     try:
         words = syntax.shell_split(value)
     except ValueError as exc:
-        raise InvalidInput(f"{key}: {exc}", hint="use the list form, e.g. [sh, -c, '...']") from exc
+        raise InvalidInput(
+            f"{key}: {exc}",
+            hint="write the command as a YAML list, one item per word: sh, -c, then the line to run",
+        ) from exc
     if words.stopped_at:
         warnings.append(
             f"{key}: the unquoted {words.stopped_at!r} ends the command, as in compose; the rest is "

@@ -31,18 +31,20 @@ class PortPair:
     remote: int
 
 
+# printed inside the CLI's "error: ... (hint)" brackets, so no brackets of its own
+PORTS_HINT = "give the remote port, or local:remote: e.g. 80, 8080:80, or :80 for a free local port"
+
+
 def _port(text: str, what: str, *, zero: bool) -> int:
     if not text.isdigit() or not (0 if zero else 1) <= int(text) <= 65535:
-        raise InvalidInput(
-            f"{what} port {text!r} is not a port number", hint="give [LOCAL:]REMOTE, e.g. 8080:80 or :80"
-        )
+        raise InvalidInput(f"{what} port {text!r} is not a port number", hint=PORTS_HINT)
     return int(text)
 
 
 def parse_ports(specs: Sequence[str]) -> list[PortPair]:
     """``[LOCAL:]REMOTE`` arguments (LOCAL empty or 0: a free port) as pairs."""
     if not specs:
-        raise InvalidInput("name at least one port to forward", hint="[LOCAL:]REMOTE, e.g. 8080:80 or :80")
+        raise InvalidInput("name at least one port to forward", hint=PORTS_HINT)
     pairs: list[PortPair] = []
     for spec in specs:
         local, sep, remote = spec.partition(":")

@@ -269,3 +269,21 @@ def test_a_deploy_with_wait_reports_progress_that_only_moves_forward(
     assert code == 0, err
     shares = [int(line[1:4].strip()) for line in err.splitlines() if line.startswith("[") and "%]" in line]
     assert len(shares) > 2 and shares == sorted(shares), err
+
+
+def test_a_cli_deploy_is_recorded_as_the_os_user_and_listed_readably(
+    capsys: pytest.CaptureFixture[str], cluster: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "alice")  # getpass.getuser() reads LOGNAME first
+    code, _doc, err = run(
+        capsys, *deploy_args(cluster, "shop:shop-api", "--env", "SHOP_API_KEY=k", "--dry-run")
+    )
+    assert code == 0, err
+    code, listed, _ = run(capsys, "deployments", cluster, "--dry-runs")
+    assert [d["created_by"] for d in listed] == ["cli:alice"]
+    assert main(["deployments", cluster, "--dry-runs"]) == 0
+    out, _ = capsys.readouterr()
+    assert "alice (command line)" in out and "unknown" not in out
+    code, _doc, err = run(capsys, "envmap", cluster, "svc", "--env", "A=1")
+    assert code == 0, err
+    assert [e.actor for e in store.list_audit(limit=20) if e.action == "envmap"] == ["cli:alice"]

@@ -11,7 +11,7 @@ from core.api.app import ENDPOINTS
 from core.api.endpoints import Call
 from core.api.guarding import FailureLimiter, bearer
 from core.api.openapi import openapi_document
-from core.api.problems import error_document, status_for
+from core.api.problems import error_document, plain_error, status_for
 from core.clusters.channels import exit_status
 from core.errors import (
     ClusterError,
@@ -61,6 +61,14 @@ def test_each_error_has_its_status(error: UshadowError, status: int) -> None:
 def test_the_error_document_is_the_clis() -> None:
     doc = error_document(NotFound("no cluster 'x'", hint="`clusters list`"))
     assert doc == {"error": {"type": "Not found", "message": "no cluster 'x'", "hint": "`clusters list`"}}
+
+
+def test_an_error_without_a_hint_has_no_hint_key() -> None:
+    """Not ``"hint": null``: a client reading the document sees only what it can show."""
+    assert error_document(NotFound("no cluster 'x'")) == {
+        "error": {"type": "Not found", "message": "no cluster 'x'"}
+    }
+    assert "hint" not in plain_error(404, "Not found", "no route")["error"]
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "Token ush_x"])
@@ -121,8 +129,10 @@ def test_ports_are_read_as_kubectl_reads_them(specs: list[str], pairs: list[Port
 
 @pytest.mark.parametrize("specs", [[], ["http"], ["80:"], ["70000"], ["8080:0"], ["-1:80"]])
 def test_bad_ports_are_invalid_input(specs: list[str]) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as raised:
         parse_ports(specs)
+    # the CLI prints "error: MESSAGE (HINT)": a bracket inside the hint would nest
+    assert raised.value.hint and not set("[]()") & set(raised.value.hint), raised.value.hint
 
 
 @pytest.mark.parametrize(

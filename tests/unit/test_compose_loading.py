@@ -655,3 +655,10 @@ def test_project_name() -> None:
     assert load_text("name: My_App\nservices: {}\n", environ=ENVIRON).name == "my_app"
     named = load_text("name: app\nservices: {}\n", environ={"COMPOSE_PROJECT_NAME": "override"})
     assert named.name == "override"
+
+
+def test_an_unsplittable_command_hints_without_brackets() -> None:
+    """The CLI prints "error: MESSAGE (HINT)": a bracket inside the hint would nest."""
+    with pytest.raises(InvalidInput) as raised:
+        load_text("services:\n  web:\n    image: nginx\n    command: echo 'unclosed\n")
+    assert raised.value.hint and not set("[]()") & set(raised.value.hint), raised.value.hint

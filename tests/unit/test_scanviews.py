@@ -299,6 +299,10 @@ def test_history_table_marks_the_scan_on_show(shown_index: int | None, flags: li
 
 
 def test_history_names_who_scanned_as_every_page_does() -> None:
-    scans = [scan("d" * 22, created_by="local"), scan("e" * 22, created_by="bob")]
+    scans = [
+        scan("d" * 22, created_by="local"),
+        scan("e" * 22, created_by="bob"),
+        scan("f" * 22, created_by="cli:carol"),
+    ]
     table = history_table([ScanSummary.of(s) for s in scans], None)
-    assert list(table["by"]) == ["someone (no sign-in)", "bob"]
+    assert list(table["by"]) == ["someone (no sign-in)", "bob", "carol (command line)"]
