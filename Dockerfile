@@ -7,6 +7,7 @@ COPY core ./core
 RUN pip install --no-cache-dir '.[postgres]'
 COPY dashboard.py serve.py ./
 COPY pages ./pages
+COPY assets ./assets
 COPY .streamlit ./.streamlit
 COPY compose ./compose
 USER 65534:65534

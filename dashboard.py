@@ -17,6 +17,8 @@ path is its name in ``core.views.urlstate.PAGE_PARAMS``, the one place that know
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.views.urlstate import PAGE_PARAMS
@@ -25,7 +27,10 @@ from pages._ui.errors import error_boundary, setup_logging
 from pages._ui.navigation import page_file
 
 setup_logging()
-st.set_page_config(page_title="ushadow ops", page_icon=":material/hub:", layout="wide")
+# the tab icon is a file this server serves: a ":material/...:" page icon is fetched from Google's
+# font host by the browser, and nothing the dashboard shows may come from another host
+ICON = Path(__file__).resolve().parent / "assets" / "hub.svg"
+st.set_page_config(page_title="ushadow ops", page_icon=str(ICON), layout="wide")
 
 
 def page(name: str, title: str, icon: str) -> st.Page:

@@ -15,6 +15,7 @@ from core.operate.fleetreads import fleet_view
 from core.views.urlstate import LABEL, SERVICE
 from pages._ui.errors import show_error
 from pages._ui.resources import get_settings, get_store
+from pages._ui.status import NOT_APPLICABLE_CSS
 from pages._ui.text import md
 from pages._ui.urls import link_to, read_param, write_params
 
@@ -59,7 +60,7 @@ def grey_unreachable(frame: pd.DataFrame) -> pd.DataFrame:
     styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
     for column in frame.columns:
         if str(column).endswith("(unreachable)"):
-            styles[column] = "color: #999; background-color: #eee"
+            styles[column] = NOT_APPLICABLE_CSS
     return styles
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.compose.registry import Registry, RegistryEntry
 from core.views.services import file_choices, filter_entries, registry_table
+from pages._ui.status import ERROR_CELL_CSS
 
 SELECTED, TABLE = "services_selected", "services_table"
 
@@ -54,7 +55,7 @@ def registry_view(registry: Registry, entries: list[RegistryEntry]) -> None:
     ids = [e.service_id for e in entries]
     chosen = st.session_state.get(SELECTED)
     st.dataframe(
-        registry_table(entries).style.map(lambda v: "color: #b91c1c" if v else "", subset=["error"]),
+        registry_table(entries).style.map(lambda v: ERROR_CELL_CSS if v else "", subset=["error"]),
         column_config=REGISTRY_CONFIG,
         hide_index=True,
         width="stretch",

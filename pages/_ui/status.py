@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-# status -> (Material icon, badge colour, text colour); "unauthorized" covers 401 and 403.
-# Icons and colours rather than emoji: they render the same in every browser and screenshot.
-STATUS_STYLES: dict[str, tuple[str, str, str]] = {
-    "connected": (":material/check_circle:", "green", "#15803d"),
-    "unreachable": (":material/cloud_off:", "orange", "#c2410c"),
-    "unauthorized": (":material/lock:", "red", "#b91c1c"),
-    "error": (":material/error:", "red", "#b91c1c"),
+# status -> (Material icon, badge colour, cell text colour, cell background); "unauthorized" covers
+# 401 and 403. Icons and colours rather than emoji: they render the same in every browser and
+# screenshot. A cell brings its own pale background, so its text reads the same on the light and the
+# dark theme (one text colour cannot contrast 4.5:1 with both white and near-black);
+# tests/unit/test_status_colours.py checks the contrast. (Badges use Streamlit's palette, which
+# has a light and a dark shade of each colour.)
+STATUS_STYLES: dict[str, tuple[str, str, str, str]] = {
+    "connected": (":material/check_circle:", "green", "#15803d", "#dcfce7"),
+    "unreachable": (":material/cloud_off:", "orange", "#9a3412", "#ffedd5"),
+    "unauthorized": (":material/lock:", "red", "#b91c1c", "#fee2e2"),
+    "error": (":material/error:", "red", "#b91c1c", "#fee2e2"),
 }
-UNKNOWN_STATUS = (":material/help:", "gray", "#6b7280")
+UNKNOWN_STATUS = (":material/help:", "gray", "#374151", "#f3f4f6")
+ERROR_CELL_CSS = "color: #b91c1c; background-color: #fee2e2"  # a table cell holding an error
+NOT_APPLICABLE_CSS = "color: #4b5563; background-color: #f3f4f6"  # a cell that has nothing to say
 
 
 def status_label(status: str) -> str:
@@ -23,9 +29,10 @@ def status_label(status: str) -> str:
 def status_css(label: object) -> str:
     """CSS for a status cell (``Styler.map``): the status's colour, bold."""
     status = str(label).removeprefix("● ")
-    return f"color: {STATUS_STYLES.get(status, UNKNOWN_STATUS)[2]}; font-weight: 600"
+    _icon, _badge, text, background = STATUS_STYLES.get(status, UNKNOWN_STATUS)
+    return f"color: {text}; background-color: {background}; font-weight: 600"
 
 
 def status_badge(status: str) -> None:
-    icon, colour, _css = STATUS_STYLES.get(status, UNKNOWN_STATUS)
+    icon, colour, _text, _background = STATUS_STYLES.get(status, UNKNOWN_STATUS)
     st.badge(status, color=colour, icon=icon)  # type: ignore[arg-type]
