@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.clusters import registering as ops
 from core.clusters.kubeconfigs import MAX_BYTES
+from core.deploy.rollouts import age_text
 from core.errors import UshadowError
 from core.settings import Settings
 from core.store.records import Cluster
@@ -66,14 +67,26 @@ COLUMNS = {
         "Nodes", help="— when the cluster did not answer or the credential may not list nodes"
     ),
     "namespace": st.column_config.TextColumn("Namespace", help="default namespace for scans and deploys"),
-    "last_checked": st.column_config.DatetimeColumn("Last checked", format="distance"),
+    "labels": st.column_config.TextColumn("Labels", help="key=value, as given when it was added"),
+    # text worked out on every refresh: a "distance" datetime column is drawn once and then keeps
+    # saying "13 minutes ago" however long the page stays open
+    "last_checked": st.column_config.TextColumn("Last checked", help="when its connection was last checked"),
     "latest_scan": st.column_config.TextColumn("Latest scan", help="types found by the newest scan"),
     "scan": st.column_config.LinkColumn("Scan", display_text="Scan ↗", help="open the Scan page for it"),
     "problem": st.column_config.TextColumn("Problem", help="why the last check failed"),
 }
 
 
-def cluster_table(clusters: list[Cluster], latest: dict[str, ScanSummary]) -> pd.DataFrame:
+def checked_ago(value: datetime | None, now: datetime) -> str:
+    """``3m ago`` (kubectl's AGE style), or ``never``."""
+    checked = _utc(value)
+    return "never" if checked is None else f"{age_text((now - checked).total_seconds())} ago"
+
+
+def cluster_table(
+    clusters: list[Cluster], latest: dict[str, ScanSummary], now: datetime | None = None
+) -> pd.DataFrame:
+    now = now or datetime.now(UTC)
     rows = [
         {
             "status": status_label(c.status),
@@ -82,7 +95,8 @@ def cluster_table(clusters: list[Cluster], latest: dict[str, ScanSummary]) -> pd
             "version": c.version or NO_ANSWER,
             "nodes": NO_ANSWER if c.node_count is None else str(c.node_count),
             "namespace": c.namespace,
-            "last_checked": _utc(c.last_checked),
+            "labels": ", ".join(f"{k}={v}" for k, v in sorted(c.labels.items())),
+            "last_checked": checked_ago(c.last_checked, now),
             "latest_scan": scan_summary(latest.get(c.cluster_id)),
             "scan": cluster_scan_path(c.cluster_id),
             "problem": c.error or "",
@@ -240,8 +254,8 @@ def add_form(settings: Settings, store: Store) -> None:
     name = name_col.text_input(
         "Name",
         key=f"clusters_add_name_{nonce}",
-        placeholder="e.g. prod-eu",
-        help="unique; letters, digits, . _ -",
+        placeholder="empty: the context's name",
+        help="unique; letters, digits, . _ -; left empty, the context's name is used",
     )
     namespace = ns_col.text_input(
         "Namespace",

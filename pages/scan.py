@@ -69,7 +69,7 @@ SUMMARY_CONFIG = {
     "services": st.column_config.NumberColumn("services", format="%d", width="small"),
     "default port": st.column_config.NumberColumn("default port", format="%d", width="small"),
     "main endpoint": st.column_config.TextColumn(
-        "main endpoint", help="the primary Service's first endpoint", width="large"
+        "main endpoint", help="the primary Service's first endpoint", width="medium"
     ),
     "ready endpoints": st.column_config.NumberColumn("ready endpoints", format="%d"),
     "readiness": st.column_config.TextColumn("readiness", help="from the EndpointSlices of the Services"),

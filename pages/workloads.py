@@ -49,8 +49,8 @@ def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
         [
             {
                 "workload": f"{w.workload.kind}/{w.workload.name}",
-                "service": w.workload.service_id or "",
                 "ready": f"{w.rollout.ready}/{w.rollout.desired}",
+                "service": w.workload.service_id or "",
                 "updated": w.rollout.updated,
                 "available": w.rollout.available,
                 "rolled out": w.rollout.done,
@@ -58,7 +58,7 @@ def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
             }
             for w in found
         ],
-        columns=["workload", "service", "ready", "updated", "available", "rolled out", "images"],
+        columns=["workload", "ready", "service", "updated", "available", "rolled out", "images"],
     )
 
 
@@ -66,19 +66,20 @@ def pod_table(found: list[WorkloadStatus]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "workload": w.workload.name,
                 "pod": p.name,
-                "phase": p.phase,
+                "problem": p.reason or "",
                 "ready": p.ready,
+                "phase": p.phase,
                 "restarts": p.restarts,
                 "age": p.age,
                 "node": p.node or "",
-                "problem": p.reason or "",
+                "workload": w.workload.name,
             }
             for w in found
             for p in w.pods
         ],
-        columns=["workload", "pod", "phase", "ready", "restarts", "age", "node", "problem"],
+        # the problem right after the pod's name: on a phone the first two columns are what shows
+        columns=["pod", "problem", "ready", "phase", "restarts", "age", "node", "workload"],
     )
 
 
@@ -337,6 +338,7 @@ def draw_tables() -> None:
     table = with_drift(
         workload_table(found), found, settings=settings, store=store, cluster=cluster, namespace=namespace
     )
+    st.subheader("Workloads and their rollout")
     st.dataframe(
         table,
         hide_index=True,
@@ -344,6 +346,7 @@ def draw_tables() -> None:
         key="workloads_table",
         column_config={"rolled out": st.column_config.CheckboxColumn("Rolled out"), **DRIFT_COLUMNS},
     )
+    st.subheader("Pods")
     st.dataframe(pod_table(found), hide_index=True, width="stretch", key="workloads_pods")
 
 

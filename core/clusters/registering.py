@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.clusters.connecting import ERROR, Health, check, check_many
 from core.clusters.kubeconfigs import Credential, parse_kubeconfig, resolve
@@ -59,6 +59,39 @@ def validate_name(name: str) -> str:
     return name
 
 
+def name_from_context(context: str) -> str:
+    """A cluster name made from a context name (what an empty Name field means): characters a name
+    may not hold become ``-`` (``arn:aws:eks:...:cluster/prod`` reads ``arn-aws-eks-...-cluster-prod``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", context).strip("-._")[:63].rstrip("-._")
+    return name or "cluster"
+
+
+def same_identity(stored: Credential, new: Credential) -> bool:
+    """Whether two credentials reach the same API server as the same user (the kubeconfig's user
+    entry, or the same key material)."""
+    if stored.server.rstrip("/") != new.server.rstrip("/"):
+        return False
+    material = (new.client_cert, new.token, new.username, new.exec_spec)
+    same_material = (
+        any(material) and (stored.client_cert, stored.token, stored.username, stored.exec_spec) == material
+    )
+    return stored.user_name == new.user_name or bool(same_material)
+
+
+def duplicates_of(store: Store, settings: Settings, new: Credential) -> list[str]:
+    """The stored clusters that already reach ``new``'s server as its user (names, sorted)."""
+    found = []
+    for cluster in store.list_clusters():
+        if cluster.server.rstrip("/") != new.server.rstrip("/"):
+            continue
+        try:
+            if same_identity(stored_credential(store, settings, cluster.cluster_id), new):
+                found.append(cluster.name)
+        except UshadowError:
+            continue  # a credential that no longer reads is not a duplicate anyone can use
+    return sorted(found)
+
+
 def validate_namespace(namespace: str) -> str:
     namespace = namespace.strip()
     if not NAMESPACE_RE.match(namespace):
@@ -81,9 +114,13 @@ def add_cluster(
     save_unreachable: bool = False,
     actor: str | None = None,
 ) -> AddResult:
-    """Validate, connect, and store. Nothing is stored when anything fails (unless asked)."""
-    name = validate_name(name)
+    """Validate, connect, and store. Nothing is stored when anything fails (unless asked).
+
+    An empty ``name`` is the context's name. A cluster already stored with the same server and
+    user is added all the same, with a warning naming it (two names for one cluster is usually a
+    mistake, but a second default namespace is a reason for it)."""
     credential = resolve(parse_kubeconfig(kubeconfig), context, exec_allowlist=settings.exec_allowlist)
+    name = validate_name(name.strip() or name_from_context(credential.context))
     ns = validate_namespace(namespace or credential.namespace or "ushadow")
     existing = store.list_clusters()
     if any(c.name == name for c in existing):
@@ -103,6 +140,10 @@ def add_cluster(
     health = check(credential, settings)
     if not health.ok and not save_unreachable:
         raise _as_error(health)
+    twins = duplicates_of(store, settings, credential)
+    if twins:
+        also = f"cluster {', '.join(repr(t) for t in twins)} already reaches {credential.server} as this user"
+        health = replace(health, warnings=(*health.warnings, also))
     cluster = store.add_cluster(
         name=name,
         context=credential.context,
@@ -123,7 +164,11 @@ def _as_error(health: Health) -> UshadowError:
     from core.errors import ClusterError, Unauthorized, Unreachable
 
     kind = {"unreachable": Unreachable, "unauthorized": Unauthorized}.get(health.status, ClusterError)
-    return kind(f"{health.error} (nothing was saved)", hint=health.hint)
+    save = (
+        "to add it now and check it later, save it anyway: tick 'Save even if it cannot connect now', "
+        "or give the CLI --save-unreachable"
+    )
+    return kind(f"{health.error} (nothing was saved)", hint=f"{health.hint}; {save}" if health.hint else save)
 
 
 def stored_credential(store: Store, settings: Settings, ref: str) -> Credential:

@@ -17,19 +17,21 @@ from core.store.scans import Match, ScanResult
 from core.store.summaries import ScanSummary
 from core.views.urlstate import scan_path
 
+# What people need first, first: on a 390 px phone the first two or three columns are all that
+# shows, so the endpoint and the connection string (the most useful values) come right after the name.
 SUMMARY_COLUMNS = (
     "type",
-    "found",
-    "services",
-    "default port",
     "main endpoint",
-    "ready endpoints",
     "readiness",
+    "services",
+    "ready endpoints",
+    "default port",
+    "found",
 )
-MATCH_COLUMNS = (  # what people need first, first: the connection string is the most useful value
-    "type",
+MATCH_COLUMNS = (
     "service",
     "connection string",
+    "type",
     "namespace",
     "readiness",
     "ready endpoints",

@@ -6,15 +6,24 @@ import re
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_\[\]<>$~|#])")
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+# what Streamlit's markdown would turn into a link by itself (GFM autolink literals)
+_URL = re.compile(r"\b((?:https?://|www\.)[^\s`<>]*[^\s`<>.,;:!?)'\"])")
 
 
 def md(text: str) -> str:
     """``text`` shown literally inside Streamlit markdown (no emphasis, links, LaTeX or HTML).
 
-    Backtick code spans stay code: hints write commands that way.
+    Backtick code spans stay code: hints write commands that way. A URL (a cluster's API server in
+    an error message) is shown as code too, so it is not a clickable link.
     """
-    parts = _CODE_SPAN.split(text)
-    return "".join(p if i % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
+    out: list[str] = []
+    for i, part in enumerate(_CODE_SPAN.split(text)):
+        if i % 2:  # a code span already
+            out.append(part)
+            continue
+        for j, piece in enumerate(_URL.split(part)):
+            out.append(f"`{piece}`" if j % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", piece))
+    return "".join(out)
 
 
 def code(text: str, limit: int = 80) -> str:

@@ -96,6 +96,9 @@ def test_closed_port_is_unreachable_and_nothing_is_stored(
     with pytest.raises(Unreachable) as err:
         ops.add_cluster(store, settings, name="dead", kubeconfig=dump(doc))
     assert "nothing was saved" in err.value.message
+    # the way out is named: the form's checkbox and the CLI's flag
+    assert "Save even if it cannot connect now" in (err.value.hint or "")
+    assert "--save-unreachable" in (err.value.hint or "")
     assert store.list_clusters() == []
     saved = ops.add_cluster(store, settings, name="dead", kubeconfig=dump(doc), save_unreachable=True)
     assert saved.cluster.status == "unreachable"
@@ -184,6 +187,28 @@ def test_names_are_unique_and_contexts_may_repeat(store: Store, settings: Settin
     with pytest.raises(Conflict, match="already exists"):
         ops.add_cluster(store, settings, name="one", kubeconfig=admin_text)
     assert [c.context for c in store.list_clusters()] == ["ushadow-local", "ushadow-local"]
+
+
+def test_an_empty_name_is_the_contexts_and_a_second_add_of_the_same_user_warns(
+    store: Store, settings: Settings, admin_text: str
+) -> None:
+    first = ops.add_cluster(store, settings, name="  ", kubeconfig=admin_text)
+    assert first.cluster.name == "ushadow-local"  # the context's name
+    assert not [w for w in first.health.warnings if "already reaches" in w]
+    second = ops.add_cluster(store, settings, name="again", kubeconfig=admin_text)
+    assert second.cluster.name == "again"  # added all the same, with a warning naming the first
+    assert [w for w in second.health.warnings if "already reaches" in w] == [
+        f"cluster 'ushadow-local' already reaches {first.cluster.server} as this user"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("context", "name"),
+    [("kind-dev", "kind-dev"), ("arn:aws:eks:eu-west-1:1234:cluster/prod", "arn-aws-eks-eu-west-1-1234-cluster-prod"),
+     ("gke_proj_europe-west1_main", "gke_proj_europe-west1_main"), ("@@@", "cluster"), ("x" * 80, "x" * 63)],
+)  # fmt: skip
+def test_a_name_made_from_a_context_is_a_valid_name(context: str, name: str) -> None:
+    assert ops.validate_name(ops.name_from_context(context)) == name
 
 
 def test_check_all_reports_each_cluster(store: Store, settings: Settings, admin_text: str) -> None:

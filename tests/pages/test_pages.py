@@ -245,6 +245,8 @@ def test_paste_add_shows_the_cluster_connected_and_never_its_key(
     assert int(str(added["nodes"])) >= 2
     assert added["namespace"] == "ushadow"
     assert str(added["server"]).startswith("https://127.0.0.1:")
+    assert added["labels"] == "env=test, team=ops"  # labels show in the table
+    assert added["last_checked"] == "0s ago" or str(added["last_checked"]).endswith("s ago")
     assert any(f"Added cluster local. It is connected: {server_version}" in s.value for s in at.success)
     [cluster] = store.list_clusters()
     assert cluster.labels == {"env": "test", "team": "ops"}
@@ -258,6 +260,20 @@ def test_paste_add_shows_the_cluster_connected_and_never_its_key(
     # the pasted YAML is gone from the page once the cluster is stored
     nonce = at.session_state["clusters_add_nonce"]
     assert at.text_area(key=f"clusters_add_yaml_{nonce}").value == ""
+
+
+@pytest.mark.cluster
+def test_an_empty_name_takes_the_contexts_and_a_second_add_names_the_first(
+    settings: Settings, store: Store, admin_kubeconfig: str
+) -> None:
+    text = Path(admin_kubeconfig).read_text()
+    at = paste(open_page("clusters"), text, "")
+    assert not at.error, [e.value for e in at.error]
+    assert row(at, "ushadow-local")["status"] == "● connected"
+    at = paste(at, text, "again")
+    assert not at.error, [e.value for e in at.error]
+    said = " ".join(s.value for s in [*at.success, *at.warning])
+    assert "'ushadow-local' already reaches" in said, said
 
 
 @pytest.mark.cluster
@@ -281,6 +297,7 @@ def test_unreachable_needs_the_checkbox_and_then_shows_orange(
     at = paste(open_page("clusters"), dead, "gone")
     assert len(at.error) == 1 and "Cluster unreachable" in at.error[0].value
     assert "nothing was saved" in at.error[0].value
+    assert "Save even if it cannot connect now" in at.error[0].value  # the way out, named
     assert store.list_clusters() == []
 
     nonce = at.session_state["clusters_add_nonce"]

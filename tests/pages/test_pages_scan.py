@@ -382,7 +382,7 @@ def test_an_unreachable_cluster_is_named_in_the_error(settings: Settings, store:
     assert not at.exception
     assert len(at.error) == 1
     message = plain(at.error[0].value)
-    assert message.startswith("**Cluster unreachable:** cluster gone: cannot connect to https://127.0.0.1:")
+    assert message.startswith("**Cluster unreachable:** cluster gone: cannot connect to `https://127.0.0.1:")
     assert "What to try" in message
     assert [s.label for s in at.status] == ["Scanning gone failed"]
     assert store.count_scans() == 0

@@ -71,7 +71,7 @@ def test_core_error_is_title_message_and_what_to_try() -> None:
 def test_core_error_without_hint_has_no_what_to_try() -> None:
     at = run(_core_error_without_hint)
     assert [e.value for e in at.error] == [
-        "**Cluster unreachable:** connection refused by https://127.0.0.1:1"
+        "**Cluster unreachable:** connection refused by `https://127.0.0.1:1`"  # code: not a link
     ]
 
 
@@ -113,7 +113,7 @@ def test_unexpected_messages_are_one_short_line(message: str, shown: str | None)
 
 def test_markdown_in_a_message_stays_literal() -> None:
     body = error_markdown(NotFound("no service *db* <b>x</b> for $5 [link](http://e)"))
-    assert body == "**Not found:** no service \\*db\\* \\<b\\>x\\</b\\> for \\$5 \\[link\\](http://e)"
+    assert body == "**Not found:** no service \\*db\\* \\<b\\>x\\</b\\> for \\$5 \\[link\\](`http://e`)"
 
 
 @pytest.mark.parametrize(
@@ -124,6 +124,10 @@ def test_markdown_in_a_message_stays_literal() -> None:
         ("$5 and ~x~", "\\$5 and \\~x\\~"),
         ("run `kubectl get <x>` now", "run `kubectl get <x>` now"),  # code stays code
         ("odd ` tick", "odd ` tick"),
+        # a server URL is code, not a link Streamlit's markdown would make clickable
+        ("cannot reach https://10.0.0.7:6443.", "cannot reach `https://10.0.0.7:6443`."),
+        ("see www.example.com/x_y or (http://h/a)", "see `www.example.com/x_y` or (`http://h/a`)"),
+        ("run `curl https://h` now", "run `curl https://h` now"),
     ],
 )
 def test_md_keeps_text_literal(text: str, shown: str) -> None:
