@@ -68,6 +68,10 @@ PAGES = {
     ],
 }
 
+# Streamlit leaves ~6rem above every page's title for its header bar, which only holds the menu:
+# 3.5rem clears the bar without a blank band. (A <style>-only st.html takes no room on the page.)
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.5rem; }</style>")
+
 current = st.navigation(PAGES)
 # the browser tab names the page (Home's is the app's name)
 st.set_page_config(page_title="ushadow ops" if current.title == "Home" else f"{current.title} · ushadow ops")

@@ -163,12 +163,12 @@ def deployments_table(store: Store, cluster: Cluster) -> None:
         return
     table = pd.DataFrame(
         [
-            {
+            {  # what people look for first, first: on a phone only two or three columns show
+                "service": r.service_id,
+                "status": r.status,
                 "when": r.created_at,
                 "namespace": r.namespace,
-                "service": r.service_id,
                 "name": r.name,
-                "status": r.status,
                 "dry run": r.dry_run,
                 "changed": sum(1 for x in r.resources if x.get("action") not in ("unchanged", None)),
                 "message": r.message or "",
@@ -334,16 +334,19 @@ timeout = timeout_col.number_input(
     "Timeout (seconds)", min_value=10, max_value=3600, value=300, step=10, key="deploy_timeout"
 )
 dry, go = st.columns(2)
-if dry.button("Dry run", key="deploy_dry_run", icon=":material/difference:", disabled=bool(missing)):
-    run_deploy(
-        settings, store, cluster, namespace, entry, typed, dry_run=True, wait=False, timeout=float(timeout)
+# Never disabled by what the form holds: a secret field keeps its value uncommitted while the focus
+# is on its eye icon (Tab), so a disabled button would ignore the first click. The click commits
+# the field and reruns; what is still missing is said then.
+clicked_dry = dry.button("Dry run", key="deploy_dry_run", icon=":material/difference:")
+clicked_go = go.button("Deploy", key="deploy_go", type="primary", icon=":material/rocket_launch:")
+if (clicked_dry or clicked_go) and missing:
+    st.error(
+        f"Nothing was deployed: fill in the required variables first: {md(', '.join(missing))}.",
+        icon=":material/edit:",
     )
-if go.button(
-    "Deploy", key="deploy_go", type="primary", icon=":material/rocket_launch:", disabled=bool(missing)
-):
-    run_deploy(
-        settings, store, cluster, namespace, entry, typed, dry_run=False, wait=wait, timeout=float(timeout)
-    )
+elif clicked_dry or clicked_go:
+    target = (settings, store, cluster, namespace, entry, typed)
+    run_deploy(*target, dry_run=clicked_dry, wait=wait and not clicked_dry, timeout=float(timeout))
 
 st.subheader("Recorded deployments")
 deployments_table(store, cluster)

@@ -83,7 +83,10 @@ MATCH_CONFIG = {
     "readiness": st.column_config.TextColumn("readiness", help="from the Service's EndpointSlices", width=95),
     "ready endpoints": st.column_config.NumberColumn("ready endpoints", format="%d", width=125),
     "endpoints": st.column_config.ListColumn("endpoints", help="the main port first"),
-    "connection string": st.column_config.TextColumn("connection string", help="never with credentials"),
+    # narrow enough to stay on a phone's screen beside the name (the copy box below has it whole)
+    "connection string": st.column_config.TextColumn(
+        "connection string", help="never with credentials", width=230
+    ),
     "reason": st.column_config.TextColumn("reason", help="why this Service was recognised", width="large"),
 }
 
@@ -227,6 +230,9 @@ def copy_connection_string(table: pd.DataFrame, rows: list[int]) -> None:
         st.code(str(row["connection string"]), language=None)
 
 
+DIFF_LEGEND = ":green-badge[+ new] :red-badge[- gone] :orange-badge[~ changed]"
+
+
 def show_changes(diff: ScanDiff) -> None:
     st.subheader("Changed since the previous scan")
     if diff.first_scan:
@@ -243,7 +249,8 @@ def show_changes(diff: ScanDiff) -> None:
         if diff.compared_namespaces
         else ""
     )
-    st.caption(f"Compared with {previous}{within}: `+` new, `-` gone, `~` changed.")
+    st.markdown(f"Compared with {previous}{within}:")
+    st.markdown(DIFF_LEGEND)  # full-size coloured badges: a grey caption was easy to miss
     st.code("\n".join(diff.lines()), language="diff")
 
 

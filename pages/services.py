@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 import yaml
 
+from core.clusters.registering import validate_namespace
 from core.compose.keyvalues import parse_lines
 from core.compose.registry import Registry, RegistryEntry, load_registry
 from core.conventions import DEFAULT_NAMESPACE
@@ -74,12 +75,13 @@ def _load(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> Registry:
 
 @st.cache_data(show_spinner="Compiling the bundle…", max_entries=8)
 def cached_bundle(
-    dirs: tuple[str, ...], stamp: tuple[Any, ...], env: tuple[tuple[str, str], ...]
+    dirs: tuple[str, ...], stamp: tuple[Any, ...], env: tuple[tuple[str, str], ...], namespace: str = ""
 ) -> dict[str, Any]:
-    """The whole registry as a kustomize ZIP (plain data: cached values must pickle)."""
+    """The whole registry as a kustomize ZIP (plain data: cached values must pickle); ``namespace``
+    puts every service there (``bundle -n``), empty keeps each file's own."""
     registry = cached_registry(dirs, stamp, env)
     refs, broken = refs_of_registry(registry)
-    plan = plan_bundle(refs, broken=broken)
+    plan = plan_bundle(refs, broken=broken, namespace=namespace or "ushadow", force_namespace=bool(namespace))
     hide = {value for name, value in env if is_sensitive(name, value) and distinctive(value)}
     for entry in registry.entries:
         if entry.spec:
@@ -266,8 +268,16 @@ def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> N
         "It holds no secret values: each Secret is read from a git-ignored `secrets/<ns>/<name>.env` "
         "that you fill in. Advice for production is in `tweaks/README.md`."
     )
+    typed = st.text_input(
+        "Bundle namespace",
+        key="services_bundle_namespace",
+        placeholder="each file's own",
+        help="put every service in this namespace (`ushadow-ops bundle -n`); empty: each compose "
+        "file's x-ushadow namespace, else ushadow",
+    ).strip()
     try:
-        bundle = cached_bundle(dirs, registry_stamp(dirs), env)
+        namespace = validate_namespace(typed) if typed else ""
+        bundle = cached_bundle(dirs, registry_stamp(dirs), env, namespace)
     except CONTROL_FLOW:
         raise
     except Exception as exc:
@@ -276,7 +286,7 @@ def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> N
     st.download_button(
         f"Download the bundle ({bundle['services']} services, ZIP)",
         bundle["zip"],
-        file_name="ushadow-bundle.zip",
+        file_name=f"ushadow-bundle-{namespace}.zip" if namespace else "ushadow-bundle.zip",
         mime="application/zip",
         key="services_download_bundle",
         on_click="ignore",

@@ -36,7 +36,11 @@ def filtered(registry: Registry) -> list[RegistryEntry]:
     files = file_choices(registry.entries)
     file = file_col.selectbox("File", files, index=None, key="services_file", placeholder="All files")
     infra_only = infra_col.toggle("Infra only", key="services_infra")
-    return filter_entries(registry.entries, search=search, file=file, infra_only=infra_only)
+    shown = filter_entries(registry.entries, search=search, file=file, infra_only=infra_only)
+    # a line between the filters and the table: the table's toolbar (drawn above it on hover)
+    # would lie over the "Infra only" switch otherwise
+    st.caption(f"Showing {len(shown)} of {len(registry.entries)} services.")
+    return shown
 
 
 def _picker(ids: list[str]) -> Callable[[], None]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.clusters.connecting import CONNECTED
+from core.clusters.namespacelist import namespace_names
 from core.clusters.registering import validate_namespace
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, UshadowError
 from core.store.records import Cluster
 from core.store.store import Store
 from core.views.urlstate import CLUSTER, NAMESPACE
 from pages._ui.errors import show_error
+from pages._ui.resources import get_settings, get_store
 from pages._ui.text import code
 from pages._ui.urls import link_to, read_param, write_params
 
@@ -95,13 +97,28 @@ def pick_cluster(store: Store, clusters: list[Cluster], page: str, *, key: str) 
     return by_id[chosen]
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def cluster_namespaces(cluster_id: str) -> list[str]:
+    """The cluster's namespaces, read at most every 30 s; none when it cannot be read now (the
+    picker still takes a typed name)."""
+    try:
+        return namespace_names(get_store(), get_settings(), cluster_id)
+    except UshadowError:
+        return []
+
+
 def pick_namespace(cluster: Cluster, page: str, *, key: str, help: str | None = None) -> str:
-    """A namespace input kept in ``?namespace=``, validated (an invalid name stops the page)."""
-    typed = st.text_input(
+    """A namespace picker kept in ``?namespace=``, validated (an invalid name stops the page): the
+    cluster's namespaces to choose from, and a new name may be typed."""
+    start = read_param(page, NAMESPACE) or cluster.namespace
+    offered = sorted({*cluster_namespaces(cluster.cluster_id), start})
+    typed = st.selectbox(
         "Namespace",
-        value=read_param(page, NAMESPACE) or cluster.namespace,
+        offered,
+        index=offered.index(start),
         key=f"{key}_{cluster.cluster_id}",
-        help=help,
+        help=(help + "; " if help else "") + "the cluster's namespaces, or type a new name",
+        accept_new_options=True,
     )
     try:
         namespace = validate_namespace(typed)

@@ -294,16 +294,30 @@ def test_deploy_a_service_and_see_it_become_ready(
     app.assert_no_traceback()
     expect(page.get_by_role("combobox", name="Cluster")).to_have_value(re.compile(f"^{CLUSTER}"))
 
-    # a required variable with no default holds the deploy back until it is typed in
+    # a required variable with no default: the button still answers, and says what is missing
     deploy = page.get_by_role("button", name="Deploy", exact=True)
     expect(page.get_by_text("Fill in the required variables first: OPENAI_API_KEY")).to_be_visible()
-    expect(deploy).to_be_disabled()
+    expect(deploy).to_be_enabled()
+    deploy.click()
+    app.settle()
+    expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text(
+        "Nothing was deployed: fill in the required variables first: OPENAI_API_KEY"
+    )
+    # a secret field does not commit on Tab (the focus moves to its eye icon); the first click on
+    # Deploy after it deploys all the same
     key = page.get_by_label(re.compile(r"^OPENAI_API_KEY"))
     expect(key).to_have_attribute("type", "password")
     key.fill(API_KEY)
-    key.press("Enter")
+    key.press("Tab")
+    deploy.click()
     app.settle()
-    expect(deploy).to_be_enabled()
+    expect(page.get_by_text(f"{SERVICE}: ready")).to_be_visible()
+    expect(page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
+        "objects created or changed"
+    )
+    app.assert_no_traceback()
+    records = app.table(app.dataframe("dry run"))
+    assert [r["status"] for r in records if r["service"] == SERVICE][:1] == ["ready"]
 
     # the form is wired to the stored scan of the namespace; the key is never shown back
     env = {r["variable"]: r for r in app.table(app.dataframe("variable"))}
@@ -319,16 +333,6 @@ def test_deploy_a_service_and_see_it_become_ready(
     review = page.locator('[data-testid="stExpander"]').filter(has_text="Review the manifests")
     expect(review.locator("code").first).to_contain_text("kind: Deployment")
     assert API_KEY not in review.inner_text()
-
-    deploy.click()
-    app.settle()
-    expect(page.get_by_text(f"{SERVICE}: ready")).to_be_visible()
-    expect(page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
-        "objects created or changed"
-    )
-    app.assert_no_traceback()
-    records = app.table(app.dataframe("dry run"))
-    assert [r["status"] for r in records if r["service"] == SERVICE][:1] == ["ready"]
 
     # and the cluster agrees: the Deployment is there, ready, with the wired environment
     deployment = client.AppsV1Api(kube_api).read_namespaced_deployment(

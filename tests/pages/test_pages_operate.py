@@ -60,7 +60,13 @@ def test_deploy_through_the_page_until_ready(
     assert by_name["MONGODB_URL"]["source"] == "default"
     assert by_name["SHOP_API_KEY"]["source"] == "missing"
     assert any("Fill in the required variables first: SHOP_API_KEY" in m for m in messages(at))
-    assert at.button(key="deploy_go").disabled
+    # the button answers a click whatever the form holds, and says what is missing
+    assert not at.button(key="deploy_go").disabled
+    at.button(key="deploy_go").click().run()
+    assert [e.value for e in at.error] == [
+        "Nothing was deployed: fill in the required variables first: SHOP\\_API\\_KEY."
+    ]
+    assert store.list_deployments(cluster_id) == []
 
     key_input = next(t for t in at.text_input if t.label == "SHOP_API_KEY *")
     key_input.input("page-secret-1").run()
@@ -170,3 +176,11 @@ def test_deploy_the_registry_infrastructure_from_the_page(
     assert set(result["status"]) == {"ready"}
     deployed = object_names(kube_api, namespace)
     assert deployed["Deployment"] or deployed.get("StatefulSet")
+
+
+def test_the_namespace_picker_lists_the_clusters_namespaces(cluster_id: str, namespace: str) -> None:
+    at = open_page("deploy", cluster=cluster_id)
+    picker = at.selectbox(key=f"deploy_namespace_{cluster_id}")
+    assert picker.value == namespace  # the cluster's own namespace to begin with
+    assert {"default", "kube-system", namespace} <= set(picker.options)
+    # (a new name typed in: tests/browser/test_every_page.py; AppTest cannot type into a selectbox)

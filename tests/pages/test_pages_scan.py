@@ -235,7 +235,9 @@ def test_a_stored_scan_opens_from_its_link(
         "+ postgres: shop/orders-db added (orders-db.shop.svc.cluster.local:5432)",
         "namespace vault can no longer be read",
     ]
-    assert any(f"scan?scan={before.scan_id}" in c.value for c in at.caption)
+    assert any(f"scan?scan={before.scan_id}" in m.value for m in at.markdown)
+    # the legend is no grey caption but coloured badges
+    assert ":green-badge[+ new] :red-badge[- gone] :orange-badge[~ changed]" in [m.value for m in at.markdown]
 
     # the downloads: the CLI's JSON document, and the matches as CSV
     document = json.loads(downloaded(at, "scan_download_json"))

@@ -354,6 +354,19 @@ def test_the_bundle_zip_has_every_convertible_service_and_no_secret_values(
     assert "shop-compose:worker" in left_out.markdown[0].value
 
 
+def test_the_bundle_can_put_every_service_in_one_namespace(registry: Path, downloads: Downloads) -> None:
+    at = open_page()
+    at.text_input(key="services_bundle_namespace").set_value("staging").run()
+    assert not at.error, errors(at)
+    files = zip_texts(downloads(at, "services_download_bundle"))
+    assert {"k8s/base/staging/api.yaml", "k8s/infra/staging/mongo.yaml", "k8s/base/staging/good.yaml"} <= set(
+        files
+    )
+    assert not any(name.startswith(("k8s/base/shop/", "k8s/base/ushadow/")) for name in files)
+    at.text_input(key="services_bundle_namespace").set_value("Not_Valid").run()
+    assert any("not a valid Kubernetes namespace name" in e for e in errors(at))
+
+
 def test_a_well_known_default_password_is_masked_in_its_secret_and_breaks_nothing_else(
     registry: Path, downloads: Downloads
 ) -> None:

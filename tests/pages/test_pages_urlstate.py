@@ -47,7 +47,7 @@ def test_a_malformed_cluster_in_the_link_is_said_and_ignored(store: Store) -> No
     assert any("neither a cluster name nor a cluster id" in w and "What to try" in w for w in warnings)
     assert any("'Not_Valid' is not a valid Kubernetes namespace name" in w for w in warnings)
     assert at.selectbox(key="deploy_cluster").value == first
-    assert at.text_input(key=f"deploy_namespace_{first}").value == "ushadow"
+    assert at.selectbox(key=f"deploy_namespace_{first}").value == "ushadow"
 
 
 def test_the_deploy_pages_extra_environment_reads_key_value_by_the_one_rule(store: Store) -> None:

@@ -51,3 +51,23 @@ def test_quick_start_has_exactly_two_commands() -> None:
         line for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")
     ]
     assert commands == ["make demo", "make test"]
+
+
+def test_quick_start_shows_what_make_demo_prints() -> None:
+    """The ```text block under Quick start is what `make demo` prints: the Makefile's install lines
+    and commands as make echoes them, then the demo's own lines in the order it says them."""
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    [shown] = re.findall(r"```text\n(.*?)```", section, flags=re.S)
+    lines = shown.splitlines()
+    makefile = (REPO / "Makefile").read_text().replace("$(VENV)", ".venv").replace("$(BIN)", ".venv/bin")
+    echoed = [m.strip('"') for m in re.findall(r'@echo (".*?")\n', makefile)][:2]
+    recipe = re.search(r"^demo: install\n((?:\t.*\n)+)", makefile, flags=re.M)
+    assert recipe is not None
+    commands = [c.strip() for c in recipe.group(1).splitlines()]
+    assert lines[:3] == [*echoed, commands[0]] and lines[-1] == commands[1], lines
+    source = (REPO / "core" / "localcluster" / "demo.py").read_text()
+    says = re.findall(r'say\(\s*f?"([^"{]*)', source)  # each message's words before any value
+    order = [
+        max((i for i, said in enumerate(says) if line.startswith(said)), default=-1) for line in lines[3:-1]
+    ]
+    assert -1 not in order and order == sorted(order), (order, says)
