@@ -70,7 +70,10 @@ PAGES = {
 
 # Streamlit leaves ~6rem above every page's title for its header bar, which only holds the menu:
 # 3.5rem clears the bar without a blank band. (A <style>-only st.html takes no room on the page.)
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.5rem; }</style>")
+st.html(
+    "<style>[data-testid='stMainBlockContainer'] { padding-top: 3.5rem; }"
+    " [data-testid='stMainBlockContainer'] h1 { padding-top: 0.25rem; }</style>"
+)
 
 current = st.navigation(PAGES)
 # the browser tab names the page (Home's is the app's name)

@@ -130,6 +130,9 @@ def test_workloads_page_status_logs_scale_and_undeploy(
     table = at.dataframe[0].value
     assert list(table["workload"]) == ["Deployment/shop-api"] and list(table["ready"]) == ["1/1"]
     assert len(at.dataframe[1].value) == 1
+    # each table has a heading; the pod's problem comes right after its name (a phone shows two columns)
+    assert [h.value for h in at.subheader][:2] == ["Workloads and their rollout", "Pods"]
+    assert list(at.dataframe[1].value.columns)[:2] == ["pod", "problem"]
 
     at.number_input(key="workloads_tail").set_value(1)
     at.button(key="workloads_logs").click().run()
