@@ -68,11 +68,16 @@ PAGES = {
     ],
 }
 
-# Streamlit leaves ~6rem above every page's title for its header bar, which only holds the menu:
-# 3.5rem clears the bar without a blank band. (A <style>-only st.html takes no room on the page.)
+# (A <style>-only st.html takes no room on the page.)
+# - Streamlit leaves ~6rem above every page's title for its header bar, which only holds the menu:
+#   3.5rem clears the bar without a blank band.
+# - A secret field's "show password" eye takes the focus on Tab, and the typed value is then never
+#   committed (a click on Deploy next ran without it). Without the eye, Tab leaves the field and
+#   commits it, as every other field does.
 st.html(
     "<style>[data-testid='stMainBlockContainer'] { padding-top: 3.5rem; }"
-    " [data-testid='stMainBlockContainer'] h1 { padding-top: 0.25rem; }</style>"
+    " [data-testid='stMainBlockContainer'] h1 { padding-top: 0.25rem; }"
+    " [data-testid='stTextInputRootElement'] button[aria-label='Show password'] { display: none; }</style>"
 )
 
 current = st.navigation(PAGES)

@@ -334,9 +334,8 @@ timeout = timeout_col.number_input(
     "Timeout (seconds)", min_value=10, max_value=3600, value=300, step=10, key="deploy_timeout"
 )
 dry, go = st.columns(2)
-# Never disabled by what the form holds: a secret field keeps its value uncommitted while the focus
-# is on its eye icon (Tab), so a disabled button would ignore the first click. The click commits
-# the field and reruns; what is still missing is said then.
+# Never disabled by what the form holds (a field is committed only when it is left, so a disabled
+# button could ignore the first click after typing): what is still missing is said on the click.
 clicked_dry = dry.button("Dry run", key="deploy_dry_run", icon=":material/difference:")
 clicked_go = go.button("Deploy", key="deploy_go", type="primary", icon=":material/rocket_launch:")
 if (clicked_dry or clicked_go) and missing:

@@ -55,8 +55,7 @@ HISTORY_LIMIT = 25
 
 
 def set_view(*, scan_id: str | None = None, cluster_id: str | None = None) -> None:
-    """Make the URL say what is on show (and nothing else of this page's)."""
-    show_view("scan", scan=scan_id, cluster=cluster_id)
+    show_view("scan", scan=scan_id, cluster=cluster_id)  # the URL says what is on show, nothing else
 
 
 # -- how the tables are drawn (what they hold: core.views.scans) ------------------------------------
@@ -364,7 +363,8 @@ shown = view.scan if view is not None else None
 
 clusters = require_clusters(store, "No clusters yet: add one on the Clusters page, then scan it here.")
 
-with st.container(border=True):
+# with a result on show, the form folds away: a phone's first screen is the result, not the form
+with st.expander("Scan again", icon=":material/radar:") if shown else st.container(border=True):
     cluster_col, *form_cols = st.columns([2, 3.6, 1.6, 0.8], vertical_alignment="bottom")
     with cluster_col:
         cluster = pick_cluster(store, clusters, shown)

@@ -45,6 +45,7 @@ class Shown:
     path: str
     heading: str
     keys: tuple[tuple[str, ...], ...] = ()  # per dataframe, its key column labels (the first picks it)
+    first_screen: str | None = None  # a heading a phone shows without scrolling
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,7 @@ def pages(local_cluster_registered: Cluster, scanned: ScanResult, deployed: str)
             f"scan?scan={scanned.scan_id}",
             "Scan",
             (("main endpoint", "type", "readiness"), ("service", "connection string")),
+            "Scan of local",
         ),
         Shown("services", "services", "Services", (("Service id",),)),
         Shown(
@@ -71,6 +73,7 @@ def pages(local_cluster_registered: Cluster, scanned: ScanResult, deployed: str)
             f"workloads?cluster={cid}&namespace={NAMESPACE}",
             "Workloads",
             (("workload", "ready"), ("pod", "problem")),
+            "Pods",
         ),
         Shown("fleet", "fleet", "Fleet", (("service",),)),
         Shown("tokens", "tokens", "API tokens"),
@@ -152,6 +155,9 @@ def test_every_page_fits_a_phone_with_its_key_columns_on_screen(
                 assert key in headers, f"{shown.name}: {key!r} is off-screen on a phone ({headers})"
                 wholly = headers.index(key) < len(headers) - 1 or last_shown
                 assert wholly, f"{shown.name}: {key!r} is cut at the screen's edge ({headers})"
+        if shown.first_screen:
+            box = app.page.get_by_role("heading", name=shown.first_screen).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= PHONE["height"], (shown.name, box)
         widths = app.page.evaluate(_WIDTHS)
         assert widths["doc"] <= PHONE["width"] and widths["main"] <= PHONE["width"], (shown.name, widths)
         phone_shot(app, f"phone-{shown.name}")

@@ -303,8 +303,8 @@ def test_deploy_a_service_and_see_it_become_ready(
     expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text(
         "Nothing was deployed: fill in the required variables first: OPENAI_API_KEY"
     )
-    # a secret field does not commit on Tab (the focus moves to its eye icon); the first click on
-    # Deploy after it deploys all the same
+    # Tab leaves a secret field (its "show password" eye used to take the focus, and the value was
+    # never committed): the first click on Deploy after it deploys
     key = page.get_by_label(re.compile(r"^OPENAI_API_KEY"))
     expect(key).to_have_attribute("type", "password")
     key.fill(API_KEY)
