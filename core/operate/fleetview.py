@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from core.settings import who
 from core.store.records import Cluster, Deployment
 
 
@@ -70,7 +71,7 @@ def cell(record: Deployment, live: Live | None, reachable: bool | None) -> dict[
         "tag": tag_of(images[0]) if images else None,
         "deployment_id": record.deployment_id,
         "deployed_at": record.to_json()["created_at"],
-        "deployed_by": record.created_by or "local",
+        "deployed_by": who(record.created_by),  # as every page and the CLI write it
         "status": record.status,
         "ready": None,
         "desired": replicas,

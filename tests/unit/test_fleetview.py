@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import yaml
 
 from core.operate.fleetview import Live, fleet, tag_of
@@ -96,3 +98,16 @@ def test_tags() -> None:
     assert tag_of("nginx") == "latest"
     assert tag_of("localhost:5000/a/b:2") == "2"
     assert tag_of("nginx@sha256:0123456789abcdef0123") == "sha256:0123456789ab"
+
+
+@pytest.mark.parametrize(
+    ("created_by", "shown"),
+    [(None, "unknown"), ("local", "someone (no sign-in)"), ("cli:alice", "alice (command line)")],
+)
+def test_who_deployed_reads_as_on_every_page(created_by: str | None, shown: str) -> None:
+    [c] = [cluster(1)]
+    view = fleet(
+        ["shop:svc0"], [c], [replace(record(c.cluster_id, "shop:svc0", "x:1"), created_by=created_by)]
+    )
+    [cell] = view["services"][0]["cells"].values()
+    assert cell["deployed_by"] == shown
