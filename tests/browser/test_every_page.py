@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, expect
 
 from core.store.records import Cluster
 from core.store.scans import ScanResult
-from tests.browser.conftest import CHROMIUM_ARGS, SHOTS, App, Dashboard
+from tests.browser.conftest import _MAIN_HEIGHT, _TWO_FRAMES, CHROMIUM_ARGS, SHOTS, App, Dashboard
 from tests.browser.test_flows import (  # noqa: F401 (fixtures, found by pytest by their names)
     NAMESPACE,
     deployed,
@@ -164,10 +164,15 @@ def test_every_page_fits_a_phone_with_its_key_columns_on_screen(
 
 
 def phone_shot(app: App, name: str) -> None:
-    """The phone's first screen, as a person holding it sees it (no full-page growth)."""
+    """The whole page at a phone's width (the viewport grown to its height, as :meth:`App.shot`)."""
     app.page.mouse.move(PHONE["width"] - 5, 5)
+    height = int(app.page.evaluate(_MAIN_HEIGHT))
+    app.page.set_viewport_size({"width": PHONE["width"], "height": max(PHONE["height"], height)})
+    app.page.evaluate(_TWO_FRAMES)
+    app.settle()  # canvases (dataframes) redraw at the new size
     SHOTS.mkdir(parents=True, exist_ok=True)
-    app.page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")
+    app.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, animations="disabled")
+    app.page.set_viewport_size(PHONE)
 
 
 @pytest.mark.cluster
