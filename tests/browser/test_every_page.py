@@ -236,7 +236,7 @@ def test_the_title_sits_near_the_top_and_the_table_toolbar_leaves_the_switch_alo
     frame = frame_with(app, "File")
     frame.hover()
     toolbar = frame.locator('[data-testid="stElementToolbar"]')
-    expect(toolbar).to_be_visible()
+    expect(toolbar).to_be_visible(timeout=30_000)  # drawn on hover, after the grid (slow when loaded)
     switch = app.page.locator('[data-testid="stCheckbox"]').filter(has_text="Infra only")
     a, b = toolbar.bounding_box(), switch.bounding_box()
     assert a is not None and b is not None
