@@ -118,7 +118,13 @@ def register(sub: Any) -> None:
     inner = parser.add_subparsers(dest="clusters_command", metavar="ACTION")
     inner.required = True
     add = add_command(inner, "add", _add, "add a cluster from a kubeconfig (checks that it connects)")
-    add.add_argument("name", help="a unique name for the cluster")
+    add.add_argument(
+        "name",
+        nargs="?",
+        default="",
+        metavar="NAME",
+        help="a unique name for the cluster (default: the context's name)",
+    )
     add.add_argument("--kubeconfig", required=True, metavar="FILE", help="kubeconfig file, or - for stdin")
     add.add_argument("--context", help="context to use (default: the kubeconfig's current-context)")
     add.add_argument("--namespace", "-n", help="default namespace for scans and deploys (default: ushadow)")

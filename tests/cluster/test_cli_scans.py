@@ -205,3 +205,12 @@ def test_the_scan_table_leads_with_readiness_and_the_connection_string(cluster: 
     assert "reason" not in header.lower()
     row = next(line for line in out.splitlines() if line.startswith("redis "))
     assert f"redis://redis.{workloads}.svc.cluster.local:6379" in row
+
+
+def test_clusters_add_without_a_name_takes_the_contexts_and_warns_of_a_second_one(
+    settings: Settings, admin_kubeconfig: str
+) -> None:
+    added = cli_json("clusters", "add", "--kubeconfig", admin_kubeconfig)
+    assert added["name"] == "ushadow-local"
+    done = cli("clusters", "add", "again", "--kubeconfig", admin_kubeconfig)
+    assert "'ushadow-local' already reaches" in done.stderr, done.stderr
