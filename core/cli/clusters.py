@@ -47,6 +47,7 @@ def _add(args: argparse.Namespace, ctx: Context) -> Result:
         namespace=args.namespace,
         labels=ops.parse_labels(args.label),
         save_unreachable=args.save_unreachable,
+        actor=ctx.actor,
     )
     data = {**result.cluster.to_json(), "warnings": list(result.health.warnings)}
 
@@ -106,7 +107,7 @@ def _check(args: argparse.Namespace, ctx: Context) -> Result:
 def _remove(args: argparse.Namespace, ctx: Context) -> Result:
     from core.clusters import registering as ops
 
-    cluster = ops.remove_cluster(ctx.store, args.cluster)
+    cluster = ops.remove_cluster(ctx.store, args.cluster, actor=ctx.actor)
     data = {"removed": cluster.cluster_id, "name": cluster.name}
     return Result(
         data, lambda d: print(f"removed cluster {d['name']} with its credential, scans and records")

@@ -41,6 +41,7 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> Result:
         dry_run=args.dry_run,
         wait=args.wait,
         timeout=args.timeout,
+        actor=ctx.actor,
     )
 
     def human(d: dict[str, Any]) -> None:

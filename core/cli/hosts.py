@@ -46,6 +46,7 @@ def _add(args: argparse.Namespace, ctx: Context) -> Result:
         key=_read_pem(args.tls_key),
         labels=parse_labels(args.label),
         save_unreachable=args.save_unreachable,
+        actor=ctx.actor,
     )
 
     def human(d: dict[str, Any]) -> None:
@@ -74,7 +75,7 @@ def _check(args: argparse.Namespace, ctx: Context) -> Result:
 def _remove(args: argparse.Namespace, ctx: Context) -> Result:
     from core.hosts import registering as ops
 
-    host = ops.remove_host(ctx.store, args.host)
+    host = ops.remove_host(ctx.store, args.host, actor=ctx.actor)
     data = {"removed": host.host_id, "name": host.name}
     return Result(data, lambda d: print(f"removed Docker host {d['name']} and its credential"))
 

@@ -214,3 +214,11 @@ def test_clusters_add_without_a_name_takes_the_contexts_and_warns_of_a_second_on
     assert added["name"] == "ushadow-local"
     done = cli("clusters", "add", "again", "--kubeconfig", admin_kubeconfig)
     assert "'ushadow-local' already reaches" in done.stderr, done.stderr
+    from core.store.store import Store
+
+    store = Store.open(settings)
+    try:  # recorded as the OS user who ran the command, as every CLI change is
+        actors = {e.actor for e in store.list_audit(limit=20) if e.action == "cluster.add"}
+    finally:
+        store.close()
+    assert len(actors) == 1 and actors.pop().startswith("cli:"), actors
