@@ -175,7 +175,7 @@ def test_cli_settings_error_has_the_same_shape(
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["clusters", "add"], "the following arguments are required: name, --kubeconfig"),
+        (["clusters", "add"], "the following arguments are required: --kubeconfig"),  # NAME is optional
         (["nope"], "invalid choice: 'nope'"),
         (["scale", "c", "svc", "three"], "invalid int value: 'three'"),
     ],
