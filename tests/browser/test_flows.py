@@ -154,9 +154,13 @@ def test_add_a_cluster_by_uploading_its_kubeconfig(
     context.click()
     page.get_by_role("option", name="ushadow-local").click()
     app.settle()
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Namespace", exact=True).fill(NAMESPACE)
-    page.get_by_label("Labels", exact=True).fill("env=test, team=ops")
+    # (the page has a Docker host form too, with fields of the same labels)
+    form = page.locator('[data-testid="stExpander"]').filter(
+        has=page.get_by_role("button", name="Add cluster")
+    )
+    form.get_by_label("Name", exact=True).fill(name)
+    form.get_by_label("Namespace", exact=True).fill(NAMESPACE)
+    form.get_by_label("Labels", exact=True).fill("env=test, team=ops")
     page.get_by_role("button", name="Add cluster").click()
     app.settle()
 
