@@ -14,6 +14,7 @@ from core.deploy.applying import object_path
 from core.deploy.reconciling import read
 from core.errors import NotFound, UshadowError
 from core.operate.drift import Drift, cluster_drift, latest_record, recorded_objects, require_record
+from core.operate.driftenv import env_drift
 from core.operate.finding import our_workloads
 from core.operate.operating import Operator
 from core.operate.rendering import facets, rendered_objects, source_drift
@@ -90,6 +91,7 @@ def check_service(ops: Operator, record: Deployment, dirs: Sequence[Path]) -> Se
         out.fields += cluster_drift(ops.kube, objects)
         live = _live(ops, objects)
     out.fields += _facet_drift(objects, live, out.fields)
+    out.fields += env_drift(objects, live, out.fields)
     scan = ops.store.wiring_scan(ops.cluster.cluster_id, record.namespace)
     try:
         rendered = rendered_objects(dirs, record.service_id, record.namespace, scan, objects)
