@@ -1,4 +1,5 @@
-"""Fleet: every registry service on every cluster/namespace where ushadow deployed it.
+"""Fleet: every registry service on every cluster/namespace (and Docker host/compose project) where
+ushadow deployed it.
 
 The table is drawn from the stored deployment records at once (image tag, last deploy, who), so
 50 clusters x 40 services never wait on a cluster; "Read clusters" reads them all in parallel within
@@ -29,7 +30,8 @@ def cell_text(c: dict | None) -> str:  # type: ignore[type-arg]
     ready = "?" if c["ready"] is None else c["ready"]
     desired = "?" if c["desired"] is None else c["desired"]
     drift = "" if c["drift"] in ("none", "unknown") else f" · drift: {c['drift']}"
-    return f"{c['tag']} · {ready}/{desired}{drift} · {c['deployed_at']} by {c['deployed_by']}"
+    health = "" if c["health"] in ("ready", "unknown") else f" · {c['health']}"
+    return f"{c['tag']} · {ready}/{desired}{health}{drift} · {c['deployed_at']} by {c['deployed_by']}"
 
 
 def parse_labels(text: str) -> dict[str, str]:
@@ -43,7 +45,9 @@ def parse_labels(text: str) -> dict[str, str]:
 
 def table(view: dict, wanted: str) -> pd.DataFrame:  # type: ignore[type-arg]
     names = {
-        t["target"]: t["target"] + (" (unreachable)" if t["reachable"] is False else "")
+        t["target"]: t["target"]
+        + (" (docker)" if t.get("kind") == "docker" else "")
+        + (" (unreachable)" if t["reachable"] is False else "")
         for t in view["targets"]
     }
     rows = []
@@ -65,7 +69,7 @@ def grey_unreachable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 st.title("Fleet")
-st.caption("Which clusters run which version of each service, and where it drifted.")
+st.caption("Which clusters and Docker hosts run which version of each service, and where it drifted.")
 settings = get_settings()
 store = get_store()
 
@@ -79,7 +83,7 @@ labels = parse_labels(labels_text)
 
 if st.button("Read clusters", key="fleet_read", icon=":material/refresh:"):
     try:
-        with st.spinner("Reading every cluster (in parallel)…"):
+        with st.spinner("Reading every cluster and Docker host (in parallel)…"):
             st.session_state[LIVE] = (
                 labels_text,
                 fleet_view(store, settings, settings.compose_dirs, labels=labels),

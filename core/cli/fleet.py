@@ -144,7 +144,10 @@ def _fleet(args: argparse.Namespace, ctx: Context) -> Result:
 
     def human(d: dict[str, Any]) -> None:
         names = [
-            t["target"] + ("" if t["reachable"] is not False else " (unreachable)") for t in d["targets"]
+            t["target"]
+            + (" (docker)" if t.get("kind") == "docker" else "")
+            + ("" if t["reachable"] is not False else " (unreachable)")
+            for t in d["targets"]
         ]
         rows = []
         for row in d["services"]:
@@ -161,11 +164,14 @@ def _fleet(args: argparse.Namespace, ctx: Context) -> Result:
 def _cell_text(c: dict[str, Any]) -> str:
     ready = "?" if c["ready"] is None else c["ready"]
     drift = "" if c["drift"] in ("none", "unknown") else f" drift:{c['drift']}"
-    return f"{c['tag']} {ready}/{c['desired'] if c['desired'] is not None else '?'}{drift}"
+    health = "" if c["health"] in ("ready", "unknown") else f" {c['health']}"
+    return f"{c['tag']} {ready}/{c['desired'] if c['desired'] is not None else '?'}{health}{drift}"
 
 
 def register(sub: Any) -> None:
-    fleet = add_command(sub, "fleet", _fleet, "each registry service on every cluster/namespace it runs in")
+    fleet = add_command(
+        sub, "fleet", _fleet, "each registry service on every cluster/namespace and Docker host it runs on"
+    )
     fleet.add_argument(
         "--registry", action="append", metavar="DIR", help="compose folder(s) instead of USHADOW_COMPOSE_DIR"
     )

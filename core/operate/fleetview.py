@@ -16,7 +16,10 @@ from typing import Any
 import yaml
 
 from core.settings import who
+from core.store.hosts import Host
 from core.store.records import Cluster, Deployment
+
+Owner = Cluster | Host  # what a target's column is on: a cluster, or a Docker host
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,16 @@ class Live:
     ready: int
     desired: int
     images: tuple[str, ...]
+    reason: str | None = None  # why a pod is not ready (ImagePullBackOff, CrashLoopBackOff...)
 
 
 def recorded_shape(record: Deployment) -> tuple[list[str], int | None]:
-    """(images, replicas) of the workload a record's manifests hold."""
+    """(images, replicas) of the workload a record's manifests hold (a Docker host's record holds
+    one ``ComposeService``: the containers' config and how many)."""
     for doc in yaml.safe_load_all(record.manifests or ""):
+        if isinstance(doc, dict) and doc.get("kind") == "ComposeService":
+            replicas = doc.get("replicas")
+            return [str(doc.get("image"))], int(replicas) if isinstance(replicas, int) else None
         if isinstance(doc, dict) and doc.get("kind") in ("Deployment", "StatefulSet"):
             spec = doc.get("spec") or {}
             pod = (spec.get("template") or {}).get("spec") or {}
@@ -48,15 +56,22 @@ def tag_of(image: str) -> str:
     return last.split(":", 1)[1] if ":" in last else "latest"
 
 
-def target(cluster: Cluster, namespace: str) -> str:
-    return f"{cluster.name}/{namespace}"
+def owner_id(owner: Owner) -> str:
+    return owner.host_id if isinstance(owner, Host) else owner.cluster_id
+
+
+def target(owner: Owner, namespace: str) -> str:
+    """``cluster/namespace``, or ``host/compose project`` for a Docker host."""
+    return f"{owner.name}/{namespace}"
 
 
 def latest_per_target(records: Iterable[Deployment]) -> dict[tuple[str, str, str], Deployment]:
-    """(cluster id, namespace, service id) -> the newest applied record (records newest first)."""
+    """(cluster id, namespace, service id) -> the newest applied record (records newest first). A
+    failed deploy that applied something (a rollout that never got ready) counts: its workload is
+    there, failing; one that applied nothing does not."""
     out: dict[tuple[str, str, str], Deployment] = {}
     for r in records:
-        if r.dry_run or r.status == "failed":
+        if r.dry_run or (r.status == "failed" and not r.resources):
             continue
         out.setdefault((r.cluster_id, r.namespace, r.service_id), r)
     return out
@@ -84,7 +99,10 @@ def cell(record: Deployment, live: Live | None, reachable: bool | None) -> dict[
     if reachable is None:
         return out
     if live is None:
-        out.update(health="missing", drift="missing")
+        if replicas == 0:  # scaled to nothing (a Docker host keeps no container then)
+            out.update(ready=0, health="stopped", drift="none")
+            return out
+        out.update(health="failed" if record.status == "failed" else "missing", drift="missing")
         return out
     out.update(ready=live.ready, desired=live.desired)
     running = [i for i in live.images if i]
@@ -93,19 +111,26 @@ def cell(record: Deployment, live: Live | None, reachable: bool | None) -> dict[
     out["drift"] = "image" if running and images and sorted(running) != sorted(images) else "none"
     if replicas is not None and live.desired != replicas and out["drift"] == "none":
         out["drift"] = "replicas"
-    out["health"] = "ready" if live.desired and live.ready >= live.desired else "degraded"
-    if live.desired == 0:
-        out["health"] = "stopped"
+    out["health"] = health(live)
     return out
 
 
-def matches(cluster: Cluster, labels: Mapping[str, str]) -> bool:
-    return all(cluster.labels.get(k) == v for k, v in labels.items())
+def health(live: Live) -> str:
+    """``ready``, ``stopped``, ``failing: REASON`` (a pod's reason to not be ready) or ``degraded``."""
+    if live.desired == 0:
+        return "stopped"
+    if live.ready >= live.desired:
+        return "ready"
+    return f"failing: {live.reason}" if live.reason else "degraded"
+
+
+def matches(owner: Owner, labels: Mapping[str, str]) -> bool:
+    return all(owner.labels.get(k) == v for k, v in labels.items())
 
 
 def fleet(
     service_ids: Sequence[str],
-    clusters: Sequence[Cluster],
+    clusters: Sequence[Owner],
     records: Iterable[Deployment],
     *,
     live: Mapping[tuple[str, str, str], Live] | None = None,
@@ -114,10 +139,11 @@ def fleet(
 ) -> dict[str, Any]:
     """``{"targets": [...], "services": [{"service_id", "cells": {target: cell}}]}``.
 
-    ``live`` is keyed by (cluster id, namespace, workload name); ``reachable`` by cluster id (a
-    cluster missing from it was not read: its cells come from the records alone).
+    ``clusters`` may hold Docker hosts too (a column per compose project). ``live`` is keyed by
+    (cluster or host id, namespace, workload name); ``reachable`` by that id (one missing from it
+    was not read: its cells come from the records alone).
     """
-    chosen = {c.cluster_id: c for c in clusters if matches(c, labels or {})}
+    chosen = {owner_id(c): c for c in clusters if matches(c, labels or {})}
     latest = {k: r for k, r in latest_per_target(records).items() if k[0] in chosen}
     targets = sorted({(k[0], k[1]) for k in latest}, key=lambda t: target(chosen[t[0]], t[1]))
     ids = list(dict.fromkeys([*service_ids, *sorted({k[2] for k in latest})]))
@@ -137,6 +163,7 @@ def fleet(
             {
                 "cluster": chosen[c].name,
                 "cluster_id": c,
+                "kind": "docker" if isinstance(chosen[c], Host) else "cluster",
                 "namespace": ns,
                 "target": target(chosen[c], ns),
                 "reachable": (reachable or {}).get(c),

@@ -39,6 +39,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
     return code, json.loads(out) if out.strip() else None, err
 
 
+def run_text(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def deploy(capsys: pytest.CaptureFixture[str], cluster: str, registry: Path, sid: str, *extra: str) -> Any:
     code, doc, err = run(capsys, "deploy", cluster, sid, "--registry", str(registry), *extra)
     assert code == 0, err
@@ -187,6 +193,19 @@ def test_fleet_shows_each_service_on_each_target_and_a_dead_cluster_as_one_grey_
         for target in (cluster, "other"):
             deploy(capsys, target, registry, "shop:shop-api", "--env", "SHOP_API_KEY=k3y-Secret-42", "--wait")
             deploy(capsys, target, registry, "shop:worker", "--env", "WORKER_TOKEN=tok-Secret-9876", "--wait")
+        # a deploy whose rollout failed (its image does not exist): the workload is there, failing
+        code, failed, _ = run(
+            capsys,
+            "deploy",
+            cluster,
+            "shop:broken",
+            "--registry",
+            str(registry),
+            "--wait",
+            "--timeout",
+            "120",
+        )
+        assert code == 9 and failed["status"] == "failed"
         (record,) = [d for d in store.list_deployments("other") if d.name == "worker"]
         store.record_deployment(
             cluster_id=store.get_cluster("dead").cluster_id,
@@ -211,7 +230,14 @@ def test_fleet_shows_each_service_on_each_target_and_a_dead_cluster_as_one_grey_
             assert (api["tag"], api["ready"], api["desired"], api["health"]) == ("1.27-alpine", 1, 1, "ready")
             assert rows["shop:worker"][target]["tag"] == "1.37"
         assert rows["shop:worker"][f"dead/{namespace}"]["health"] == "unreachable"
-        assert rows["shop:broken"] == {}  # in the registry, deployed nowhere
+        broken = rows["shop:broken"]
+        assert set(broken) == {f"local/{namespace}"}  # deployed there only
+        cell = broken[f"local/{namespace}"]
+        assert (cell["tag"], cell["ready"], cell["desired"], cell["health"], cell["status"]) == (
+            "does-not-exist", 0, 1, "failing: ImagePullBackOff", "failed",
+        )  # fmt: skip
+        code, text, _ = run_text(capsys, "fleet", "--registry", str(registry))
+        assert code == 0 and "does-not-exist 0/1 failing: ImagePullBackOff" in text
 
         code, prod, _ = run(capsys, "fleet", "--registry", str(registry), "--label", "env=prod")
         assert code == 0 and [t["target"] for t in prod["targets"]] == [f"other/{second}"]
