@@ -57,6 +57,11 @@ def test_fleet_page_draws_from_records_then_reads_the_clusters(
     cluster_id: str, store: Store, registry: Path, namespace: str
 ) -> None:
     _deploy(store, registry)
+    broken = deploy_service(
+        store, Settings.load(), cluster="local", service_id="shop:broken", wait=True, timeout=120,
+        registry_dirs=[registry],
+    )  # fmt: skip
+    assert broken.status == "failed"  # its rollout never got ready: the workload is there, failing
     at = open_page("fleet")
     assert not at.exception, at.exception
     frame = at.dataframe[0].value
@@ -71,6 +76,8 @@ def test_fleet_page_draws_from_records_then_reads_the_clusters(
     frame = getattr(frame, "data", frame)
     (row,) = frame[frame["service"] == "shop:shop-api"].to_dict("records")
     assert row[f"local/{namespace}"].startswith("1.27-alpine · 1/1")
+    (row,) = frame[frame["service"] == "shop:broken"].to_dict("records")
+    assert row[f"local/{namespace}"].startswith("does-not-exist · 0/1 · failing: ImagePullBackOff")
 
 
 def test_workloads_events_drift_and_roll_back_to_an_earlier_deploy(
