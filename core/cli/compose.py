@@ -154,11 +154,12 @@ def _render(args: argparse.Namespace, ctx: Context) -> Result:
         out = Path(args.out).expanduser()
         folder = render_folder(compiled)
         _move_old_ledger(out)
-        synced = write_files(out, folder.files, seeds=folder.seeds, ledger=RENDER_LEDGER, prune=False)
+        synced = write_files(out, folder.files, ledger=RENDER_LEDGER, prune=False)
         data["out_dir"] = str(out)
         data["files"] = sorted(folder.manifests)
         data["written"] = synced.written
         data["seeded"] = synced.seeded
+        data["to_fill"] = sorted(rel for rel in folder.seeds if not (out / rel).exists())
 
     def human(d: dict[str, Any]) -> None:
         for warning in d["warnings"]:
@@ -169,8 +170,10 @@ def _render(args: argparse.Namespace, ctx: Context) -> Result:
             print(f"wrote {len(d['files'])} files for {d['service_id']} into {d['out_dir']}:")
             for name in d["files"]:
                 print(f"  {name}")
-            for name in d["seeded"]:
-                print(f"  fill in {name} (git-ignored), then: kubectl apply -k {d['out_dir']}")
+            for name in d["to_fill"]:
+                print(f"  make {name} from {name}.example and fill it in (git-ignored)")
+            if d["to_fill"]:
+                print(f"then: kubectl apply -k {d['out_dir']} (it fails until those files exist)")
         else:
             for obj in d["objects"]:
                 text = secret_comment(obj) if obj["kind"] == "Secret" else to_yaml([obj])
@@ -218,9 +221,12 @@ def _bundle(args: argparse.Namespace, ctx: Context) -> Result:
             print(f"  kept {path} (no longer generated, but changed by hand)")
         for warning in d["warnings"]:
             print(f"  warning: {warning}")
-        if d["seeded"]:
+        for name in d["to_fill"]:
+            example = " from " + name + ".example" if name.endswith(".env") else ""
+            print(f"  make {name}{example} and fill it in (git-ignored)")
+        if d["to_fill"]:
             print(
-                f"fill in the secret values in {len(d['seeded'])} files under secrets/ (git-ignored), then:"
+                f"fill in those {len(d['to_fill'])} secret files (kubectl apply -k fails until they exist), then:"
             )
         print(f"  kubectl apply -k {d['out_dir']}    (advice: {d['out_dir']}/tweaks/README.md)")
 

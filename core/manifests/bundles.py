@@ -7,7 +7,8 @@
     configmap.yaml          every service's ConfigMap <name>-config (non-secret environment, in full)
     secret.yaml             a kustomize SecretGenerator per Secret: values come from git-ignored files
     secrets/<ns>/<secret>.env.example   the keys to fill in (no values)
-    secrets/<ns>/<secret>.env           created once with empty values; yours to fill, never overwritten
+    secrets/<ns>/<secret>.env           NOT written: yours to make from the .example (never overwritten),
+                                        so ``kubectl apply -k`` fails naming it until it is filled in
     secrets/.gitignore      keeps the real values out of git
     infra/<ns>/<service>.yaml, base/<ns>/<service>.yaml   PVCs, Services and the workload
     tweaks/README.md        how to apply, and what to change for production
@@ -89,6 +90,7 @@ class BundleResult:
     services: list[dict[str, Any]]
     skipped: dict[str, str]
     warnings: list[str]
+    to_fill: list[str] = field(default_factory=list)  # secret files the operator has yet to make
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +100,7 @@ class BundleResult:
             "removed": self.files.removed,
             "kept": self.files.kept,
             "seeded": self.files.seeded,
+            "to_fill": self.to_fill,
             "services": self.services,
             "skipped": self.skipped,
             "warnings": self.warnings,
@@ -122,7 +125,8 @@ def refs_of(projects: Iterable[ComposeProject], infra: Iterable[str] = ()) -> li
 
 @dataclass
 class BundlePlan:
-    """The bundle in memory: ``files`` (ours), ``seeds`` (created once, for people to fill in)."""
+    """The bundle in memory: ``files`` (ours), ``seeds`` (secret files for people to make and fill
+    in: never written by us, so that no Secret with empty values is applied)."""
 
     files: dict[str, str] = field(default_factory=dict)
     seeds: dict[str, str] = field(default_factory=dict)
@@ -263,20 +267,21 @@ def write_bundle(
         profiles=profiles,
     )
     out = Path(out_dir)
-    synced = write_files(out, plan.files, seeds=plan.seeds, ledger=LEDGER, prune=True)
+    synced = write_files(out, plan.files, ledger=LEDGER, prune=True)
     warnings = list(plan.warnings)
+    to_fill = sorted(rel for rel in plan.seeds if not (out / rel).exists())
     for rel in plan.seeds:
         missing = _missing_keys(out / rel, plan.seeds[rel])
         if missing:
             warnings.append(f"{rel} has no line for {', '.join(missing)}: add them (see the .example file)")
-    return BundleResult(str(out), synced, plan.services, plan.skipped, warnings)
+    return BundleResult(str(out), synced, plan.services, plan.skipped, warnings, to_fill)
 
 
 def zip_bundle(plan: BundlePlan, *, prefix: str = "k8s") -> bytes:
-    """The bundle as a ZIP (for a download): its files, and the secret files as empty templates."""
+    """The bundle as a ZIP (for a download): its files; the secret files only as ``.example``s."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for rel, text in sorted({**plan.seeds, **plan.files}.items()):
+        for rel, text in sorted(plan.files.items()):
             archive.writestr(f"{prefix}/{rel}", text)
     return buffer.getvalue()
 
@@ -307,7 +312,7 @@ def _kustomization(*, resources: list[str], generators: list[str] | None = None)
 
 
 def _generator(secret: dict[str, Any], item: CompiledService, plan: BundlePlan) -> dict[str, Any]:
-    """A SecretGenerator for one compiled Secret, and the files it reads (seeded, no values)."""
+    """A SecretGenerator for one compiled Secret, and the files it reads (for the operator to make)."""
     meta = secret["metadata"]
     ns, name = meta["namespace"], meta["name"]
     keys = list(secret.get("data", {}))
@@ -326,7 +331,8 @@ def _generator(secret: dict[str, Any], item: CompiledService, plan: BundlePlan) 
         env_file = f"secrets/{ns}/{name}.env"
         example = (
             f"# Secret {name} in namespace {ns} ({item.service_id}).\n"
-            f"# Fill in the values in {name}.env beside this file (git-ignored); `kubectl apply -k` reads it.\n"
+            f"# Copy this file to {name}.env beside it (git-ignored) and fill in the values: `kubectl apply -k`\n"
+            "# reads that file and fails until it exists, so that no Secret with empty values is made.\n"
             + "".join(f"{key}=\n" for key in keys)
         )
         plan.files[f"{env_file}.example"] = example
@@ -338,7 +344,7 @@ def _generator(secret: dict[str, Any], item: CompiledService, plan: BundlePlan) 
             path = f"secrets/{ns}/{name}/{key}"
             plan.seeds[path] = ""
             generator["files"].append(f"{key}={path}")
-        plan.warnings.append(f"fill in {', '.join(generator['files'])} for Secret {ns}/{name}")
+        plan.warnings.append(f"make {', '.join(generator['files'])} for Secret {ns}/{name}")
     return generator
 
 

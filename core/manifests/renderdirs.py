@@ -41,7 +41,7 @@ GITIGNORE = "# Real secret values: never commit them.\n*\n!.gitignore\n!*/\n!*.e
 @dataclass
 class RenderFolder:
     files: dict[str, str] = field(default_factory=dict)  # ours, rewritten on each render
-    seeds: dict[str, str] = field(default_factory=dict)  # created once, for people to fill in
+    seeds: dict[str, str] = field(default_factory=dict)  # for people to make (never written by us)
     manifests: list[str] = field(default_factory=list)  # the numbered object files
 
 
@@ -93,7 +93,8 @@ def _generator(secret: dict[str, Any], compiled: CompiledService, out: RenderFol
     if name == f"{compiled.name}-secrets":  # the environment: KEY=VALUE lines
         env_file = f"secrets/{name}.env"
         out.files[f"{env_file}.example"] = (
-            f"# Secret {name} ({compiled.service_id}): fill in {name}.env beside this file (git-ignored).\n"
+            f"# Secret {name} ({compiled.service_id}): copy this file to {name}.env beside it (git-ignored)\n"
+            "# and fill in the values; `kubectl apply -k` fails until that file exists.\n"
             + "".join(f"{key}=\n" for key in keys)
         )
         out.seeds[env_file] = "".join(f"{key}=\n" for key in keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from core.errors import Conflict, InvalidInput
 from core.manifests.bundles import LEDGER, ServiceRef, plan_bundle, refs_of, write_bundle, zip_bundle
 from core.manifests.filewriting import write_files
 from tests.support import paths
-from tests.support.kustomize import all_text, apply_server_dry_run, kustomize
+from tests.support.kustomize import KUBECTL, all_text, apply_server_dry_run, fill_secrets, kustomize
 
 FIXTURES = paths.FIXTURES / "compiler"
 PLATFORM = paths.FIXTURES / "compose" / "platform"  # a realistic registry of many files
@@ -85,6 +86,7 @@ def test_bundle_layout_and_kustomize_build(tmp_path: Path) -> None:
         result.skipped == {"app:builder": result.skipped["app:builder"]}
         and "build" in result.skipped["app:builder"]
     )
+    fill_secrets(out, result.to_fill)
     built = kustomize(out)
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in built)  # type: ignore[index]
     assert ("Namespace", "ushadow") in kinds
@@ -114,7 +116,7 @@ def test_no_secret_value_is_ever_written(tmp_path: Path) -> None:
 
 def test_filled_secret_values_reach_the_build_and_survive_a_rerun(tmp_path: Path) -> None:
     out = tmp_path / "k8s"
-    write_bundle([app_project()], out)
+    fill_secrets(out, write_bundle([app_project()], out).to_fill)
     env_file = out / "secrets" / "ushadow" / "web-secrets.env"
     env_file.write_text("API_KEY=from-operator\nDB_URL=postgres://u:pw@db/x\n")
     second = write_bundle([app_project()], out)
@@ -124,6 +126,23 @@ def test_filled_secret_values_reach_the_build_and_survive_a_rerun(tmp_path: Path
         d for d in kustomize(out) if d["kind"] == "Secret" and d["metadata"]["name"] == "web-secrets"
     )  # type: ignore[index]
     assert secret["data"]["API_KEY"] == "ZnJvbS1vcGVyYXRvcg=="  # type: ignore[index]
+
+
+def test_kustomize_fails_naming_the_unfilled_secret_file_until_it_is_made(tmp_path: Path) -> None:
+    """No Secret with empty values: the .env the generator reads is the operator's to make."""
+    out = tmp_path / "k8s"
+    result = write_bundle([app_project(), infra_project()], out)
+    env_file = out / "secrets" / "ushadow" / "db-secrets.env"
+    assert "secrets/ushadow/db-secrets.env" in result.to_fill and not env_file.exists()
+    assert "POSTGRES_PASSWORD=\n" in env_file.with_name("db-secrets.env.example").read_text()
+    failed = subprocess.run([KUBECTL, "kustomize", str(out)], capture_output=True, text=True, timeout=120)
+    assert failed.returncode != 0 and any(rel in failed.stderr for rel in result.to_fill), failed.stderr
+    fill_secrets(out, result.to_fill, value="from-operator")
+    built = kustomize(out)
+    secret = next(d for d in built if d["kind"] == "Secret" and d["metadata"]["name"] == "db-secrets")  # type: ignore[index]
+    assert secret["data"]["POSTGRES_PASSWORD"] == "ZnJvbS1vcGVyYXRvcg=="  # type: ignore[index]
+    again = write_bundle([app_project(), infra_project()], out)  # a filled file is never overwritten
+    assert again.to_fill == [] and env_file.read_text() == "POSTGRES_PASSWORD=from-operator\n"
 
 
 def test_missing_keys_in_a_filled_env_file_are_reported(tmp_path: Path) -> None:
@@ -144,6 +163,7 @@ def test_rerun_is_idempotent_and_prunes_only_its_own_stale_files(tmp_path: Path)
     assert first.files.written
     again = write_bundle([app_project(), infra_project()], out)
     assert again.files.written == [] and again.files.removed == []
+    (out / "secrets" / "ushadow" / "db-secrets.env").write_text("POSTGRES_PASSWORD=x\n")  # the operator's
     # drop the infra file: its files go, the user's stay
     third = write_bundle([app_project()], out)
     assert "infra/ushadow/db.yaml" in third.files.removed
@@ -151,7 +171,7 @@ def test_rerun_is_idempotent_and_prunes_only_its_own_stale_files(tmp_path: Path)
     assert not (out / "infra" / "ushadow").exists()  # a folder we created and emptied
     assert (out / "NOTES.md").read_text() == "mine"
     assert (out / "overlay" / "kustomization.yaml").exists()
-    assert (out / "secrets" / "ushadow" / "db-secrets.env").exists()  # seeds are never removed
+    assert (out / "secrets" / "ushadow" / "db-secrets.env").exists()  # the operator's files are never removed
     ledger = json.loads((out / LEDGER).read_text())
     assert "infra/ushadow/db.yaml" not in ledger["files"]
     assert "NOTES.md" not in ledger["files"]
@@ -203,6 +223,7 @@ def test_file_namespaces_are_kept_unless_forced(tmp_path: Path) -> None:
     )
     out = tmp_path / "k8s"
     result = write_bundle([app_project(), other], out)
+    fill_secrets(out, result.to_fill)
     assert {s["namespace"] for s in result.services} == {"ushadow", "other"}
     names = {(d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")) for d in kustomize(out)}  # type: ignore[index, union-attr]
     assert ("Namespace", "other", None) in names and ("Deployment", "web", "other") in names
@@ -258,6 +279,9 @@ def test_bundle_of_a_realistic_registry_builds(tmp_path: Path) -> None:
     assert list(result.skipped) == ["gateway:gateway"]  # build only
     infra = {s["service_id"] for s in result.services if s["infra"]}
     assert {"platform.infra:redis", "platform.infra:keycloak"} <= infra and "share-compose:share" not in infra
+    assert "secrets/share/share-token/share_token" in result.to_fill
+    assert not (out / "secrets" / "share" / "share-token" / "share_token").exists()  # made by the operator
+    fill_secrets(out, result.to_fill)
     built = kustomize(out)
     namespaces = {d["metadata"]["name"] for d in built if d["kind"] == "Namespace"}  # type: ignore[index]
     assert namespaces == {"ushadow", "journal", "speech", "share"}
@@ -266,13 +290,12 @@ def test_bundle_of_a_realistic_registry_builds(tmp_path: Path) -> None:
     text = all_text(out)
     for value in PLATFORM_SECRETS:
         assert value not in text
-    assert (out / "secrets" / "share" / "share-token" / "share_token").read_text() == ""
 
 
 def test_bundle_of_the_fixtures_builds(tmp_path: Path) -> None:
     projects = [load_project(p, strict=False) for p in sorted(FIXTURES.glob("*.yml"))]
     out = tmp_path / "k8s"
-    write_bundle(projects, out)
+    fill_secrets(out, write_bundle(projects, out).to_fill)
     assert kustomize(out)
     assert "dev-key" not in all_text(out) and ":secret@" not in all_text(out)
 
@@ -283,7 +306,8 @@ def test_the_api_server_accepts_the_bundle(tmp_path: Path, admin_kubeconfig: str
     files = [*sorted(PLATFORM.glob("*.y*ml")), *sorted(FIXTURES.glob("*.yml"))]
     projects = [load_project(p, strict=False) for p in files]
     out = tmp_path / "k8s"
-    write_bundle(projects, out, namespace=namespace, force_namespace=True, profiles=["*"])
+    result = write_bundle(projects, out, namespace=namespace, force_namespace=True, profiles=["*"])
+    fill_secrets(out, result.to_fill)
     applied = apply_server_dry_run(admin_kubeconfig, out)
     assert "deployment.apps/journal-web created (server dry run)" in applied
     assert "statefulset.apps/mongo created (server dry run)" in applied
@@ -300,11 +324,16 @@ def test_a_bundle_without_environment_or_infra_still_builds(tmp_path: Path) -> N
     assert [d["kind"] for d in kustomize(out)] == ["Namespace", "Service", "Deployment", "NetworkPolicy"]
 
 
-def test_zip_bundle_holds_files_and_empty_secret_templates() -> None:
+def test_zip_bundle_holds_files_and_secret_examples_only() -> None:
     plan = plan_bundle(refs_of([app_project()]))
     with zipfile.ZipFile(io.BytesIO(zip_bundle(plan))) as archive:
         names = set(archive.namelist())
-        assert {"k8s/kustomization.yaml", "k8s/secret.yaml", "k8s/secrets/ushadow/web-secrets.env"} <= names
+        assert {
+            "k8s/kustomization.yaml",
+            "k8s/secret.yaml",
+            "k8s/secrets/ushadow/web-secrets.env.example",
+        } <= names
+        assert "k8s/secrets/ushadow/web-secrets.env" not in names  # no Secret with empty values
         text = "".join(archive.read(n).decode() for n in names)
     for value in SECRET_VALUES:
         assert value not in text

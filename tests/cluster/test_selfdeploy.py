@@ -34,6 +34,8 @@ def test_dashboard_bundle_deploys_with_two_replicas_sharing_postgres(
         "USHADOW_DATABASE_URL=postgresql+psycopg://ushadow:pw@postgres:5432/ushadow\nUSHADOW_SECRET_KEY=k\n"
     )
     (secrets / "postgres-secrets.env").write_text("POSTGRES_PASSWORD=pw\n")
+    (secrets / "streamlit-secrets").mkdir(parents=True, exist_ok=True)
+    (secrets / "streamlit-secrets" / "streamlit-secrets").write_text("")  # no [auth]: open
     # the scheduled scanner: the same database, and the webhook URL (it may hold a token) as a secret
     (secrets / "scanner-secrets.env").write_text(
         "USHADOW_DATABASE_URL=postgresql+psycopg://ushadow:pw@postgres:5432/ushadow\nUSHADOW_SECRET_KEY=k\n"

@@ -33,3 +33,20 @@ def apply_server_dry_run(kubeconfig: str, bundle: Path) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def fill_secrets(root: Path, to_fill: list[str], value: str = "filled") -> None:
+    """Make the secret files a bundle or render folder asks for (``to_fill``), as an operator would:
+    an ``.env`` from its ``.env.example`` with every key given ``value``, a compose secret's file
+    holding ``value``."""
+    for rel in to_fill:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith(".env"):
+            example = path.with_name(path.name + ".example").read_text()
+            keys = [
+                line[:-1] for line in example.splitlines() if line.endswith("=") and not line.startswith("#")
+            ]
+            path.write_text("".join(f"{key}={value}\n" for key in keys))
+        else:
+            path.write_text(value)

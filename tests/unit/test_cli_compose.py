@@ -15,6 +15,7 @@ from core.naming import is_dns1035_label, is_port_name
 from core.secrets.sensitivity import MASK
 from tests.support import paths
 from tests.support.clirun import run, run_json
+from tests.support.kustomize import fill_secrets
 
 FIXTURES = paths.FIXTURES / "compiler"
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
@@ -184,10 +185,15 @@ def test_render_out_is_a_kustomize_folder_without_secret_objects(
         "Kustomization",
         ".ushadow/render.json",
         "secrets/.gitignore",
-        "secrets/vpn-secrets.env",
         "secrets/vpn-secrets.env.example",
     }
-    assert every["secrets/vpn-secrets.env"] == "TS_AUTHKEY=\n"
+    # no .env with empty values: kustomize fails naming it until the operator makes it
+    assert "TS_AUTHKEY=\n" in every["secrets/vpn-secrets.env.example"]
+    failed = subprocess.run([KUBECTL, "kustomize", str(out)], capture_output=True, text=True, timeout=120)
+    assert failed.returncode != 0 and "vpn-secrets.env" in failed.stderr
+    (out / "secrets" / "vpn-secrets.env").write_text("TS_AUTHKEY=tskey-mine\n")
+    assert run(capsys, "render", "runtime:vpn", "--out", str(out))[0] == 0  # never overwritten
+    assert (out / "secrets" / "vpn-secrets.env").read_text() == "TS_AUTHKEY=tskey-mine\n"
     built = subprocess.run([KUBECTL, "kustomize", str(out)], capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     kinds = [d["kind"] for d in yaml.safe_load_all(built.stdout) if d]
@@ -277,6 +283,8 @@ def test_render_not_found_suggests_ids(capsys: pytest.CaptureFixture[str]) -> No
 def test_bundle_writes_a_tree_kustomize_builds(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "k8s"
     data = run_json(capsys, "bundle", "--out", str(out))
+    assert data["to_fill"] and not (out / data["to_fill"][0]).exists()
+    fill_secrets(out, data["to_fill"])
     assert "tricky:builder" in data["skipped"]
     assert {s["namespace"] for s in data["services"]} == {"tricky", "ushadow"}
     for rel in ("kustomization.yaml", "namespace.yaml", "configmap.yaml", "secret.yaml", "tweaks/README.md"):
