@@ -77,7 +77,14 @@ def _top_level_sections(loader: Loader, rest: dict[str, Any], warnings: list[str
         raise loader.fail("networks", "expected a mapping of network names")
     for network, value in networks.items():
         validate(RawTopLevel, value or {}, f"networks.{network}")
-    top: dict[str, Any] = {"networks": set(networks)}
+    top: dict[str, Any] = {"networks": set(networks), "shared_networks": {}}
+    for network, value in networks.items():
+        spec = value if isinstance(value, dict) else {}
+        external = spec.get("external")
+        named = external.get("name") if isinstance(external, dict) else None
+        is_external = isinstance(external, dict) or (external is not None and syntax.to_bool(external))
+        if named or spec.get("name") or is_external:
+            top["shared_networks"][str(network)] = str(named or spec.get("name") or network)
     for kind in ("volumes", "secrets", "configs"):
         top[kind] = _top_level(loader, rest, kind, warnings)
     return top
@@ -170,6 +177,7 @@ def assemble(
         volumes=top["volumes"],
         secrets=top["secrets"],
         configs=top["configs"],
+        shared_networks=top["shared_networks"],
         meta=meta,
         service_meta=service_meta,
         warnings=list(dict.fromkeys(warnings)),

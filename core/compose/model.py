@@ -184,6 +184,9 @@ class ComposeProject(_Frozen):
     volumes: dict[str, TopLevelResource] = Field(default_factory=dict)
     secrets: dict[str, TopLevelResource] = Field(default_factory=dict)
     configs: dict[str, TopLevelResource] = Field(default_factory=dict)
+    # Networks meant to be shared with other projects (``external``, or given a ``name:``): the
+    # compose key -> the name they are known by. Every other network is the project's own.
+    shared_networks: dict[str, str] = Field(default_factory=dict)
     # x-ushadow may be per file, or per service (keyed by service name) where the file says so.
     meta: UshadowMeta = Field(default_factory=UshadowMeta)
     service_meta: dict[str, UshadowMeta] = Field(default_factory=dict)

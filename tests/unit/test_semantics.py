@@ -658,7 +658,7 @@ def test_services_reach_each_other_only_over_networks_they_share() -> None:
     assert policy["spec"]["ingress"] == [
         {
             "from": [
-                {"namespaceSelector": {}, "podSelector": {"matchLabels": {f"network.ushadow.io/{n}": "true"}}}
+                {"namespaceSelector": {}, "podSelector": {"matchLabels": {f"network.ushadow.io/{n}": "app"}}}
             ]
         }
         for n in ("back", "front")
@@ -668,11 +668,47 @@ def test_services_reach_each_other_only_over_networks_they_share() -> None:
     assert web_rules[-1] == {"ports": [{"port": 80, "protocol": "TCP"}]}  # published: from anywhere
     assert (
         find(web_c, "Deployment")["spec"]["template"]["metadata"]["labels"]["network.ushadow.io/front"]
-        == "true"
+        == "app"
     )
     lone_labels = find(build(lone, p), "Deployment")["spec"]["template"]["metadata"]["labels"]
-    assert lone_labels["network.ushadow.io/app-default"] == "true"
+    assert lone_labels["network.ushadow.io/default"] == "app"
     assert "NetworkPolicy" not in [o["kind"] for o in build(lone, p, network_policies=False).objects]
+
+
+def test_a_network_is_the_projects_own_unless_the_file_shares_it(tmp_path: Path) -> None:
+    """Another project's pods on a network of the same name (or on its own default network) are not
+    let in; an external or named network is shared by every file that names it, as in compose."""
+    text = (
+        "name: {project}\n"
+        "services:\n"
+        "  api: {{image: nginx:1.27, networks: [back, hub, pub]}}\n"
+        "  lone: {{image: nginx:1.27}}\n"
+        "networks:\n"
+        "  back: {{}}\n"
+        "  hub: {{external: true, name: ushadow-network}}\n"
+        "  pub: {{name: public-net}}\n"
+    )
+    labels = {}
+    for project in ("one", "two"):
+        path = tmp_path / f"{project}.yml"
+        path.write_text(text.format(project=project))
+        loaded = load_project(path, environ={})
+        assert loaded.shared_networks == {"hub": "ushadow-network", "pub": "public-net"}
+        for service in ("api", "lone"):
+            compiled = build(loaded.services[service], loaded)
+            pod = find(compiled, "Deployment")["spec"]["template"]["metadata"]["labels"]
+            rules = find(compiled, "NetworkPolicy")["spec"]["ingress"]
+            labels[project, service] = {k: v for k, v in pod.items() if k.startswith("network.ushadow.io/")}
+            admitted = [r["from"][0]["podSelector"]["matchLabels"] for r in rules if "from" in r]
+            assert admitted == [{k: v} for k, v in sorted(labels[project, service].items())]
+    assert labels["one", "api"] == {
+        "network.ushadow.io/back": "one",
+        "network.ushadow.io/ushadow-network": "shared.network",
+        "network.ushadow.io/public-net": "shared.network",
+    }
+    assert labels["one", "lone"] == {"network.ushadow.io/default": "one"}
+    assert labels["two", "lone"] == {"network.ushadow.io/default": "two"}  # not admitted by one's
+    assert labels["two", "api"]["network.ushadow.io/back"] == "two"
 
 
 def test_network_mode_of_a_service_the_file_lacks_is_a_warning() -> None:
