@@ -159,10 +159,11 @@ def drop_stray_keys(kube: Kube, obj: Mapping[str, Any], after: Mapping[str, Any]
 
 
 def ensure_namespace(kube: Kube, namespace: str, *, dry_run: bool = False) -> Change:
-    """Create the namespace, or label it ``managed-by: ushadow``; idempotent.
+    """Create the namespace labelled ``managed-by: ushadow``; idempotent.
 
-    A label another tool set is left alone, and a credential that may not touch namespaces (a
-    namespace-scoped one) carries on when the namespace exists or cannot be read.
+    A namespace that exists already is left untouched (not labelled: it is not ours, and applying
+    a Namespace with our field manager would claim the label), and a credential that may not touch
+    namespaces (a namespace-scoped one) carries on when the namespace exists or cannot be read.
     """
     namespace = validate_namespace(namespace)
     path = f"/api/v1/namespaces/{namespace}"
@@ -172,20 +173,14 @@ def ensure_namespace(kube: Kube, namespace: str, *, dry_run: bool = False) -> Ch
         return Change(
             "Namespace", namespace, None, "unchanged", note="the credential may not read namespaces"
         )
-    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
-    if live is not None and MANAGED_BY in labels:
+    if live is not None:
         return Change("Namespace", namespace, None, "unchanged")
     obj = {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {"name": namespace, "labels": {MANAGED_BY: MANAGER_VALUE}},
     }
-    try:
-        change, _after = apply_object(kube, obj, live=live, dry_run=dry_run, force=False)
-    except (Forbidden, Conflict) as exc:
-        if live is None:
-            raise
-        return Change("Namespace", namespace, None, "unchanged", note=f"not labelled: {exc.message}")
+    change, _after = apply_object(kube, obj, live=None, dry_run=dry_run, force=False)
     return change
 
 

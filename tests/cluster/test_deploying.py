@@ -157,6 +157,21 @@ def test_ensure_namespace_creates_labels_and_is_idempotent(
         core.delete_namespace(fresh, _request_timeout=10)
 
 
+def test_deploy_leaves_an_existing_namespace_unlabelled(
+    store: Store, settings: Settings, cluster: str, kube_api: client.ApiClient, namespace: str
+) -> None:
+    """Only a namespace ushadow creates carries managed-by=ushadow; someone else's stays as it was."""
+    core = client.CoreV1Api(kube_api)
+    before = core.read_namespace(namespace, _request_timeout=10).metadata
+    assert "app.kubernetes.io/managed-by" not in (before.labels or {})
+    outcome = deploy(store, settings, cluster)
+    assert outcome.status in ("applied", "ready", "rolling"), outcome.message
+    after = core.read_namespace(namespace, _request_timeout=10).metadata
+    assert "app.kubernetes.io/managed-by" not in (after.labels or {})
+    assert after.resource_version == before.resource_version
+    assert not any(f.manager == "ushadow" for f in after.managed_fields or [])
+
+
 def test_envmap_holds_exactly_its_input(
     settings: Settings, admin_kubeconfig: str, kube_api: client.ApiClient, namespace: str
 ) -> None:
