@@ -44,7 +44,7 @@ def test_deploy_twice_then_day_two(
     assert code == 0, err
     assert (doc["status"], doc["name"], doc["namespace"]) == ("ready", "shop-api", namespace)
     actions = {r["kind"]: r["action"] for r in doc["resources"]}
-    assert actions.pop("Namespace") == "configured"  # it existed, and is labelled managed-by ushadow now
+    assert actions.pop("Namespace") == "unchanged"  # it existed: not ours, so not labelled either
     assert set(actions.values()) == {"created"}
     env = {r["name"]: r for r in doc["environment"]}
     assert env["SHOP_API_KEY"]["value"] == "********" and env["SHOP_API_KEY"]["source"] == "typed"
