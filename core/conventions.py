@@ -29,5 +29,8 @@ ENV_HASH_ANNOTATION = "ushadow.io/env-hash"
 """A digest of a workload's ConfigMap and Secret content on its pod template (rolls pods on change)."""
 REDACTED_ANNOTATION = "ushadow.io/redacted"
 """On a manifest shown without its secret values: the values are placeholders, never to be applied."""
+SHARED_BY_ANNOTATION = "ushadow.io/shared-by"
+"""On a claim several services of one compose file mount: their service ids, comma-separated (any of
+them may apply it; undeploying one keeps it while another still mounts it)."""
 VOLUME_LABEL = "ushadow.io/volume"
 """On a claim: the compose volume it was made for."""

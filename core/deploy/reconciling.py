@@ -23,7 +23,7 @@ from typing import Any
 from core.clusters.apishapes import AccessReview, APIObject, AppliedObject
 from core.clusters.kube import Kube
 from core.clusters.registering import validate_namespace
-from core.conventions import FIELD_MANAGER, SERVICE_ID_ANNOTATION
+from core.conventions import FIELD_MANAGER, SERVICE_ID_ANNOTATION, SHARED_BY_ANNOTATION
 from core.conventions import MANAGED_BY_LABEL as MANAGED_BY
 from core.conventions import MANAGED_BY_VALUE as MANAGER_VALUE
 from core.deploy.applying import KINDS, apply_object, object_path
@@ -218,10 +218,13 @@ def check_ownership(
             continue
         what = f"{obj['kind']} {obj['metadata']['name']}"
         ours, owner = _owner(live)
-        wanted = (obj["metadata"].get("annotations") or {}).get(SERVICE_ID_ANNOTATION)
+        annotations = obj["metadata"].get("annotations") or {}
+        wanted = annotations.get(SERVICE_ID_ANNOTATION)
+        # a claim services of one file share: any of them may apply it (it names them all)
+        sharers = str(annotations.get(SHARED_BY_ANNOTATION) or "").split(",")
         if not ours:
             foreign.append(what)
-        elif owner and wanted and owner != wanted:
+        elif owner and wanted and owner != wanted and owner not in sharers:
             taken.append((what, owner))
     if foreign:
         one = len(foreign) == 1

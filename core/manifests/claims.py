@@ -14,6 +14,10 @@ Where each comes from, first found wins:
 Other ``driver_opts`` (the local driver's ``type``, ``o``, ``device``: a host folder or a tmpfs on
 the Docker host) have no claim equivalent: a warning names them. A size that is not a Kubernetes
 quantity is ``InvalidInput``.
+
+A claim that several services of one file mount (``shared_meta``) is the same object whichever of
+them applies it: it names the first of them (by name) as its service, and all of them in
+``ushadow.io/shared-by``, which the ownership check of a deploy accepts from any of them.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from core.compose.model import TopLevelResource
+from core.compose.model import ComposeProject, TopLevelResource
+from core.conventions import INSTANCE_LABEL, NAME_LABEL, SERVICE_ID_ANNOTATION, SHARED_BY_ANNOTATION
 from core.errors import InvalidInput
+from core.manifests.compilations import kube_name, service_id
 from core.manifests.knobs import Knobs, VolumeKnobs
+from core.naming import label_value
 
 Manifest = dict[str, Any]
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
@@ -85,3 +92,23 @@ def _first(opts: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
         if value not in (None, ""):
             return str(value)
     return None
+
+
+def shared_meta(meta: Manifest, project: ComposeProject, source: str) -> Manifest:
+    """``meta`` of a claim the services of ``project`` share, the same for each of them (see above)."""
+    users = sorted(
+        {
+            spec.name
+            for spec in project.services.values()
+            for v in spec.volumes
+            if v.type == "volume" and v.source == source
+        }
+    )
+    first = users[0]
+    labels = {**meta["labels"], NAME_LABEL: label_value(first), INSTANCE_LABEL: kube_name(first)}
+    annotations = {
+        **meta["annotations"],
+        SERVICE_ID_ANNOTATION: service_id(project, first),
+        SHARED_BY_ANNOTATION: ",".join(service_id(project, u) for u in users),
+    }
+    return {**meta, "labels": labels, "annotations": annotations}

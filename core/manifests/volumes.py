@@ -314,6 +314,8 @@ class VolumePlan:
         elif shared:
             self.report.notes.append(f"volume {source} is shared with other services as {mode}")
         meta = self.meta(claim)
+        if shared and self.project is not None:
+            meta = claims.shared_meta(meta, self.project, source)
         meta["labels"][VOLUME_LABEL] = label_value(source)
         self.pvcs.append(
             {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": claim_spec}

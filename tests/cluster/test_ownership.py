@@ -15,6 +15,7 @@ from core.cli import main
 from core.clusters.kube import open_kube
 from core.deploy.deploying import deploy_service
 from core.deploy.envmaps import write_envmap
+from core.deploy.groupdeploying import deploy_group
 from core.errors import Conflict, Forbidden, NotFound
 from core.operate.operating import Operator
 from core.settings import Settings
@@ -190,3 +191,63 @@ def test_an_envmap_needs_an_environment(capsys: pytest.CaptureFixture[str], clus
     assert "--env" in capsys.readouterr().err
     assert main(["envmap", cluster, "Bad_Name", "--env", "A=1"]) == 2
     assert "is not a service's Kubernetes name" in capsys.readouterr().err
+
+
+SHARING = """\
+services:
+  web:
+    image: busybox:1.37
+    command: ["sleep", "infinity"]
+    volumes: [shared:/data]
+  worker:
+    image: busybox:1.37
+    command: ["sleep", "infinity"]
+    volumes: [shared:/work]
+volumes:
+  shared: {}
+"""
+OTHER = """\
+services:
+  api:
+    image: busybox:1.37
+    command: ["sleep", "infinity"]
+    volumes: [shared:/data]
+  cron:
+    image: busybox:1.37
+    command: ["sleep", "infinity"]
+    volumes: [shared:/data]
+volumes:
+  shared: {}
+"""
+
+
+def test_a_claim_services_of_one_file_share_is_theirs_and_kept_while_one_uses_it(
+    store: Store, settings: Settings, cluster: str, kube_api: client.ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    """Each sharer may apply the claim (alone or with deploy-all); undeploying one keeps it for the
+    other even with --delete-volumes; a claim of the same name from another file is still refused."""
+    (tmp_path / "stack.yml").write_text(SHARING)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "other.yml").write_text(OTHER)
+    items = deploy_group(store, settings, cluster=cluster, group="all", registry_dirs=[tmp_path])
+    assert {i.service_id: i.status for i in items} == {"stack:web": "applied", "stack:worker": "applied"}
+    for sid in ("stack:worker", "stack:web"):  # each alone, again: the same claim, unchanged
+        outcome = deploy_service(store, settings, cluster=cluster, service_id=sid, registry_dirs=[tmp_path])
+        assert ("PersistentVolumeClaim", "shared", "unchanged") in {
+            (c.kind, c.name, c.action) for c in outcome.changes
+        }
+    pvc = client.CoreV1Api(kube_api).read_namespaced_persistent_volume_claim(
+        "shared", namespace, _request_timeout=10
+    )
+    assert pvc.metadata.annotations["ushadow.io/shared-by"] == "stack:web,stack:worker"
+    with pytest.raises(Conflict, match=r"PersistentVolumeClaim shared .* belongs to stack:web"):
+        deploy_service(store, settings, cluster=cluster, service_id="other:api", registry_dirs=[other])
+
+    with Operator(store, settings, cluster) as ops:
+        first = ops.undeploy(None, "stack:web", delete_volumes=True)
+        kept = {(c.kind, c.name, c.action, c.note) for c in first if c.kind == "PersistentVolumeClaim"}
+        assert kept == {("PersistentVolumeClaim", "shared", "kept", "kept: used by stack:worker")}
+        assert "shared" in object_names(kube_api, namespace)["PersistentVolumeClaim"]
+        last = ops.undeploy(None, "stack:worker", delete_volumes=True)
+        assert ("PersistentVolumeClaim", "shared", "deleted") in {(c.kind, c.name, c.action) for c in last}
