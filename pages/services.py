@@ -266,7 +266,8 @@ def bundle_section(dirs: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> N
     st.caption(
         "Every service as a kustomize tree (`kubectl apply -k`), as `ushadow-ops bundle` writes it. "
         "It holds no secret values: each Secret is read from a git-ignored `secrets/<ns>/<name>.env` "
-        "that you fill in. Advice for production is in `tweaks/README.md`."
+        "that you make from the `.env.example` beside it (`kubectl apply -k` fails until it exists). "
+        "Advice for production is in `tweaks/README.md`."
     )
     typed = st.text_input(
         "Bundle namespace",
