@@ -19,6 +19,7 @@ from core.deploy.hostdeploy import (
     plan_host_deploy,
     wait_healthy,
 )
+from core.deploy.hostnetworks import reachable_scan
 from core.deploy.hostsecrets import (
     KEEPER,
     MOUNT,
@@ -196,9 +197,28 @@ def deploy_to_host(
     host = store.get_host(host_ref)
     entry = load_entry(dirs, service_id)
     scan = latest_host_scan(store, host.host_id)
+    with engine(
+        stored_credential(store, host.host_id), settings, timeout=max(settings.request_timeout, 60)
+    ) as client:
+        scan = reachable_scan(client, scan)  # an address where the network resolves no names
     plan = plan_host_deploy(entry, scan=scan, typed=typed, digest=Cipher.from_settings(settings).digest)
     if replicas is not None:
         plan = replace(plan, replica_count=replicas)
+    return apply_plan(store, settings, host, plan, dry_run=dry_run, wait=wait, timeout=timeout, actor=actor)
+
+
+def apply_plan(
+    store: Store,
+    settings: Settings,
+    host: Any,
+    plan: HostPlan,
+    *,
+    dry_run: bool = False,
+    wait: bool = False,
+    timeout: float = 120,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Apply ``plan`` to ``host`` and record it (a failure too, then raised)."""
     health: dict[str, str] = {}
     hidden = {v for v in plan.secrets.values() if distinctive(v)}
     hidden |= {r.value for r in plan.rows if r.sensitive and r.value and distinctive(r.value)}
@@ -229,7 +249,7 @@ def deploy_to_host(
     data = {
         "host": host.name,
         "host_id": host.host_id,
-        "service_id": service_id,
+        "service_id": plan.entry.service_id,
         "project": plan.project,
         "service": plan.service,
         "scan_id": plan.scan_id,

@@ -156,20 +156,22 @@ def value_from(
         return None
     host = _host_of(match)
     bracketed = f"[{host}]" if ":" in host else host
+    address = match.extra.get("address_note")  # a Docker host's address in place of a name
+    address_note = address if isinstance(address, str) and address else None
     if hint.part == "host":
-        return host, None
+        return host, address_note
     if hint.part == "port":
         return str(port), None
     if hint.part == "host_port":
-        return f"{bracketed}:{port}", None
+        return f"{bracketed}:{port}", address_note
     user, tail, had_password = split_default(default)
-    note = (
-        "the compose default has a password; it is not copied into the URL from the scan "
-        "(type the whole URL to keep it)"
-        if had_password
-        else None
-    )
-    return f"{_scheme(spec.scheme, default)}://{user}{bracketed}:{port}{tail}", note
+    notes = [address_note] if address_note else []
+    if had_password:
+        notes.append(
+            "the compose default has a password; it is not copied into the URL from the scan "
+            "(type the whole URL to keep it)"
+        )
+    return f"{_scheme(spec.scheme, default)}://{user}{bracketed}:{port}{tail}", "; ".join(notes) or None
 
 
 def _default_scheme_types(hints: Sequence[Hint], default: str | None, catalog: Catalog) -> list[Hint]:
