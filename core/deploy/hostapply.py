@@ -30,7 +30,7 @@ from core.deploy.hostsecrets import (
     volume_options,
 )
 from core.deploy.plans import load_entry
-from core.errors import UshadowError
+from core.errors import InvalidInput, UshadowError
 from core.hosts.engines import engine
 from core.hosts.registering import stored_credential
 from core.manifests.yamldocs import to_yaml
@@ -75,9 +75,11 @@ def _ensure_secrets(
     client: docker.DockerClient, plan: HostPlan, changes: list[dict[str, str]], dry: bool
 ) -> None:
     """The in-memory volume, its keeper, and the values written into it (see hostsecrets)."""
+    volume, keeper = volume_name(plan.project, plan.service), keeper_name(plan.project, plan.service)
+    if plan.sealed:
+        _require_sealed(client, plan, volume, keeper)
     if not plan.secrets:
         return
-    volume, keeper = volume_name(plan.project, plan.service), keeper_name(plan.project, plan.service)
     labels = {SECRETS_OF: f"{plan.project}/{plan.service}"}
     try:
         client.volumes.get(volume)
@@ -112,6 +114,20 @@ def _ensure_secrets(
     holder.put_archive(MOUNT, env_archive(plan.secrets))
 
 
+def _require_sealed(client: docker.DockerClient, plan: HostPlan, volume: str, keeper: str) -> None:
+    """Scaling reuses the values in the host's volume: its keeper must still be holding them."""
+    try:
+        client.volumes.get(volume)
+        running = client.containers.get(keeper).status == "running"
+    except docker.errors.NotFound:
+        running = False
+    if not running:
+        raise InvalidInput(
+            f"the secret values of {plan.entry.service_id} are no longer on the host ({keeper} is gone)",
+            hint=f"deploy it again with its values: `ushadow-ops deploy HOST {plan.entry.service_id} --env NAME=...`",
+        )
+
+
 def remove_secrets(client: docker.DockerClient, project: str, service: str) -> list[dict[str, str]]:
     """The keeper and its volume (undeploy): nothing there outlives the service."""
     gone: list[dict[str, str]] = []
@@ -138,7 +154,9 @@ def _apply(client: docker.DockerClient, plan: HostPlan, dry: bool) -> list[dict[
     _ensure_network(client, plan, changes, dry)
     _ensure_volumes(client, plan, changes, dry)
     _ensure_secrets(client, plan, changes, dry)
-    image_config = client.images.get(plan.config["image"]).attrs.get("Config") or {} if plan.secrets else {}
+    image_config = (
+        client.images.get(plan.config["image"]).attrs.get("Config") or {} if plan.has_secrets else {}
+    )
     existing = {c.name: c for c in service_containers(client, plan.project, plan.service)}
     for number in range(1, plan.replicas + 1):
         name = plan.container_name(number)

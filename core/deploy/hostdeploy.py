@@ -37,6 +37,7 @@ NUMBER, ONEOFF, HASH = (
 )
 FIELDS = "io.ushadow.config-fields"  # field -> short hash, to say what changed
 SERVICE_ID = "io.ushadow.service-id"
+CONFIG_FILES = "com.docker.compose.project.config_files"
 
 
 def project_name(name: str) -> str:
@@ -61,6 +62,11 @@ class HostPlan:
     infra_networks: list[str] = field(default_factory=list)  # where the wired infrastructure lives
     replica_count: int | None = None
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # never stored: see hostsecrets
+    sealed: bool = False  # the secrets are in the host's volume already (scale): mounted, not written
+
+    @property
+    def has_secrets(self) -> bool:
+        return bool(self.secrets) or self.sealed
 
     @property
     def replicas(self) -> int:
@@ -217,7 +223,7 @@ def create_kwargs(
         HASH: plan.config_hash(),
         FIELDS: json.dumps(plan.fields(), sort_keys=True),
         SERVICE_ID: plan.entry.service_id,
-        "com.docker.compose.project.config_files": str(plan.entry.file),
+        CONFIG_FILES: str(plan.entry.file),
     }
     mounts = [
         Mount(m["target"], m["volume"], type="volume", read_only=m["read_only"])
@@ -226,7 +232,7 @@ def create_kwargs(
         for m in c["mounts"]
     ]
     entrypoint, command = c["entrypoint"], c["command"]
-    if plan.secrets:
+    if plan.has_secrets:
         mounts.append(Mount(MOUNT, volume_name(plan.project, plan.service), type="volume", read_only=True))
         entrypoint, command = wrapped(entrypoint, command, image_config or {})
     ports = {

@@ -11,8 +11,9 @@ from typing import Any
 
 import docker
 
-from core.deploy.hostapply import deploy_to_host, remove_secrets
-from core.deploy.hostdeploy import PROJECT, SERVICE, SERVICE_ID
+from core.deploy.hostapply import apply_plan, remove_secrets
+from core.deploy.hostdeploy import CONFIG_FILES, HASH, PROJECT, SERVICE, SERVICE_ID
+from core.deploy.hostscaling import latest_applied, plan_from_record
 from core.deploy.hostsecrets import MOUNT
 from core.errors import InvalidInput, NotFound
 from core.hosts.engines import engine
@@ -133,23 +134,16 @@ def undeploy(
 def scale(
     store: Store, settings: Settings, ref: str, service: str, replicas: int, *, dirs: list[Path]
 ) -> dict[str, Any]:
-    """As compose scales: containers ``-1`` .. ``-N``, from the recorded service id."""
+    """As compose scales: containers ``-1`` .. ``-N`` of the configuration that runs (read back
+    from its deployment record: nothing is rendered again, so no variable is asked again).
+    ``dirs`` is unused (kept for callers); the record holds what is needed."""
     if replicas < 0:
         raise InvalidInput("replicas must be 0 or more")
     with host_engine(store, settings, ref) as (host, client):
         found = client.containers.list(all=True, filters={"label": [SERVICE_ID]})
         found = [c for c in found if service in (c.labels.get(SERVICE), c.labels.get(SERVICE_ID))]
-    if found:
-        service_id = found[0].labels.get(SERVICE_ID) or service
-    else:  # scaled to 0 earlier: the service id is in the records
-        records = [
-            d
-            for d in store.list_deployments(host.host_id, manifests=False)
-            if not d.dry_run and service in (d.name, d.service_id)
-        ]
-        if not records:
-            raise NotFound(
-                f"no deployed service {service!r} on this host", hint="`ushadow-ops status HOST` lists them"
-            )
-        service_id = records[0].service_id
-    return deploy_to_host(store, settings, ref, service_id, dirs=dirs, replicas=replicas)
+    running_hash = found[0].labels.get(HASH) if found else None
+    config_file = str(found[0].labels.get(CONFIG_FILES) or "") if found else ""
+    record = latest_applied(store.list_deployments(host.host_id), service, running_hash)
+    plan = plan_from_record(record, replicas, config_file=config_file)
+    return apply_plan(store, settings, host, plan)
