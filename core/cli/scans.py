@@ -102,7 +102,7 @@ def _scan(args: argparse.Namespace, ctx: Context) -> Result:
 
         if args.namespaces or args.all_namespaces:
             raise InvalidInput("a Docker host has no namespaces: scan it without -n or --all-namespaces")
-        scanned = run_host_scan(ctx.store, ctx.settings, args.clusters[0])
+        scanned = run_host_scan(ctx.store, ctx.settings, args.clusters[0], warn=_warn)
         return Result(_document(ctx, scanned, ctx.store.get_host(scanned.cluster_id).name), _print_scan)
     from core.scan.jobs import run_scan, run_scans
 
