@@ -30,7 +30,7 @@ from core.deploy.hostsecrets import (
     volume_options,
 )
 from core.deploy.plans import load_entry
-from core.errors import InvalidInput, UshadowError
+from core.errors import InvalidInput, NotFound, UshadowError
 from core.hosts.engines import engine
 from core.hosts.registering import stored_credential
 from core.manifests.yamldocs import to_yaml
@@ -149,8 +149,50 @@ def service_containers(client: docker.DockerClient, project: str, service: str) 
     return sorted(client.containers.list(all=True, filters=filters), key=lambda c: c.name)
 
 
-def _apply(client: docker.DockerClient, plan: HostPlan, dry: bool) -> list[dict[str, str]]:
+def _require_image(client: docker.DockerClient, plan: HostPlan, host_name: str) -> None:
+    """The image must be on the host already (nothing is pulled): said before anything is made."""
+    image = str(plan.config["image"])
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise NotFound(
+            f"image {image} is not on Docker host {host_name}: nothing was created",
+            hint=f"get it there first: `docker pull {image}` on the host (or `docker save {image}` "
+            "where it is and `docker load -i FILE` on the host), then deploy again",
+        ) from None
+
+
+def _apply(
+    client: docker.DockerClient, plan: HostPlan, dry: bool, host_name: str = ""
+) -> list[dict[str, str]]:
     changes: list[dict[str, str]] = []
+    _require_image(client, plan, host_name or "this host")
+    try:
+        return _apply_all(client, plan, dry, changes)
+    except Exception:
+        _drop_unused_network(client, plan, changes, dry)
+        raise
+
+
+def _drop_unused_network(
+    client: docker.DockerClient, plan: HostPlan, changes: list[dict[str, str]], dry: bool
+) -> None:
+    """A failed deploy leaves no network it made for nothing (best effort: the failure is what counts)."""
+    made = {"kind": "network", "name": plan.network, "action": "create"}
+    if dry or made not in changes:
+        return
+    try:
+        if not client.containers.list(all=True, filters={"label": [f"{PROJECT}={plan.project}"]}):
+            for network in client.networks.list(names=[plan.network]):
+                network.remove()
+            changes.remove(made)
+    except docker.errors.DockerException:
+        pass
+
+
+def _apply_all(
+    client: docker.DockerClient, plan: HostPlan, dry: bool, changes: list[dict[str, str]]
+) -> list[dict[str, str]]:
     _ensure_network(client, plan, changes, dry)
     _ensure_volumes(client, plan, changes, dry)
     _ensure_secrets(client, plan, changes, dry)
@@ -245,7 +287,7 @@ def apply_plan(
         with engine(
             stored_credential(store, host.host_id), settings, timeout=max(settings.request_timeout, 60)
         ) as client:
-            changes = _apply(client, plan, dry_run)
+            changes = _apply(client, plan, dry_run, host.name)
             if wait and not dry_run:
                 for number in range(1, plan.replicas + 1):
                     name = plan.container_name(number)
