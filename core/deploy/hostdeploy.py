@@ -275,6 +275,13 @@ def changed_fields(plan: HostPlan, labels: Mapping[str, str]) -> list[str]:
     return sorted(k for k in now.keys() | before.keys() if now.get(k) != before.get(k)) or ["config-hash"]
 
 
+NO_RESULT = "no healthcheck result yet"
+NO_HEALTHCHECKS = (
+    "the engine may not run healthchecks: podman without systemd has no timers to run them; "
+    "run one by hand (`podman healthcheck run {name}`) or run podman with systemd"
+)
+
+
 def health_reason(attrs: Mapping[str, Any]) -> str:
     """The last healthcheck output of an inspected container, for a 'not healthy' message."""
     state = attrs.get("State") or {}
@@ -285,7 +292,7 @@ def health_reason(attrs: Mapping[str, Any]) -> str:
         return f"healthcheck exit {last.get('ExitCode')}: {str(last.get('Output') or '').strip()[:300]}"
     if state.get("Status") != "running":
         return f"container is {state.get('Status')} (exit {state.get('ExitCode')}): {state.get('Error') or ''}".strip()
-    return "no healthcheck result yet"
+    return NO_RESULT
 
 
 def wait_healthy(get_attrs: Any, name: str, timeout: float) -> str:
@@ -300,7 +307,9 @@ def wait_healthy(get_attrs: Any, name: str, timeout: float) -> str:
         if health == "unhealthy" or state.get("Status") in ("exited", "dead"):
             raise RolloutFailed(f"{name} is not healthy: {health_reason(attrs)}")
         if time.monotonic() > deadline:
+            reason = health_reason(attrs)
             raise RolloutFailed(
-                f"{name} did not become healthy within {timeout:.0f}s: {health_reason(attrs)}"
+                f"{name} did not become healthy within {timeout:.0f}s: {reason}",
+                hint=NO_HEALTHCHECKS.format(name=name) if reason == NO_RESULT else None,
             )
         time.sleep(0.5)

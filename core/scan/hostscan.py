@@ -88,6 +88,13 @@ def as_service(container: Json) -> tuple[dict[str, Any], dict[str, Any]]:
     return service, pod
 
 
+def _container_reason(reason: str) -> str:
+    """A recognition reason as said of a container (recognition reads a container as a pod)."""
+    return (
+        "container image " + reason.removeprefix("pod image ") if reason.startswith("pod image ") else reason
+    )
+
+
 def container_match(container: Json, address: str, catalog: Catalog, readings: Readings) -> Match | None:
     service, pod = as_service(container)
     recognition = recognise(service, [pod], catalog=catalog, readings=readings)
@@ -111,7 +118,7 @@ def container_match(container: Json, address: str, catalog: Catalog, readings: R
         service=name,
         namespace=str(labels.get(PROJECT_LABEL) or ""),
         service_type="container",
-        reason=recognition.reason,
+        reason="; ".join(_container_reason(r) for r in recognition.reasons),
         ready_endpoints=1 if running else 0,
         endpoints=endpoints,
         connection_string=f"{infra.main_port.scheme}://{endpoints[0]}" if endpoints else None,

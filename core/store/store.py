@@ -132,6 +132,12 @@ class Store(ScanStore, HostTable):
             )
         row = row or named
         if row is None:
+            if self.find_host(ref) is not None:  # a Docker host where only a cluster will do
+                raise NotFound(
+                    f"{ref!r} is a Docker host, not a cluster: this command works on clusters only "
+                    "(Docker hosts are not supported by it)",
+                    hint="on a Docker host: scan, deploy, status, logs, restart, scale, undeploy and exec",
+                )
             raise NotFound(
                 f"no cluster with id or name {ref!r}", hint="`ushadow-ops clusters list` shows them"
             )
