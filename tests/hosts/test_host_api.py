@@ -24,8 +24,13 @@ def test_api_scans_deploys_and_operates_a_host(settings: Settings, docker_engine
     )
     store = Store.open(settings)
     engine_client = docker_engine.client()
+    infra = engine_client.networks.create("api-infra")  # names resolve there (see test_host_wiring)
     redis = engine_client.containers.run(
-        "ushadow.local/busybox:1", ["httpd", "-f", "-p", "6379"], detach=True, name="api-redis"
+        "ushadow.local/busybox:1",
+        ["httpd", "-f", "-p", "6379"],
+        detach=True,
+        name="api-redis",
+        network="api-infra",
     )
     try:
         add_host(store, settings, name="api-host", url=docker_engine.url)
@@ -74,6 +79,7 @@ def test_api_scans_deploys_and_operates_a_host(settings: Settings, docker_engine
         for container in engine_client.containers.list(all=True, filters={"name": "apiweb-"}):
             container.remove(force=True)
         redis.remove(force=True)
+        infra.remove()
         engine_client.close()
         store.close()
     shutil.rmtree(settings.compose_dirs[0])
