@@ -30,6 +30,9 @@ def test_drift_on_a_host_says_it_is_for_clusters(
     assert code == 3
     assert "'pod1' is a Docker host, not a cluster" in err and "not supported" in err, err
     assert "no cluster with id or name" not in err
+    for argv in (["events", "pod1", "web"], ["rollback", "pod1", "web"]):
+        code, _out, err = run(capsys, *argv)
+        assert code == 3 and "'pod1' is a Docker host, not a cluster" in err, (argv, err)
     code, _out, err = run(capsys, "drift", "nowhere")
     assert "no cluster with id or name 'nowhere'" in err
 
