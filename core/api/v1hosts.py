@@ -118,7 +118,9 @@ def scale(call: Call) -> Any:
 
     ref, service = call.params["cluster"], call.params["service"]
     dirs = list(call.settings.compose_dirs)
-    return resize(call.store, call.settings, ref, service, call.body.replicas, dirs=dirs)
+    return resize(
+        call.store, call.settings, ref, service, call.body.replicas, dirs=dirs, actor=call.token.actor
+    )
 
 
 def undeploy(call: Call) -> Any:

@@ -95,6 +95,7 @@ def _scale(args: argparse.Namespace, ctx: Context) -> Result:
         args.service,
         args.replicas,
         dirs=list(ctx.settings.compose_dirs),
+        actor=ctx.actor,
     )
     return Result(data, _print_changes)
 

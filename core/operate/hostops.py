@@ -132,7 +132,14 @@ def undeploy(
 
 
 def scale(
-    store: Store, settings: Settings, ref: str, service: str, replicas: int, *, dirs: list[Path]
+    store: Store,
+    settings: Settings,
+    ref: str,
+    service: str,
+    replicas: int,
+    *,
+    dirs: list[Path],
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """As compose scales: containers ``-1`` .. ``-N`` of the configuration that runs (read back
     from its deployment record: nothing is rendered again, so no variable is asked again).
@@ -146,4 +153,4 @@ def scale(
     config_file = str(found[0].labels.get(CONFIG_FILES) or "") if found else ""
     record = latest_applied(store.list_deployments(host.host_id), service, running_hash)
     plan = plan_from_record(record, replicas, config_file=config_file)
-    return apply_plan(store, settings, host, plan)
+    return apply_plan(store, settings, host, plan, actor=actor)
