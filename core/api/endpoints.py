@@ -142,14 +142,21 @@ def read_query(request: Request, queries: tuple[Query, ...]) -> dict[str, Any]:
             continue
         if q.kind is bool:
             if raw.lower() not in ("true", "false", "1", "0"):
-                raise InvalidInput(f"query parameter {q.name} must be true or false, not {raw!r}")
+                raise InvalidInput(
+                    f"query parameter {q.name} must be true or false, not {raw!r}",
+                    hint=f"write ?{q.name}=true or ?{q.name}=false",
+                )
             out[q.name] = raw.lower() in ("true", "1")
         elif q.kind is int:
+            example = q.minimum if q.minimum is not None else 1
+            hint = f"write a whole number such as ?{q.name}={example}, or leave it out for the default"
             if not raw.lstrip("-").isdigit():
-                raise InvalidInput(f"query parameter {q.name} must be a whole number, not {raw!r}")
+                raise InvalidInput(f"query parameter {q.name} must be a whole number, not {raw!r}", hint=hint)
             value = int(raw)
             if (q.minimum is not None and value < q.minimum) or (q.maximum is not None and value > q.maximum):
-                raise InvalidInput(f"query parameter {q.name} must be between {q.minimum} and {q.maximum}")
+                raise InvalidInput(
+                    f"query parameter {q.name} must be between {q.minimum} and {q.maximum}", hint=hint
+                )
             out[q.name] = value
         else:
             out[q.name] = raw
