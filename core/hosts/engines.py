@@ -77,6 +77,12 @@ def make_credential(
     """Validate a host URL and its TLS material; refuse what cannot be reached safely."""
     url = url.strip()
     parts = urlsplit(url)
+    if parts.password is not None:
+        raise InvalidInput(
+            f"a Docker host URL must not hold a password ({parts.scheme}://{parts.username}:…@…): "
+            "it would be stored and shown with the host",
+            hint="use TLS client files for tcp:// (--tls-cert/--tls-key/--tls-ca) or an ssh key for ssh://",
+        )
     if parts.scheme == "unix":
         if not parts.path.startswith("/"):
             raise InvalidInput(f"{clip(url)} names no socket path", hint="e.g. unix:///var/run/docker.sock")

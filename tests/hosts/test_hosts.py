@@ -111,6 +111,13 @@ def test_plain_tcp_and_unlisted_ssh_are_refused(settings: Settings, monkeypatch:
     assert allowed.url == "ssh://ops@edge.example"
 
 
+def test_a_password_in_a_host_url_is_refused_without_echoing_it(settings: Settings) -> None:
+    for url in ("tcp://admin:Hunter2pw@10.0.0.5:2376", "ssh://ops:Hunter2pw@edge.example"):
+        with pytest.raises(InvalidInput, match="must not hold a password") as caught:
+            make_credential(url, settings)
+        assert "Hunter2pw" not in caught.value.message and "Hunter2pw" not in str(caught.value.hint)
+
+
 def test_bad_host_names_are_refused(store: Store, settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="host name"):
         hosts.add_host(store, settings, name="Bad_Name", url="unix:///nowhere.sock")
