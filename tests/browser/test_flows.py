@@ -142,6 +142,13 @@ def test_add_a_cluster_by_uploading_its_kubeconfig(
     app.assert_no_traceback()
 
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Kubeconfig file")
+    # the "Add a cluster" expander starts folded once a cluster is registered
+    adder = page.locator("summary").filter(has_text="Add a cluster")
+    expect(adder).to_be_visible()
+    app.settle()
+    if not uploader.is_visible():
+        adder.click()
+    expect(uploader).to_be_visible()
     with page.expect_file_chooser() as chooser:
         uploader.get_by_role("button", name="Upload", exact=True).click()
     chooser.value.set_files(admin_kubeconfig)

@@ -9,6 +9,7 @@ process runs.)
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from core.settings import Settings
 from core.store.store import Store
 from tests.support import paths
 from tests.support.deploykit import eventually, register
+from tests.support.kustomize import fill_secrets
 from tests.support.podsecurity import asks_beyond_baseline, label_namespace, refusal, runs_as_non_root
 
 pytestmark = pytest.mark.cluster
@@ -96,12 +98,13 @@ def test_render_out_applies_with_f_and_k_and_sends_no_placeholder(
             namespace,
         ]
         done = subprocess.run(
-            [*argv, "--registry", str(SEMANTICS), "--out", str(out)],
+            [*argv, "--registry", str(SEMANTICS), "--out", str(out), "--json"],
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
+        fill_secrets(out, json.loads(done.stdout)["to_fill"])  # as an operator makes the .env files
         for flag in ("-f", "-k"):
             applied = subprocess.run(
                 [

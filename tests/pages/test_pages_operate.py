@@ -99,7 +99,7 @@ def test_dry_run_on_the_page_changes_nothing(
     at.button(key="deploy_dry_run").click().run()
     assert not at.exception, at.exception
     changes = at.dataframe[1].value
-    assert set(changes["action"]) == {"created", "configured"}  # the namespace gets its label
+    assert set(changes["action"]) == {"created", "unchanged"}  # an existing namespace is left as it is
     assert object_names(kube_api, namespace)["Deployment"] == []
 
 

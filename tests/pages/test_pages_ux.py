@@ -179,7 +179,7 @@ def test_a_dry_run_lists_what_would_change_below_the_box(
     assert any("would change" in s.value for s in at.success)
     changes = next(d.value for d in at.dataframe if list(d.value.columns) == ["object", "action", "changed"])
     assert "Deployment/broken" in set(changes["object"])
-    assert set(changes["action"]) == {"created", "configured"}
+    assert set(changes["action"]) == {"created", "unchanged"}
 
 
 # -- 2. Cancel stays after a wrong name -------------------------------------------------------------
