@@ -7,6 +7,7 @@ standard library's quick modules at the top (see ``core.cli``'s docstring).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -20,11 +21,40 @@ if TYPE_CHECKING:
     from core.store.summaries import ScanSummary
 
 
+# argparse asks gettext for a translation of every string it formats, and gettext looks for message
+# catalogues on disk each time (about 200 lookups, 20 ms, for the full help). The command line
+# speaks English only, so the strings pass through as written.
+setattr(argparse, "_", str)  # noqa: B010 (typeshed does not declare argparse's private `_`)
+setattr(argparse, "ngettext", lambda singular, plural, n: singular if n == 1 else plural)  # noqa: B010
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, asking the terminal its width once per process (argparse makes one
+    formatter per argument it registers, and each asked)."""
+
+    terminal_width: int | None = None
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ):
+        if width is None:
+            if _Formatter.terminal_width is None:
+                import shutil
+
+                _Formatter.terminal_width = shutil.get_terminal_size().columns - 2
+            width = _Formatter.terminal_width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class Parser(argparse.ArgumentParser):
     """Usage errors as one line on stderr (the contract), with where to look for help; with
     ``--json`` on the command line (``json_errors``), stdout holds the error as its one document."""
 
     json_errors = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         hint = f"see `{self.prog} --help`"
@@ -35,6 +65,7 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+@functools.cache  # one per process: each command's parser copies its two arguments from it
 def common_parser() -> argparse.ArgumentParser:
     """Flags every command takes (``--json``, ``--debug``), usable before or after the command."""
     common = Parser(add_help=False)
