@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
 from core.errors import InvalidInput
+from core.shapes import MinItems, Pattern, Range, Shape, ShapeError, check
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
 
@@ -35,46 +27,40 @@ _LOWER_WORD = re.compile(r"^[a-z0-9]+$")
 _CHART_LABEL = re.compile(r"^(?P<chart>.+?)-v?\d+(\.\d+)*([-+].*)?$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+def _private(factory: Any = dict) -> Any:  # an index built from the catalog's lists, not a key of the file
+    return field(default_factory=factory, init=False, repr=False, compare=False)
 
 
-class PortSpec(_Strict):
+class PortSpec(Shape):
     name: str
-    port: int = Field(ge=1, le=65535)
-    scheme: str = Field(pattern=r"^[a-z][a-z0-9+.-]*$")
+    port: Annotated[int, Range(1, 65535)]
+    scheme: Annotated[str, Pattern(r"^[a-z][a-z0-9+.-]*$")]
     main: bool = False
     by_port: bool = True
 
 
-class EnvHint(_Strict):
+class EnvHint(Shape):
     """An environment variable a service of the type can satisfy, and which part of an endpoint."""
 
-    name: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
+    name: Annotated[str, Pattern(r"^[A-Z_][A-Z0-9_]*$")]
     part: Literal["url", "host", "port", "host_port"]
     port: str | None = None
 
 
-class InfraType(_Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9]*$")
+class InfraType(Shape):
+    name: Annotated[str, Pattern(r"^[a-z][a-z0-9]*$")]
     display_name: str
     kind: Literal["datastore", "service"]
-    ports: list[PortSpec] = Field(min_length=1)
-    tokens: list[str] = Field(min_length=1)
-    images: list[str] = Field(default_factory=list)
-    charts: list[str] = Field(default_factory=list)
-    env: list[EnvHint] = Field(default_factory=list)
+    ports: Annotated[list[PortSpec], MinItems(1)]
+    tokens: Annotated[list[str], MinItems(1)]
+    images: list[str] = []
+    charts: list[str] = []
+    env: list[EnvHint] = []
 
-    @field_validator("tokens")
-    @classmethod
-    def _tokens_are_words(cls, tokens: list[str]) -> list[str]:
-        for token in tokens:
+    def __post_init__(self) -> None:
+        for token in self.tokens:
             if not _LOWER_WORD.match(token):
                 raise ValueError(f"token {token!r} must be one lowercase word (names are split on - _ .)")
-        return tokens
-
-    @model_validator(mode="after")
-    def _ports_and_env(self) -> InfraType:
         mains = [p for p in self.ports if p.main]
         if len(mains) != 1:
             raise ValueError(f"type {self.name!r} must have exactly one main port, has {len(mains)}")
@@ -82,7 +68,6 @@ class InfraType(_Strict):
         for hint in self.env:
             if hint.port is not None and hint.port not in names:
                 raise ValueError(f"env {hint.name} of {self.name!r} names an unknown port {hint.port!r}")
-        return self
 
     @property
     def main_port(self) -> PortSpec:
@@ -92,7 +77,7 @@ class InfraType(_Strict):
         return next((p for p in self.ports if p.name == name), None)
 
 
-class DenyList(_Strict):
+class DenyList(Shape):
     tokens: list[str]
     images: list[str]
 
@@ -116,23 +101,22 @@ class ImageClass:
     denied: bool = False
 
 
-class Catalog(_Strict):
+class Catalog(Shape):
     deny: DenyList
-    shared_images: list[str] = Field(default_factory=list)
-    types: list[InfraType] = Field(min_length=1)
+    shared_images: list[str] = []
+    types: Annotated[list[InfraType], MinItems(1)]
 
-    _by_name: dict[str, InfraType] = PrivateAttr(default_factory=dict)
-    _by_token: dict[str, str] = PrivateAttr(default_factory=dict)
-    _by_image: dict[str, str] = PrivateAttr(default_factory=dict)
-    _by_image_name: dict[str, str] = PrivateAttr(default_factory=dict)
-    _by_chart: dict[str, str] = PrivateAttr(default_factory=dict)
-    _by_port: dict[int, set[str]] = PrivateAttr(default_factory=dict)
-    _deny_images: set[str] = PrivateAttr(default_factory=set)
-    _shared_images: set[str] = PrivateAttr(default_factory=set)
-    _deny_tokens: frozenset[str] = PrivateAttr(default_factory=frozenset)
+    _by_name: dict[str, InfraType] = _private()
+    _by_token: dict[str, str] = _private()
+    _by_image: dict[str, str] = _private()
+    _by_image_name: dict[str, str] = _private()
+    _by_chart: dict[str, str] = _private()
+    _by_port: dict[int, set[str]] = _private()
+    _deny_images: frozenset[str] = _private(frozenset)
+    _shared_images: frozenset[str] = _private(frozenset)
+    _deny_tokens: frozenset[str] = _private(frozenset)
 
-    @model_validator(mode="after")
-    def _unique(self) -> Catalog:
+    def __post_init__(self) -> None:
         def claim(table: dict[str, str], key: str, owner: str, what: str) -> None:
             if table.setdefault(key, owner) != owner:
                 raise ValueError(f"{what} {key!r} is claimed by both {table[key]!r} and {owner!r}")
@@ -159,13 +143,12 @@ class Catalog(_Strict):
         overlap = set(self.deny.tokens) & set(self._by_token)
         if overlap:
             raise ValueError(f"deny tokens {sorted(overlap)} are also type tokens")
-        self._deny_images = set(self.deny.images)
-        self._deny_tokens = frozenset(self.deny.tokens)
-        self._shared_images = set(self.shared_images)
+        object.__setattr__(self, "_deny_images", frozenset(self.deny.images))  # frozen: set once, here
+        object.__setattr__(self, "_deny_tokens", frozenset(self.deny.tokens))
+        object.__setattr__(self, "_shared_images", frozenset(self.shared_images))
         typed = self._shared_images & set(self._by_image)
         if typed:
             raise ValueError(f"shared images {sorted(typed)} are also a type's images")
-        return self
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -301,11 +284,11 @@ def parse_catalog(text: str, *, source: str = "catalog") -> Catalog:
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{source} is not valid YAML: {exc}") from exc
     try:
-        return Catalog.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InvalidInput(f"{source}: {where}: {first['msg']}", hint="fix the catalog file") from exc
+        return check(Catalog, data)
+    except ShapeError as exc:
+        first = exc.problems[0]
+        where = ".".join(str(p) for p in first.location) or "(top level)"
+        raise InvalidInput(f"{source}: {where}: {first.message}", hint="fix the catalog file") from exc
 
 
 def recognise_compose_service(name: str, image: str | None, ports: list[int]) -> str | None:

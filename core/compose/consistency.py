@@ -9,6 +9,7 @@ Strict loading raises on the first problem; lenient loading puts it on the servi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from core.compose.model import ServiceSpec
@@ -49,7 +50,7 @@ def check_consistency(
         for message in found:
             loader.problem(where, message, extra)
         if extra:
-            specs[name] = spec.model_copy(update={"warnings": [*spec.warnings, *extra]})
+            specs[name] = replace(spec, warnings=[*spec.warnings, *extra])
     visiting: list[str] = []
     done: set[str] = set()
 

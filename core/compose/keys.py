@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.compose.raw import RawService
+from core.shapes import field_names
 
 # Every service key of the compose specification (compose-go v2's schema).
 COMPOSE_SERVICE_KEYS = frozenset(
@@ -112,7 +113,7 @@ COMPOSE_SERVICE_KEYS = frozenset(
         "working_dir",
     ]
 )
-READ_KEYS = frozenset(RawService.model_fields) | {"extends"}
+READ_KEYS = frozenset(field_names(RawService)) | {"extends"}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 File-level keys (``namespace``, ``infra_services``, ``description``, ...) describe the file; a key
 that names one of the file's services and holds a mapping describes that service, as in
 ``openmemory-compose.yaml``. A single name where a list is expected (``provides: llm``) becomes a
-list. Keys this project does not know are kept (``UshadowMeta`` allows extras). A service may also
+list. Keys this project does not know are kept (``UshadowMeta.other_keys``). A service may also
 carry its own ``x-ushadow`` mapping (``node: real`` places it on the local cluster's real node);
 its keys win over the file-level entry for that service.
 """
@@ -31,7 +31,7 @@ def _coerce_meta(data: dict[str, Any], where: str) -> UshadowMeta:
             values[key] = None if value is None else syntax.go_scalar(value)
         else:
             values[key] = value
-    return UshadowMeta(**values)
+    return UshadowMeta.of(values)
 
 
 def parse_ushadow(
@@ -44,7 +44,7 @@ def parse_ushadow(
     file_level: dict[str, Any] = {}
     per_service: dict[str, UshadowMeta] = {}
     warnings: list[str] = []
-    known = set(UshadowMeta.model_fields)
+    known = UshadowMeta.KNOWN
     for key, value in block.items():
         if key in names and isinstance(value, dict):
             per_service[key] = _coerce_meta(value, f"{where}.{key}")
@@ -68,6 +68,6 @@ def with_service_blocks(
         where = f"services.{name}.x-ushadow"
         if not isinstance(block, dict):
             raise InvalidInput(f"{where}: expected a mapping (e.g. {{node: real}})")
-        known = out[name].model_dump(exclude_defaults=True) if name in out else {}
+        known = out[name].written() if name in out else {}
         out[name] = _coerce_meta({**known, **block}, where)
     return out

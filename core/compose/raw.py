@@ -1,17 +1,15 @@
-"""The shape of a compose service as written, checked with strict pydantic models.
+"""The shape of a compose service as written, checked strictly (:mod:`core.shapes`).
 
 Values arrive here already interpolated (so numbers and booleans may be strings, which compose
 casts: ``privileged: ${PRIV:-false}``). Union forms (``command`` as a string or a list, ports in
-short or long syntax) are brought to one form by ``BeforeValidator`` functions that raise a
-single readable ``ValueError``; :func:`validate` turns pydantic's errors into one
+short or long syntax) are brought to one form by :class:`~core.shapes.Cast` functions that raise a
+single readable ``ValueError``; :func:`validate` turns the problems found into one
 :class:`core.errors.InvalidInput` that names the key.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from core.compose import syntax
 from core.compose.shorthands import (
@@ -29,13 +27,11 @@ from core.compose.shorthands import (
     read_volumes,
 )
 from core.errors import InvalidInput
+from core.shapes import Cast, Shape, ShapeError, check
 
 
-def _cast(function: Any) -> BeforeValidator:
-    def run(value: object) -> object:
-        return value if value is None else function(value)
-
-    return BeforeValidator(run)
+def _cast(function: Any) -> Cast:
+    return Cast(function)
 
 
 CastBool = Annotated[bool, _cast(syntax.to_bool)]
@@ -45,15 +41,8 @@ Seconds = Annotated[float, _cast(syntax.parse_duration)]
 Bytes = Annotated[int, _cast(syntax.parse_size)]
 
 
-class _Raw(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_extensions(cls, data: object) -> object:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-        return data
+class _Raw(Shape):
+    extensions: ClassVar[bool] = True  # ``x-`` keys are compose's extension fields
 
 
 class RawPort(_Raw):
@@ -178,11 +167,9 @@ class RawInclude(_Raw):
     project_directory: str | None = None
     env_file: Annotated[list[str], _cast(read_string_list)] = []
 
-    @model_validator(mode="after")
-    def _some_path(self) -> RawInclude:
+    def __post_init__(self) -> None:
         if not self.path:
             raise ValueError("path must name at least one compose file")
-        return self
 
 
 class RawService(_Raw):
@@ -252,35 +239,18 @@ class RawTopLevel(_Raw):
     ipam: dict[str, Any] | None = None
 
 
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif "[" in part or part in ("str", "int", "dict[str,any]", "list[str]", "function-after"):
-            continue
-        else:
-            text += f".{part}" if text else part
-    return text
+Model = TypeVar("Model", bound=Shape)
 
 
 def validate(model: type[Model], data: object, where: str) -> Model:
     """``model`` from ``data``, or :class:`InvalidInput` naming ``where`` and the key at fault."""
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
+        return check(model, data)
+    except ShapeError as exc:
         problems = []
-        for error in exc.errors(include_url=False):
-            key = _where(error["loc"])
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "is not a key compose knows"
-            elif error["type"] == "missing":
-                message = "is required"
-            location = f"{where}.{key}" if key else where
-            problems.append(f"{location}: {message}")
+        for problem in exc.problems:
+            key = problem.where()
+            message = "is not a key compose knows" if problem.kind == "unknown" else problem.message
+            problems.append(f"{where}.{key}: {message}" if key else f"{where}: {message}")
         unique = list(dict.fromkeys(problems))
         raise InvalidInput("; ".join(unique[:3]), hint="see the compose specification for this key") from exc

@@ -334,9 +334,9 @@ def with_bind_files(spec: ServiceSpec) -> ServiceSpec:
         source = volume.source or ""
         if volume.type == "bind" and os.path.isfile(source) and os.path.getsize(source) <= BIND_FILE_MAX:
             with contextlib.suppress(OSError, UnicodeDecodeError):
-                volume = volume.model_copy(update={"content": Path(source).read_text(encoding="utf-8")})
+                volume = replace(volume, content=Path(source).read_text(encoding="utf-8"))
         volumes.append(volume)
-    return spec.model_copy(update={"volumes": volumes})
+    return replace(spec, volumes=volumes)
 
 
 def chain_lookup(lookup: Any, extra: Mapping[str, str]) -> Any:

@@ -94,14 +94,13 @@ def _merged_meta(project: ComposeProject, service: str) -> UshadowMeta:
     own = project.service_meta.get(service)
     if own is None:
         return project.meta
-    values = project.meta.model_dump()
-    values.update(own.model_dump(exclude_unset=True))
-    return UshadowMeta(**values)
+    return UshadowMeta.of({**project.meta.values(), **own.written()})
 
 
 def _says_infra(meta: UshadowMeta) -> bool:
-    extra = meta.model_extra or {}
-    return extra.get("infra") is True or any(tag.lower() in ("infra", "infrastructure") for tag in meta.tags)
+    return meta.other_keys.get("infra") is True or any(
+        tag.lower() in ("infra", "infrastructure") for tag in meta.tags
+    )
 
 
 def _is_infra_file(path: Path) -> bool:

@@ -11,6 +11,7 @@ exports their names, as before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from core.compose import deploy, syntax
 from core.compose.interpolation import Lookup
@@ -19,6 +20,9 @@ from core.compose.mounts import mounts
 from core.compose.raw import RawService
 from core.errors import InvalidInput
 from core.untrusted import clip
+
+if TYPE_CHECKING:
+    from core.compose.model import PortProtocol
 
 
 @dataclass
@@ -88,7 +92,7 @@ def _ports(raw: RawService) -> list[Port]:
             target=port.target,
             published=port.published or None,
             host_ip=port.host_ip or None,
-            protocol=protocol,
+            protocol=cast("PortProtocol", protocol),  # checked above
             name=port.name,
             app_protocol=port.app_protocol,
         )
@@ -105,7 +109,9 @@ def _ports(raw: RawService) -> list[Port]:
         for spec in specs:
             if (spec.target, spec.protocol) not in targets:
                 targets.add((spec.target, spec.protocol))
-                ports.append(Port(target=spec.target, protocol=spec.protocol, exposed_only=True))
+                ports.append(
+                    Port(target=spec.target, protocol=cast("PortProtocol", spec.protocol), exposed_only=True)
+                )
         if len(ports) > syntax.MAX_PORTS:
             raise InvalidInput(
                 f"ports and expose: more than {syntax.MAX_PORTS:,} ports (ranges count port by port)",

@@ -16,7 +16,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.compose.loading import load_project
@@ -127,7 +127,7 @@ def plan_host_deploy(
     spec = project_model.services.get(entry.service)
     if spec is None:
         raise InvalidInput(f"{entry.service_id} cannot be deployed: it is no longer in the file")
-    spec = spec.model_copy(update={"environment": environment_for(spec, rows)})
+    spec = replace(spec, environment=environment_for(spec, rows))
     if not spec.image:
         raise InvalidInput(f"{entry.service_id} has no image (build-only services cannot run on a host)")
     project = project_name(project_model.name)

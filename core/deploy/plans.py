@@ -128,7 +128,7 @@ def plan_deploy(
     if spec is None:
         reason = project.service_errors.get(entry.service, "it is no longer in the file")
         raise InvalidInput(f"{entry.service_id} cannot be deployed: {reason}")
-    spec = spec.model_copy(update={"environment": environment_for(spec, rows)})
+    spec = replace(spec, environment=environment_for(spec, rows))
     compiled = compile_service(
         spec, project=project, namespace=namespace, options=options, service_id=entry.service_id
     )

@@ -75,6 +75,7 @@ objects, ``core.manifests.serviceports`` the ports and Services, ``core.manifest
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from core.compose.model import ComposeProject, ServiceSpec
@@ -259,7 +260,7 @@ class _Builder:
         riders.add_volumes(plan, kind)
         plan.add_service(spec, kind)
         if plan.env:  # PGDATA for a datastore's data subfolder, unless compose sets it
-            spec = spec.model_copy(update={"environment": {**plan.env, **spec.environment}})
+            spec = replace(spec, environment={**plan.env, **spec.environment})
         env = EnvPlan(spec, name=self.name, meta=self.meta, report=report)
         all_ports, service_ports = ports([*spec.ports, *riders.ports], name=self.name, report=report)
         own = {(p.target, p.protocol.upper()) for p in spec.ports}

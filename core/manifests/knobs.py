@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.compose.model import ComposeProject
+from core.compose.model import ComposeProject, UshadowMeta
 from core.errors import InvalidInput
 from core.naming import is_label_value
 
@@ -74,8 +74,8 @@ class Knobs:
         )
 
 
-def _extra(meta: Any) -> dict[str, Any]:
-    return dict(getattr(meta, "model_extra", None) or {})
+def _extra(meta: UshadowMeta | None) -> dict[str, Any]:
+    return dict(meta.other_keys) if meta is not None else {}
 
 
 def knobs_for(project: ComposeProject | None, service: str) -> Knobs:

@@ -14,6 +14,7 @@ form, both sides are normalised below; where one accepts a file the other reject
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -94,7 +95,7 @@ def run_reference(binary: Path, path: Path, settings: dict[str, str]) -> dict[st
 def ours(project: ComposeProject) -> dict[str, dict[str, Any]]:
     out = {}
     for name, spec in project.services.items():
-        health = spec.healthcheck.model_dump() if spec.healthcheck else None
+        health = dataclasses.asdict(spec.healthcheck) if spec.healthcheck else None
         out[name] = {
             "image": spec.image,
             "ports": sorted(
@@ -119,7 +120,9 @@ def ours(project: ComposeProject) -> dict[str, dict[str, Any]]:
             "stop_grace_period": spec.stop_grace_period,
             "depends_on": {d.service: (d.condition, d.required) for d in spec.depends_on},
             "replicas": spec.replicas,
-            "resources": _rounded(spec.resources.model_dump(exclude={"gpu_driver"})),
+            "resources": _rounded(
+                {k: v for k, v in dataclasses.asdict(spec.resources).items() if k != "gpu_driver"}
+            ),
             "profiles": sorted(spec.profiles),
         }
     return out

@@ -332,7 +332,7 @@ def test_x_ushadow_file_level_and_per_service(features: ComposeProject) -> None:
     assert features.service_meta["api"].provides == ["api"]  # a single name becomes a list
     assert features.service_meta["api"].requires == ["cache", "llm"]
     assert features.service_meta["worker"].description == "Background worker"
-    assert "api" not in features.meta.model_extra  # per-service blocks are not file-level extras
+    assert "api" not in features.meta.other_keys  # per-service blocks are not file-level extras
 
 
 def test_unsupported_keys_are_warnings(features: ComposeProject) -> None:

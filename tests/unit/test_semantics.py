@@ -41,8 +41,8 @@ def svc(**kwargs: Any) -> ServiceSpec:
 
 def project_of(*specs: ServiceSpec, ushadow: dict[str, Any] | None = None, **extra: Any) -> ComposeProject:
     block = dict(ushadow or {})
-    per_service = {k: UshadowMeta(**v) for k, v in block.items() if k in {s.name for s in specs}}
-    meta = UshadowMeta(**{k: v for k, v in block.items() if k not in per_service})
+    per_service = {k: UshadowMeta.of(v) for k, v in block.items() if k in {s.name for s in specs}}
+    meta = UshadowMeta.of({k: v for k, v in block.items() if k not in per_service})
     return ComposeProject(
         path="/compose/app.yml",
         name="app",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,6 @@ def test_a_bundle_emits_one_workload_with_both_containers(tmp_path: Path) -> Non
 
 
 def test_a_riders_interpolated_secrets_are_the_hosts_to_hide() -> None:
-    rider = APP.model_copy(update={"secret_variables": {"API_TOKEN": "s3cr3t-t0ken-value"}})
+    rider = dataclasses.replace(APP, secret_variables={"API_TOKEN": "s3cr3t-t0ken-value"})
     c = build(VPN, project_of(VPN, rider))
     assert "s3cr3t-t0ken-value" in c.interpolated_secrets

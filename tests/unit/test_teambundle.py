@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 
 from core.compose.loading import load_project
-from core.compose.model import ComposeProject, ServiceSpec
+from core.compose.model import ComposeProject, Port, ServiceSpec, UshadowMeta
 from core.errors import InvalidInput
 from core.manifests.compilations import CompileOptions
 from core.manifests.compiler import compile_project, compile_service
@@ -51,9 +51,9 @@ def test_team_bundle_runs_two_sticky_dashboard_replicas_and_a_scanner_cronjob() 
 
 
 def _project(meta: dict[str, Any]) -> ComposeProject:
-    web = ServiceSpec(name="web", image="nginx:1.27", ports=[{"target": 80, "published": "80"}])
+    web = ServiceSpec(name="web", image="nginx:1.27", ports=[Port(target=80, published="80")])
     return ComposeProject(
-        path="/compose/app.yml", name="app", services={"web": web}, service_meta={"web": meta}
+        path="/compose/app.yml", name="app", services={"web": web}, service_meta={"web": UshadowMeta.of(meta)}
     )
 
 
