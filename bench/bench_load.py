@@ -11,12 +11,18 @@ Three pages, each on its own store and its own freshly started server (``streaml
   private local control plane (started here, stopped at the end).
 
 For each page: the page's script under ``AppTest`` (server side; the first viewer after start, then
-each later viewer in a new session), then in headless Chromium one viewer (median of 3) against 10
-at once (each its own browser context, so its own session and a cold cache: ten at once spend much
-of the two cores compiling Streamlit's JavaScript; timed from navigation until the script has
-finished and the page's content is in the page, painted or not), and the server's resident memory after 25 and after
-50 views (the views after the first 14 are made five at a time). ``BENCH_SCALE`` shrinks the sizes and counts (see ``bench.common``); a viewer that does not
-see the page within ``BENCH_LOAD_BROWSER_TIMEOUT`` seconds is reported as such, not waited for.
+each later viewer in a new session); the server alone, one session (median of 3) against 10 at once
+over Streamlit's own websocket protocol (what the browser's script sends: the page and its query
+string, then every message until the server says the script finished), with the server's CPU
+seconds for the ten; then in headless Chromium one viewer (median of 3) against 10 at once (each its
+own browser context, so its own session and a cold cache: timed from navigation until the script has
+finished and the page's content is in the page, painted or not), with the CPU seconds the whole
+machine and the server spent meanwhile; and the server's resident memory after 25 and after 50
+views (the views after the first 14 are made five at a time). The Chromium rows have a peer: the
+same measurement of a two-line Streamlit page (a title and a sentence), which shows what ten
+browsers cost on the same two cores with nothing of ours in the page. ``BENCH_SCALE`` shrinks the
+sizes and counts (see ``bench.common``); a viewer that does not see the page within
+``BENCH_LOAD_BROWSER_TIMEOUT`` seconds is reported as such, not waited for.
 
 Prints markdown. Nothing here asserts a time.
 """
@@ -62,6 +68,7 @@ class Case:
     params: dict[str, str]
     data_dir: Path
     ready_selector: str  # a CSS selector present once the page's content is there
+    element: str  # the Streamlit element (ForwardMsg delta) that carries the page's content
     check: Callable[[Any], bool]  # the AppTest run shows the content
     setup_s: float = 0.0
     figures: dict[str, Any] = field(default_factory=dict)
@@ -284,6 +291,82 @@ async def viewers(
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds every process on the machine has used (busy time of all cores, from /proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+async def sessions(base: str, case: Case, count: int) -> list[float | None]:
+    """``count`` sessions opening the page at once over Streamlit's own websocket protocol, as the
+    browser's script does, without a browser: connect to ``/_stcore/stream``, ask for the page (its
+    path and query string), read until the server says the script finished. Each one's seconds until
+    then (the server has run the page and sent all of it), or None if it failed or lacked the page's
+    content element."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    query = "&".join(f"{k}={v}" for k, v in case.params.items())
+    stream = base.replace("http://", "ws://", 1) + "/_stcore/stream"
+
+    async def one() -> float | None:
+        started = time.perf_counter()
+        try:
+            async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:  # type: ignore[list-item]
+                ask = BackMsg()
+                ask.rerun_script.query_string = query
+                ask.rerun_script.page_name = case.path
+                await ws.send(ask.SerializeToString())
+                seen = False
+                while True:
+                    message = ForwardMsg()
+                    message.ParseFromString(await asyncio.wait_for(ws.recv(), BROWSER_TIMEOUT_MS / 1000))
+                    kind = message.WhichOneof("type")
+                    if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                        seen = seen or message.delta.new_element.WhichOneof("type") == case.element
+                    elif kind == "page_not_found":
+                        raise RuntimeError(f"page {case.path!r} not found")
+                    elif kind == "script_finished" and message.script_finished in (
+                        ForwardMsg.FINISHED_SUCCESSFULLY,
+                        ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+                    ):
+                        if not seen:
+                            raise RuntimeError(f"the script finished without a {case.element} element")
+                        return time.perf_counter() - started
+        except Exception as exc:  # a session that fails is a figure, not an abort
+            print(f"a session of {case.path} failed: {type(exc).__name__}: {str(exc)[:160]}", file=sys.stderr)
+            return None
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def protocol(case: Case) -> dict[str, Any]:
+    """The server alone: one session (median of 3 after a first) against VIEWERS at once, with the
+    server's CPU seconds for the burst."""
+    proc, base = serve(case.data_dir)
+    try:
+        first = (await sessions(base, case, 1))[0]
+        ones = [(await sessions(base, case, 1))[0] for _ in range(3)]
+        cpu = cpu_seconds(proc.pid)
+        many = await sessions(base, case, VIEWERS)
+        return {
+            "first": first,
+            "one": statistics.median([t for t in ones if t is not None] or [float("nan")]),
+            "many": many,
+            "server_cpu": cpu_seconds(proc.pid) - cpu,
+        }
+    finally:
+        stop(proc)
+
+
 async def browse(case: Case) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -302,7 +385,10 @@ async def browse(case: Case) -> dict[str, Any]:
                 ones = [(await viewers(url, 1, browser, case.ready_selector))[0] for _ in range(3)]
                 figures["one"] = statistics.median([t for t in ones if t is not None] or [float("nan")])
                 print(f"  {case.name}: {VIEWERS} viewers at once", file=sys.stderr, flush=True)
+                server_cpu, machine_cpu = cpu_seconds(proc.pid), machine_cpu_seconds()
                 figures["many"] = await viewers(url, VIEWERS, browser, case.ready_selector)
+                figures["server_cpu"] = cpu_seconds(proc.pid) - server_cpu
+                figures["machine_cpu"] = machine_cpu_seconds() - machine_cpu
                 print(f"  {case.name}: more views, then memory", file=sys.stderr, flush=True)
                 done, rss = 1 + 3 + VIEWERS, {}
                 for target in VIEWS:
@@ -319,12 +405,67 @@ async def browse(case: Case) -> dict[str, Any]:
     return figures
 
 
+FLOOR_APP = 'import streamlit as st\n\nst.title("A two-line page")\nst.write("Nothing of the dashboard.")\n'
+
+
+async def floor(tmp: Path) -> dict[str, Any]:
+    """The peer of the Chromium rows: a two-line Streamlit page (a title and a sentence) served with
+    the dashboard's settings, one viewer against VIEWERS at once in the same browser on the same
+    cores. What Chromium and Streamlit's own page cost with no page of ours in it."""
+    import urllib.request
+
+    from playwright.async_api import async_playwright
+
+    from bench.bench_pages import CHROMIUM, CHROMIUM_ARGS, free_port
+
+    app = tmp / "floor.py"
+    app.write_text(FLOOR_APP)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).with_name("streamlit")), "run", str(app), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the two-line page's server did not start") from None
+                await asyncio.sleep(0.25)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                await viewers(url, 1, browser, "h1")  # the first, as the pages' first viewer
+                ones = [(await viewers(url, 1, browser, "h1"))[0] for _ in range(3)]
+                server_cpu, machine_cpu = cpu_seconds(proc.pid), machine_cpu_seconds()
+                many = await viewers(url, VIEWERS, browser, "h1")
+                return {
+                    "one": statistics.median([t for t in ones if t is not None] or [float("nan")]),
+                    "many": many,
+                    "server_cpu": cpu_seconds(proc.pid) - server_cpu,
+                    "machine_cpu": machine_cpu_seconds() - machine_cpu,
+                }
+            finally:
+                await browser.close()
+    finally:
+        stop(proc)
+
+
 # -- orchestration -------------------------------------------------------------------------------------
 
 
 def measure(case: Case) -> None:
     print(f"  {case.name}: script runs", file=sys.stderr, flush=True)
     case.figures["runs"] = script_runs(case)
+    print(f"  {case.name}: websocket sessions", file=sys.stderr, flush=True)
+    try:
+        case.figures["protocol"] = asyncio.run(protocol(case))
+    except Exception as exc:  # keep the other figures
+        case.figures["protocol_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
     print(f"  {case.name}: Chromium", file=sys.stderr, flush=True)
     try:
         case.figures["browse"] = asyncio.run(browse(case))
@@ -336,12 +477,17 @@ def main() -> None:
     cases: list[Case] = []
     with tempfile.TemporaryDirectory(prefix="ushadow-bench-load-") as name:
         tmp = Path(name)
+        print("  the two-line page in Chromium", file=sys.stderr, flush=True)
+        try:
+            floor_figures: dict[str, Any] = asyncio.run(floor(tmp))
+        except Exception as exc:  # keep the pages' figures
+            floor_figures = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"}
         started = time.perf_counter()
         scan_id = fill_scans(tmp / "link")
         matches = len(range(0, SERVICES_PER_NAMESPACE, RECOGNISED_EVERY)) * NAMESPACES
         link = Case(
             "link", "shareable link to a scan", "scan", {"scan": scan_id}, tmp / "link",
-            '[data-testid="stDataFrame"]',
+            '[data-testid="stDataFrame"]', "dataframe",
             lambda at: any("connection string" in d.value.columns for d in at.dataframe),
         )  # fmt: skip
         link.setup_s = time.perf_counter() - started
@@ -353,7 +499,7 @@ def main() -> None:
         fill_clusters(tmp / "clusters")
         clusters = Case(
             "clusters", f"Clusters page, {CLUSTERS} clusters", "clusters", {}, tmp / "clusters",
-            '[data-testid="stMetricValue"]', lambda at: [t.value for t in at.title] == ["Clusters"],
+            '[data-testid="stMetricValue"]', "metric", lambda at: [t.value for t in at.title] == ["Clusters"],
             setup_s=time.perf_counter() - started,
         )  # fmt: skip
         measure(clusters)
@@ -365,27 +511,67 @@ def main() -> None:
             workloads = Case(
                 "workloads", f"Workloads page, {DEPLOYMENTS} Deployments in one namespace", "workloads",
                 {"cluster": "bench", "namespace": WORKLOAD_NS}, tmp / "workloads",
-                '[data-testid="stDataFrame"]', lambda at: len(at.dataframe) > 0,
+                '[data-testid="stDataFrame"]', "dataframe", lambda at: len(at.dataframe) > 0,
                 setup_s=time.perf_counter() - started,
             )  # fmt: skip
             measure(workloads)
             cases.append(workloads)
-    report(cases)
+    report(cases, floor_figures)
 
 
 def seconds(value: float | None) -> str:
     return "did not finish" if value is None or value != value else ms(value)
 
 
-def report(cases: list[Case]) -> None:
+def report(cases: list[Case], floor_figures: dict[str, Any]) -> None:
     print("| page under load | ours | peer (same run) | ratio | note |")
     print("| --- | --- | --- | --- | --- |")
+    if "error" in floor_figures:
+        print(
+            row(
+                "the floor: a two-line Streamlit page in Chromium",
+                f"not measured ({floor_figures['error']})",
+                "-",
+                "-",
+                "-",
+            )
+        )
+    else:
+        done = [t for t in floor_figures["many"] if t is not None]
+        slowest = max(done) if len(done) == len(floor_figures["many"]) else None
+        one = floor_figures["one"]
+        ratio = f"{slowest / one:.1f}x" if slowest is not None and one == one else "-"
+        print(row(f"**the floor**: a two-line Streamlit page (a title and a sentence, nothing of ours) in Chromium, {VIEWERS} viewers at once (slowest)",
+                  seconds(slowest), f"one viewer: {seconds(one)} (median of 3)", ratio,
+                  f"the peer of each page's Chromium row: the same browser, settings and cores; of the {floor_figures['machine_cpu']:.0f} CPU seconds "
+                  f"the machine spent meanwhile, the server's were {floor_figures['server_cpu']:.1f}"))  # fmt: skip
     for case in cases:
         runs = case.figures["runs"]
         later = statistics.median(runs["later"])
         print(row(f"**{case.name}** ({case.label}): page script (AppTest), each further viewer (new session)",
                   ms(later), f"first viewer after start: {ms(runs['first'])}", f"{later / runs['first']:.2f}x",
                   f"median of {REPEAT}; store set up in {case.setup_s:.0f} s"))  # fmt: skip
+        if "protocol" in case.figures:
+            got = case.figures["protocol"]
+            done = [t for t in got["many"] if t is not None]
+            slowest = max(done) if len(done) == len(got["many"]) else None
+            ratio = (
+                f"{slowest / got['one']:.1f}x" if slowest is not None and got["one"] == got["one"] else "-"
+            )
+            print(row(f"{case.name}, the server alone: {VIEWERS} sessions at once over Streamlit's websocket (slowest; median {seconds(statistics.median(done) if done else None)})",
+                      seconds(slowest), f"one session: {seconds(got['one'])} (median of 3; the very first: {seconds(got['first'])})",
+                      ratio, f"{len(done)} of {VIEWERS} got the page (until the server's script-finished message); "
+                      f"server CPU for the {VIEWERS}: {got['server_cpu']:.1f} s"))  # fmt: skip
+        else:
+            print(
+                row(
+                    f"{case.name}, the server alone",
+                    f"not measured ({case.figures.get('protocol_error')})",
+                    "-",
+                    "-",
+                    "-",
+                )
+            )
         if "browse" not in case.figures:
             print(
                 row(
@@ -405,7 +591,8 @@ def report(cases: list[Case]) -> None:
         ratio = f"{slowest / one:.1f}x" if slowest is not None and one == one else "-"
         print(row(f"{case.name} in Chromium, {VIEWERS} viewers at once (slowest; median {seconds(statistics.median(finished) if finished else None)})",
                   seconds(slowest), f"one viewer: {seconds(one)} (median of 3; the very first: {seconds(got['first'])})",
-                  ratio, f"{len(finished)} of {VIEWERS} saw the page; each its own browser context (session); Chromium on the same cores"))  # fmt: skip
+                  ratio, f"{len(finished)} of {VIEWERS} saw the page; each its own browser context (session); Chromium on the same cores: "
+                  f"of the {got['machine_cpu']:.0f} CPU seconds the machine spent meanwhile, the server's were {got['server_cpu']:.1f}"))  # fmt: skip
         rss = got["rss"]
         counts = sorted(rss)
         print(row(f"{case.name}: server memory (VmRSS) after {counts[-1]} views", f"{rss[counts[-1]]['VmRSS'] / 1024:.0f} MiB",

@@ -6,6 +6,7 @@ scan id and held by the process for every session, for a bounded number of scans
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -34,18 +35,33 @@ class ScanView:
     summary: pd.DataFrame
     matches: pd.DataFrame
     errors: pd.DataFrame
+    matches_arrow: Any  # ``matches`` as an Arrow table, what ``st.dataframe`` sends (or the DataFrame)
+
+
+def _arrow(table: pd.DataFrame) -> Any:
+    """``table`` converted to Arrow once for every viewer: ``st.dataframe`` sends an Arrow table as
+    it is, where it converts a DataFrame again on every run of every session. The DataFrame itself
+    if Arrow cannot hold it as it is (``st.dataframe`` then applies its own fixes)."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(table, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return table
 
 
 @st.cache_resource(max_entries=VIEWS_KEPT, ttl=VIEW_SECONDS, show_spinner=False)
 def _build(database_url: str, scan_id: str) -> ScanView:
     store = get_store()
     scan = store.get_scan(scan_id)
+    matches = matches_table(scan)
     return ScanView(
         scan=scan,
         diff=changes_since_previous(store, scan),
         summary=summary_table(scan),
-        matches=matches_table(scan),
+        matches=matches,
         errors=errors_table(scan),
+        matches_arrow=_arrow(matches),
     )
 
 

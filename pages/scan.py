@@ -289,8 +289,8 @@ def show_result(settings: Settings, view: ScanView, cluster: Cluster) -> None:
     st.subheader("Services recognised")
     if scan.matches:
         config = {"column_config": MATCH_CONFIG, "hide_index": True, "width": "stretch"}
-        picked = st.dataframe(
-            table, **config, key="scan_matches", on_select="rerun", selection_mode="single-row"
+        picked = st.dataframe(  # the same rows as `table`, converted once for every viewer
+            view.matches_arrow, **config, key="scan_matches", on_select="rerun", selection_mode="single-row"
         )
         copy_connection_string(table, picked.selection.rows)
     else:

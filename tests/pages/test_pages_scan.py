@@ -468,3 +468,30 @@ def test_the_connection_string_comes_early_with_a_copy_box_and_empty_types_fold_
     assert sorted(summary["type"]) == ["postgres", "redis"], "only the types found get a row"
     [folded] = [c.value for c in at.caption if c.value.startswith("Not found:")]
     assert "mongo" in folded and "redis" not in folded
+
+
+def test_a_links_matches_are_converted_to_arrow_once_for_every_viewer() -> None:
+    """``st.dataframe`` sends an Arrow table as it is and converts a DataFrame on every run of every
+    session: the shared view holds the Arrow form, with the same rows and columns."""
+    import tomllib
+
+    import pyarrow as pa
+
+    from core.views.scans import matches_table
+    from pages._scanview import _arrow
+
+    scan = ScanResult(
+        scan_id=new_id(), cluster_id=new_id(), namespaces=["shop"], scanned_at=datetime.now(UTC),
+        catalog=load_catalog().default_ports(), matches=[redis(), redis(ready=0)],
+    )  # fmt: skip
+    table = matches_table(scan)
+    arrow = _arrow(table)
+    assert isinstance(arrow, pa.Table)
+    assert (arrow.column_names, arrow.num_rows) == (list(table.columns), 2)
+    assert arrow.to_pandas()["endpoints"].map(list).tolist() == table["endpoints"].tolist()
+    odd = pd.DataFrame({"mixed": [1, "a"]})  # Arrow cannot hold it as it is: st.dataframe fixes it
+    assert _arrow(odd) is odd
+    # and no full garbage collection after each run: with the shared views in memory, it cost each
+    # viewer more than the page (bench_load shows memory staying flat without it)
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
