@@ -42,6 +42,7 @@ RESTART, SCALE = "workloads_restart", "workloads_scale"  # their confirmations' 
 UNDEPLOY = "workloads_undeploy"  # the confirmation's widget keys
 SHOWING_LOGS = "workloads_showing_logs"
 TABS = ["Logs", "Events", "Drift", "History", "YAML", "Restart", "Scale", "Undeploy", "Run a command"]
+SHARED_SECONDS = 3.0  # every viewer of one namespace shares one reading of it for this long
 
 
 def workload_table(found: list[WorkloadStatus]) -> pd.DataFrame:
@@ -92,6 +93,24 @@ def pick_workload(found: list[WorkloadStatus]) -> WorkloadStatus:
     return found[names.index(chosen)]
 
 
+@st.cache_resource(ttl=SHARED_SECONDS, max_entries=64, show_spinner=False)
+def _shared_status(
+    database_url: str, cluster_id: str, namespace: str, _settings: Settings, _store: Store
+) -> list[WorkloadStatus]:
+    with Operator(_store, _settings, cluster_id) as ops:
+        return ops.status(namespace)
+
+
+def read_workloads(
+    settings: Settings, store: Store, cluster: Cluster, namespace: str
+) -> list[WorkloadStatus]:
+    """The namespace's workloads, read once for every viewer within ``SHARED_SECONDS`` (read-only):
+    ten people on the page, each refreshing every 5 s, cost the cluster and this server one reading
+    of 200 Deployments and their pods, not ten. An error is not kept; an action here, or Refresh,
+    reads again."""
+    return _shared_status(settings.database_url, cluster.cluster_id, namespace, settings, store)
+
+
 def with_operator(settings: Settings, store: Store, cluster: Cluster, action: str | None = None) -> Operator:
     actor = actor_for(action) if action else None
     return Operator(store, settings, cluster.cluster_id, actor=actor)
@@ -110,6 +129,7 @@ def follow(ops: Operator, selected: WorkloadStatus, label: str, *, done_label: s
         flash_error(TAB_FLASH.format(tab), ended.error)
     elif ended.value is not None:
         flash(TAB_FLASH.format(tab), "success", f"{md(done_label)}: {md(ended.value.text())}.")
+    _shared_status.clear()  # the page runs again to show what the action did, not a shared reading
     st.rerun()
 
 
@@ -280,6 +300,7 @@ def undeploy_tab(
         if kept:
             text += f" Kept {md(', '.join(kept))}."
         flash(FLASH, "success", text)
+        _shared_status.clear()
         st.rerun()
 
 
@@ -298,13 +319,11 @@ with left:
     cluster = pick_cluster(store, clusters, PAGE, key="workloads_cluster")
 with right:
     namespace = pick_namespace(cluster, PAGE, key="workloads_ns")
-st.button("Refresh", key="workloads_refresh", icon=":material/refresh:")
+if st.button("Refresh", key="workloads_refresh", icon=":material/refresh:"):
+    _shared_status.clear()
 try:
-    with (
-        st.spinner(f"Reading the workloads in {namespace}…"),
-        with_operator(settings, store, cluster) as operator,
-    ):
-        workloads = operator.status(namespace)
+    with st.spinner(f"Reading the workloads in {namespace}…"):
+        workloads = read_workloads(settings, store, cluster, namespace)
 except UshadowError as exc:
     show_error(exc)
     st.stop()
@@ -327,11 +346,7 @@ first_read = [workloads]  # the full run's reading; a live refresh reads the clu
 
 def draw_tables() -> None:
     try:
-        if first_read:
-            found = first_read.pop()
-        else:
-            with with_operator(settings, store, cluster) as ops:
-                found = ops.status(namespace)
+        found = first_read.pop() if first_read else read_workloads(settings, store, cluster, namespace)
     except UshadowError as exc:
         show_error(exc)
         return
