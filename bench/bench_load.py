@@ -412,11 +412,9 @@ async def floor(tmp: Path) -> dict[str, Any]:
     """The peer of the Chromium rows: a two-line Streamlit page (a title and a sentence) served with
     the dashboard's settings, one viewer against VIEWERS at once in the same browser on the same
     cores. What Chromium and Streamlit's own page cost with no page of ours in it."""
-    import urllib.request
-
     from playwright.async_api import async_playwright
 
-    from bench.bench_pages import CHROMIUM, CHROMIUM_ARGS, free_port
+    from bench.bench_pages import CHROMIUM, CHROMIUM_ARGS, _wait_healthy, free_port
 
     app = tmp / "floor.py"
     app.write_text(FLOOR_APP)
@@ -427,15 +425,7 @@ async def floor(tmp: Path) -> dict[str, Any]:
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the two-line page's server did not start") from None
-                await asyncio.sleep(0.25)
+        _wait_healthy(url, proc, path="/_stcore/health")  # a plain Streamlit app: no /healthz of ours
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:

@@ -186,13 +186,15 @@ class ServerFigures:
     first: float  # the first page the server renders after it started (its caches cold)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def _wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], timeout: float = 120, path: str = "/healthz"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
+            with urllib.request.urlopen(f"{url}{path}", timeout=5) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, OSError):

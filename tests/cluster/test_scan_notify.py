@@ -5,9 +5,7 @@ warning, never a failed scan (the real local control plane, through the real com
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,45 +16,17 @@ from core.cli import main as cli
 from core.clusters import registering as ops
 from core.settings import Settings
 from core.store.store import Store
+from tests.support.webhook import Hook, webhook
 from tests.support.workloads import svc
 
 pytestmark = pytest.mark.cluster
 T = 10
 
 
-class Hook:
-    """What the webhook received, and the status it answers with."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self.status = 204
-
-
 @pytest.fixture
 def hook() -> Iterator[tuple[Hook, str]]:
-    received = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            received.bodies.append(json.loads(self.rfile.read(length)))
-            received.headers.append(dict(self.headers))
-            self.send_response(received.status)
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield received, f"http://127.0.0.1:{server.server_port}/hooks/s3cr3t-token"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with webhook("/hooks/s3cr3t-token") as running:
+        yield running
 
 
 def _scan(capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, Any]], str]:

@@ -3,48 +3,20 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from core.settings import Settings
 from tests.support.clirun import run, run_json
 from tests.support.dockerengine import Engine
-
-
-class Hook:
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.status = 204
+from tests.support.webhook import Hook, webhook
 
 
 @pytest.fixture
 def hook() -> Iterator[tuple[Hook, str]]:
-    received = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            received.bodies.append(json.loads(self.rfile.read(length)))
-            self.send_response(received.status)
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield received, f"http://127.0.0.1:{server.server_port}/hooks/h0st-t0ken"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with webhook("/hooks/h0st-t0ken") as running:
+        yield running
 
 
 def test_a_host_scan_that_finds_a_change_posts_it(
