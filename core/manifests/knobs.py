@@ -78,6 +78,25 @@ def _extra(meta: UshadowMeta | None) -> dict[str, Any]:
     return dict(meta.other_keys) if meta is not None else {}
 
 
+def _http_liveness(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """``{path: /healthz, port: 8080}`` checked (the port defaults to the service's first). The
+    messages never quote a value: interpolation may have put a secret there."""
+    unknown = sorted(str(k) for k in value if k not in ("path", "port"))
+    if unknown:
+        raise InvalidInput(f"{where}: unknown key(s) {', '.join(unknown)} (it takes path and port)")
+    path, port = value["path"], value.get("port")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise InvalidInput(f"{where}.path: expected a path starting with /, like /healthz")
+    if port is None:
+        return {"path": path}
+    number = port if isinstance(port, int) and not isinstance(port, bool) else None
+    if isinstance(port, str) and port.isdigit():
+        number = int(port)
+    if number is None or not 0 < number <= 65535:
+        raise InvalidInput(f"{where}.port: expected a port number from 1 to 65535")
+    return {"path": path, "port": number}
+
+
 def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
     """The ``x-ushadow`` settings for ``service`` (file-level ones merged in); bad ones raise ``InvalidInput``."""
     if project is None:
@@ -94,9 +113,9 @@ def knobs_for(project: ComposeProject | None, service: str) -> Knobs:
     if backoff is not None and (not isinstance(backoff, int) or backoff < 0):
         raise InvalidInput(f"{where}.backoff_limit: expected a whole number, not {backoff!r}")
     liveness = own.get("liveness")
-    if liveness is not None and not (
-        liveness in ("tcp", "healthcheck", "none") or (isinstance(liveness, dict) and "path" in liveness)
-    ):
+    if isinstance(liveness, dict) and "path" in liveness:
+        liveness = _http_liveness(liveness, f"{where}.liveness")
+    elif liveness is not None and liveness not in ("tcp", "healthcheck", "none"):
         raise InvalidInput(
             f"{where}.liveness: expected tcp, healthcheck, none or {{path: /healthz, port: 8080}}",
         )

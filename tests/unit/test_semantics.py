@@ -207,13 +207,18 @@ def test_x_ushadow_schedule_makes_a_cronjob_and_backoff_limit_is_kept() -> None:
         ({"controller": "cronjob"}, "needs a schedule"),
         ({"backoff_limit": -1}, "backoff_limit"),
         ({"liveness": "sometimes"}, "liveness"),
+        ({"liveness": {"path": "/x", "port": "s3cr3t-Valu3"}}, r"liveness\.port: expected a port number"),
+        ({"liveness": {"path": "/x", "port": 70000}}, r"liveness\.port"),
+        ({"liveness": {"path": 3}}, r"liveness\.path: expected a path"),
+        ({"liveness": {"path": "/x", "delay": 5}}, r"liveness: unknown key\(s\) delay"),
         ({"host_paths": "/dev"}, "host_paths"),
     ],
 )
 def test_bad_x_ushadow_settings_are_refused(block: dict[str, Any], message: str) -> None:
     spec = svc()
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(InvalidInput, match=message) as caught:
         build(spec, project_of(spec, ushadow={"web": block}))
+    assert "s3cr3t" not in str(caught.value)  # a value interpolation put there may be a secret
 
 
 # -- (c) probes -------------------------------------------------------------------------------------
